@@ -1,0 +1,62 @@
+//! `paddock`: run coding agents unattended, inside a sandbox, behind a gate.
+//!
+//! Each subcommand lives in its own module and is a thin layer over one
+//! engine crate; this file only wires them together.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod doctor;
+
+#[derive(Parser)]
+#[command(
+    name = "paddock",
+    version,
+    about = "Run autonomous coding agents unattended, without handing them the keys to everything.",
+    long_about = None,
+    propagate_version = true,
+    arg_required_else_help = true
+)]
+struct Cli {
+    /// More log output on stderr (repeat for more). RUST_LOG overrides it.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check that the tools Paddock needs are installed and working here.
+    Doctor(doctor::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(cli.verbose);
+    let result = match cli.command {
+        Command::Doctor(args) => doctor::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            // `{:#}` prints the whole context chain on one line, for a person.
+            eprintln!("paddock: error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn init_tracing(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}

@@ -1,0 +1,41 @@
+//! The Paddock desktop shell.
+//!
+//! Thin by design: each command validates its input, calls one engine crate,
+//! and maps the result into a `paddock-ipc` DTO or a `WireError`. Domain
+//! logic never lives here (see ARCHITECTURE.md).
+
+// Hide the console window on Windows release builds.
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+mod commands;
+mod state;
+
+fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+
+    let state = match state::AppState::from_env() {
+        Ok(s) => s,
+        Err(err) => {
+            eprintln!("paddock-desktop: cannot start: {err}");
+            std::process::exit(2);
+        }
+    };
+
+    let result = tauri::Builder::default()
+        .manage(state)
+        .invoke_handler(tauri::generate_handler![
+            commands::app_info,
+            commands::run_system_check,
+        ])
+        .run(tauri::generate_context!("../tauri.conf.json"));
+    if let Err(err) = result {
+        eprintln!("paddock-desktop: the window failed: {err}");
+        std::process::exit(1);
+    }
+}
