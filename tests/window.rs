@@ -1,1 +1,118 @@
+//! The real desktop app, in a real window under Xvfb, driven through
+//! tauri-driver and WebKitWebDriver. Saves a screenshot of every screen.
 
+use std::time::Duration;
+
+use anyhow::Context;
+use fantoccini::{Client, Locator};
+use paddock_e2e::{Display, Driver, app_binary, screenshot};
+
+/// (route id, heading, a phrase only that screen shows)
+const SCREENS: &[(&str, &str, &str)] = &[
+    ("onboarding", "Onboarding", "The first-run walkthrough"),
+    ("tasks", "Tasks", "No tasks yet"),
+    ("credentials", "Credentials", "No live leases"),
+    ("approvals", "Approvals", "Nothing is waiting for you"),
+    ("audit", "Audit", "No events recorded yet"),
+    ("settings", "Settings", "Data directory"),
+];
+
+async fn text_of(client: &Client, css: &str) -> anyhow::Result<String> {
+    Ok(client.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css(css)).await?.text().await?)
+}
+
+async fn visit(client: &Client, id: &str) -> anyhow::Result<()> {
+    let link = format!("a[data-nav='{id}']");
+    client.wait().at_most(Duration::from_secs(30)).for_element(Locator::Css(&link)).await?.click().await?;
+    client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css(&format!("main[data-screen='{id}']")))
+        .await?;
+    Ok(())
+}
+
+async fn body_background(client: &Client) -> anyhow::Result<String> {
+    let v = client.execute("return getComputedStyle(document.body).backgroundColor", vec![]).await?;
+    Ok(v.as_str().unwrap_or_default().to_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_screen_renders_with_real_content() -> anyhow::Result<()> {
+    let app = app_binary()?;
+    let data = tempfile::tempdir()?;
+    let display = Display::start()?;
+    let driver = Driver::start(&display, &[("PADDOCK_DATA_DIR", &data.path().display().to_string())])?;
+    let client = driver.session(&app).await?;
+
+    let result = tokio::time::timeout(Duration::from_secs(240), async {
+        // The navigation offers exactly the six areas, in order.
+        client.wait().at_most(Duration::from_secs(30)).for_element(Locator::Css("nav a[data-nav]")).await?;
+        let mut labels = Vec::new();
+        for link in client.find_all(Locator::Css("nav a[data-nav] .nav-label")).await? {
+            labels.push(link.text().await?);
+        }
+        let expected: Vec<&str> = SCREENS.iter().map(|s| s.1).collect();
+        assert_eq!(labels, expected);
+
+        for (id, heading, phrase) in SCREENS {
+            visit(&client, id).await?;
+            assert_eq!(text_of(&client, "main h1").await?, *heading);
+            let main = text_of(&client, "main").await?;
+            assert!(main.contains(phrase), "{id} screen lacks {phrase:?}: {main}");
+            screenshot(&client, id).await?;
+        }
+
+        // Settings shows what the real backend answered, not placeholders.
+        let facts = text_of(&client, "[data-testid='app-info']").await?;
+        assert!(facts.contains(env!("CARGO_PKG_VERSION")), "{facts}");
+        assert!(facts.contains(&data.path().display().to_string()), "{facts}");
+
+        // The system check streams real results over a channel.
+        visit(&client, "onboarding").await?;
+        client.find(Locator::Css("button[data-action='run-system-check']")).await?.click().await?;
+        client
+            .wait()
+            .at_most(Duration::from_secs(60))
+            .for_element(Locator::XPath("//button[@data-action='run-system-check' and normalize-space()='Check again']"))
+            .await?;
+        let git = client.find(Locator::Css("[data-check='git']")).await?;
+        assert_eq!(git.attr("data-status").await?.as_deref(), Some("ok"));
+        assert!(git.text().await?.contains("git version"));
+        let bwrap = client.find(Locator::Css("[data-check='bubblewrap']")).await?;
+        assert_eq!(bwrap.attr("data-status").await?.as_deref(), Some("ok"), "bubblewrap must work on the test machine");
+        screenshot(&client, "onboarding-system-check").await?;
+
+        // Light theme when the system asks for nothing else.
+        assert_eq!(body_background(&client).await?, "rgb(246, 245, 241)");
+        anyhow::Ok(())
+    })
+    .await
+    .unwrap_or_else(|_| Err(anyhow::anyhow!("the window test took longer than 240 s")));
+    client.close().await?;
+    result.map_err(|e| anyhow::anyhow!("{e:?}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dark_theme_follows_the_system() -> anyhow::Result<()> {
+    let app = app_binary()?;
+    let data = tempfile::tempdir()?;
+    let display = Display::start()?;
+    let driver = Driver::start(
+        &display,
+        &[("PADDOCK_DATA_DIR", &data.path().display().to_string()), ("GTK_THEME", "Adwaita:dark")],
+    )?;
+    let client = driver.session(&app).await?;
+    let result = tokio::time::timeout(Duration::from_secs(240), async {
+        visit(&client, "onboarding").await.context("visit onboarding")?;
+        assert_eq!(body_background(&client).await?, "rgb(21, 25, 24)");
+        screenshot(&client, "onboarding-dark").await?;
+        visit(&client, "tasks").await?;
+        screenshot(&client, "tasks-dark").await?;
+        anyhow::Ok(())
+    })
+    .await
+    .unwrap_or_else(|_| Err(anyhow::anyhow!("the window test took longer than 240 s")));
+    client.close().await?;
+    result.map_err(|e| anyhow::anyhow!("{e:?}"))
+}

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
 //! Drives the real `paddock` binary, as a user would.
 
 use assert_cmd::Command;

@@ -1,1 +1,128 @@
-fn main() {}
+//! `cargo xtask app`  — install what is missing, build the UI, open the app.
+//! `cargo xtask test` — install what is missing, run every test.
+//!
+//! No dependencies: this must compile in seconds on a cold machine, before
+//! anything else is installed.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+mod setup;
+mod steps;
+
+use steps::{Outcome, Steps};
+
+const USAGE: &str = "usage: cargo xtask <app|test|bench> [--skip-setup]
+
+  app    install missing system packages, build the UI, start the desktop app
+  test   install missing system packages, then run every test: Rust unit and
+         integration tests, clippy, UI unit tests, the web build in Chromium,
+         and the desktop window end to end under Xvfb
+  bench  run the benchmarks (slow; results go in docs/benchmarks.md)
+
+  --skip-setup   do not check or install system packages";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let skip_setup = args.iter().any(|a| a == "--skip-setup");
+    let result = match args.first().map(String::as_str) {
+        Some("app") => app(skip_setup),
+        Some("test") => test(skip_setup),
+        Some("bench") => bench(),
+        Some("-h" | "--help") => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        _ => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(msg) => {
+            eprintln!("xtask: {msg}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap_or_else(|_| PathBuf::from("."))
+}
+
+/// Cargo's target directory, as cargo itself will pick it for child builds.
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| repo_root().join("target"))
+}
+
+fn cargo() -> Command {
+    let mut c = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    c.current_dir(repo_root());
+    c
+}
+
+fn npm(args: &[&str]) -> Command {
+    let mut c = Command::new("npm");
+    c.args(args).current_dir(repo_root().join("ui"));
+    c
+}
+
+fn build_ui(steps: &mut Steps) -> Result<(), String> {
+    setup::npm_ci_if_needed(steps)?;
+    steps.run_required("UI build (tsc + vite)", npm(&["run", "build"]))
+}
+
+fn app(skip_setup: bool) -> Result<(), String> {
+    let mut steps = Steps::default();
+    if !skip_setup {
+        setup::system_packages(setup::Purpose::App)?;
+    }
+    setup::check_node()?;
+    build_ui(&mut steps)?;
+    let mut run = cargo();
+    run.args(["run", "--package", "paddock-desktop"]);
+    steps.run_required("desktop app", run)
+}
+
+fn test(skip_setup: bool) -> Result<(), String> {
+    let mut steps = Steps::default();
+    if !skip_setup {
+        setup::system_packages(setup::Purpose::Test)?;
+        setup::tauri_driver(&mut steps)?;
+    }
+    setup::check_node()?;
+    build_ui(&mut steps)?;
+
+    steps.run("UI unit tests (vitest)", npm(&["test"]));
+    steps.run("web build in Chromium (Playwright)", npm(&["run", "test:web"]));
+
+    let mut clippy = cargo();
+    clippy.args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]);
+    steps.run("clippy", clippy);
+
+    let mut unit = cargo();
+    unit.args(["test", "--workspace", "--exclude", "paddock-e2e"]);
+    steps.run("Rust unit and integration tests", unit);
+
+    let mut build = cargo();
+    build.args(["build", "--package", "paddock-desktop", "--package", "paddock-cli"]);
+    if steps.run("build the desktop app and CLI", build) == Outcome::Passed {
+        let mut e2e = cargo();
+        e2e.args(["test", "--package", "paddock-e2e"])
+            .env("PADDOCK_APP_BIN", target_dir().join("debug").join("paddock-desktop"))
+            .env("PADDOCK_CLI_BIN", target_dir().join("debug").join("paddock"));
+        steps.run("end to end: the window under Xvfb", e2e);
+    } else {
+        steps.skip_failed("end to end: the window under Xvfb", "the app did not build");
+    }
+    steps.finish()
+}
+
+fn bench() -> Result<(), String> {
+    let mut steps = Steps::default();
+    let mut b = cargo();
+    b.args(["bench", "--workspace", "--exclude", "paddock-e2e", "--", "--warm-up-time", "1", "--measurement-time", "3"]);
+    steps.run("criterion benchmarks", b);
+    steps.finish()
+}

@@ -1,0 +1,141 @@
+//! Installs what the app and the tests need, when it is missing.
+//!
+//! On Debian and Ubuntu the system packages come from apt (with sudo when not
+//! root). Elsewhere we cannot guess the package manager, so we say what is
+//! needed and go on: the build will then fail with the compiler's own words.
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use crate::steps::Steps;
+use crate::{npm, repo_root};
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    App,
+    Test,
+}
+
+/// What the desktop app needs to build and run (Tauri's Linux prerequisites)
+/// and to sandbox agents.
+const APP_PACKAGES: &[&str] = &[
+    "build-essential",
+    "pkg-config",
+    "curl",
+    "file",
+    "git",
+    "libwebkit2gtk-4.1-dev",
+    "libxdo-dev",
+    "libssl-dev",
+    "libayatana-appindicator3-dev",
+    "librsvg2-dev",
+    "bubblewrap",
+    "keyutils",
+    "fonts-dejavu-core",
+];
+
+/// What the tests add: a headless X server, the WebKit WebDriver, Chromium
+/// for the web build, and the Python that runs test servers.
+const TEST_PACKAGES: &[&str] = &["xvfb", "xauth", "webkit2gtk-driver", "chromium", "python3", "python3-venv"];
+
+fn installed(pkg: &str) -> bool {
+    Command::new("dpkg-query")
+        .args(["-W", "-f=${Status}", pkg])
+        .stderr(Stdio::null())
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).contains("install ok installed"))
+        .unwrap_or(false)
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+fn apt(args: &[&str]) -> Result<(), String> {
+    let mut cmd = if is_root() {
+        Command::new("apt-get")
+    } else {
+        let mut c = Command::new("sudo");
+        c.arg("apt-get");
+        c
+    };
+    cmd.args(args).env("DEBIAN_FRONTEND", "noninteractive");
+    let status = cmd.status().map_err(|e| format!("cannot run apt-get: {e}"))?;
+    if status.success() { Ok(()) } else { Err(format!("`apt-get {}` failed with {status}", args.join(" "))) }
+}
+
+pub fn system_packages(purpose: Purpose) -> Result<(), String> {
+    let mut wanted: Vec<&str> = APP_PACKAGES.to_vec();
+    if purpose == Purpose::Test {
+        wanted.extend_from_slice(TEST_PACKAGES);
+    }
+    let has_apt = Command::new("apt-get").arg("--version").stdout(Stdio::null()).status().is_ok();
+    if !has_apt {
+        println!(
+            "xtask: not a Debian/Ubuntu system; make sure the equivalents of these are installed: {}",
+            wanted.join(" ")
+        );
+        return Ok(());
+    }
+    let missing: Vec<&str> = wanted.into_iter().filter(|p| !installed(p)).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    println!("==> installing system packages: {}", missing.join(" "));
+    apt(&["update", "-q"])?;
+    let mut args = vec!["install", "-y", "-q", "--no-install-recommends"];
+    args.extend(missing);
+    apt(&args)
+}
+
+/// Vite 8 needs Node.js 20.19 or newer.
+pub fn check_node() -> Result<(), String> {
+    let out = Command::new("node").arg("--version").output().map_err(|_| {
+        "Node.js is not installed: install Node.js 20.19 or newer (https://nodejs.org or your package manager)".to_owned()
+    })?;
+    let v = String::from_utf8_lossy(&out.stdout).trim().trim_start_matches('v').to_owned();
+    let mut parts = v.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+    let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+    if major > 20 || (major == 20 && minor >= 19) {
+        Ok(())
+    } else {
+        Err(format!("Node.js {v} is too old: the UI build needs 20.19 or newer"))
+    }
+}
+
+/// `npm ci` when `node_modules` is missing or older than the lock file.
+pub fn npm_ci_if_needed(steps: &mut Steps) -> Result<(), String> {
+    let ui = repo_root().join("ui");
+    let stamp = ui.join("node_modules").join(".package-lock.json");
+    let lock = ui.join("package-lock.json");
+    let fresh = match (std::fs::metadata(&stamp).and_then(|m| m.modified()), std::fs::metadata(&lock).and_then(|m| m.modified())) {
+        (Ok(s), Ok(l)) => s >= l,
+        _ => false,
+    };
+    if fresh {
+        return Ok(());
+    }
+    steps.run_required("npm ci", npm(&["ci", "--no-audit", "--no-fund"]))
+}
+
+fn cargo_bin(name: &str) -> PathBuf {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .unwrap_or_else(|| PathBuf::from(".cargo"));
+    home.join("bin").join(name)
+}
+
+/// tauri-driver bridges WebDriver to WebKitWebDriver for the window tests.
+pub fn tauri_driver(steps: &mut Steps) -> Result<(), String> {
+    if cargo_bin("tauri-driver").is_file() {
+        return Ok(());
+    }
+    let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    cmd.args(["install", "tauri-driver", "--locked"]);
+    steps.run_required("install tauri-driver", cmd)
+}
