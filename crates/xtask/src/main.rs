@@ -80,9 +80,17 @@ fn app(skip_setup: bool) -> Result<(), String> {
     }
     setup::check_node()?;
     build_ui(&mut steps)?;
-    let mut run = cargo();
-    run.args(["run", "--package", "paddock-desktop"]);
-    steps.run_required("desktop app", run)
+    // The same package set as the tests build, so all share one feature
+    // resolution and one set of compiled dependencies.
+    steps.run_required("build the desktop app and CLI", build_app_and_cli())?;
+    let app = target_dir().join("debug").join("paddock-desktop");
+    steps.run_required("desktop app", Command::new(app))
+}
+
+fn build_app_and_cli() -> Command {
+    let mut build = cargo();
+    build.args(["build", "--workspace", "--exclude", "paddock-e2e", "--exclude", "xtask"]);
+    build
 }
 
 fn test(skip_setup: bool) -> Result<(), String> {
@@ -102,12 +110,10 @@ fn test(skip_setup: bool) -> Result<(), String> {
     steps.run("clippy", clippy);
 
     let mut unit = cargo();
-    unit.args(["test", "--workspace", "--exclude", "paddock-e2e"]);
+    unit.args(["test", "--workspace", "--exclude", "paddock-e2e", "--exclude", "xtask"]);
     steps.run("Rust unit and integration tests", unit);
 
-    let mut build = cargo();
-    build.args(["build", "--package", "paddock-desktop", "--package", "paddock-cli"]);
-    if steps.run("build the desktop app and CLI", build) == Outcome::Passed {
+    if steps.run("build the desktop app and CLI", build_app_and_cli()) == Outcome::Passed {
         let mut e2e = cargo();
         e2e.args(["test", "--package", "paddock-e2e"])
             .env("PADDOCK_APP_BIN", target_dir().join("debug").join("paddock-desktop"))
