@@ -100,11 +100,28 @@ fn open_conn(path: &Path, opts: &OpenOptions) -> Result<Connection, AuditError> 
         Durability::ProcessCrash => "NORMAL",
         Durability::PowerLoss => "FULL",
     };
-    conn.execute_batch(&format!(
-        "PRAGMA journal_mode=WAL; PRAGMA synchronous={sync}; PRAGMA foreign_keys=ON; PRAGMA cache_size=-16000;"
-    ))
-    .map_err(|source| AuditError::Open { path: path.to_owned(), source })?;
+    // Switching a new file to WAL needs an exclusive lock and SQLite does not call the
+    // busy handler for it, so several processes creating the log at once retry here.
+    let deadline = std::time::Instant::now() + opts.busy_timeout;
+    loop {
+        match conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get::<_, String>(0)) {
+            Ok(_) => break,
+            Err(e) if is_busy(&e) && std::time::Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            Err(source) => return Err(AuditError::Open { path: path.to_owned(), source }),
+        }
+    }
+    conn.execute_batch(&format!("PRAGMA synchronous={sync}; PRAGMA cache_size=-16000;"))
+        .map_err(|source| AuditError::Open { path: path.to_owned(), source })?;
     Ok(conn)
+}
+
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
 }
 
 impl AuditLog {
