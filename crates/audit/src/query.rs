@@ -101,10 +101,10 @@ pub fn parse_time_bound(s: &str) -> Result<DateTime<Utc>, AuditError> {
     if let Ok(dt) = DateTime::parse_from_rfc3339(t) {
         return Ok(dt.with_timezone(&Utc));
     }
-    if let Ok(d) = NaiveDate::parse_from_str(t, "%Y-%m-%d") {
-        if let Some(dt) = d.and_hms_opt(0, 0, 0) {
-            return Ok(dt.and_utc());
-        }
+    if let Ok(d) = NaiveDate::parse_from_str(t, "%Y-%m-%d")
+        && let Some(dt) = d.and_hms_opt(0, 0, 0)
+    {
+        return Ok(dt.and_utc());
     }
     let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
@@ -116,12 +116,11 @@ pub fn parse_time_bound(s: &str) -> Result<DateTime<Utc>, AuditError> {
         "w" => Some(604_800),
         _ => None,
     };
-    if let (Ok(n), Some(per)) = (num.parse::<i64>(), secs_per) {
-        if let Some(delta) = n.checked_mul(per).and_then(chrono::TimeDelta::try_seconds) {
-            if let Some(at) = Utc::now().checked_sub_signed(delta) {
-                return Ok(at);
-            }
-        }
+    if let (Ok(n), Some(per)) = (num.parse::<i64>(), secs_per)
+        && let Some(delta) = n.checked_mul(per).and_then(chrono::TimeDelta::try_seconds)
+        && let Some(at) = Utc::now().checked_sub_signed(delta)
+    {
+        return Ok(at);
     }
     Err(AuditError::InvalidQuery(format!(
         "cannot read time {s:?}; use RFC 3339 (2026-11-23T02:00:00Z), a date (2026-11-23) or an age (15m, 2h, 7d)"
@@ -154,8 +153,10 @@ fn fts_expression(text: &str) -> Result<String, AuditError> {
 impl Filter {
     /// Rejects filters that cannot mean what the user intended.
     pub fn validate(&self) -> Result<(), AuditError> {
-        if let (Some(s), Some(u)) = (self.since, self.until) {
-            if s >= u {
+        if let (Some(s), Some(u)) = (self.since, self.until)
+            && s >= u
+        {
+            {
                 return Err(AuditError::InvalidQuery(format!(
                     "empty time range: since {} is not before until {}",
                     s.format(TS_FORMAT),

@@ -1,5 +1,7 @@
 //! Real processes against one database file: SIGKILL mid-burst, several concurrent writers.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers, not only #[test] fns
+
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};

@@ -1,6 +1,8 @@
 //! Queries: keyset pages both ways, filters checked against a brute-force scan, counts,
 //! timelines, and clear errors for malformed filters.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers, not only #[test] fns
+
 use paddock_audit::{
     Actor, AuditError, AuditLog, Cursor, Event, Filter, Kind, NewEvent, Page, Query, parse_time_bound,
 };

@@ -1,6 +1,8 @@
 //! Redaction: a data-driven corpus for the functions, and an end-to-end check that
 //! secrets handed to `append` never reach the bytes of the database files.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers, not only #[test] fns
+
 use std::path::Path;
 
 use paddock_audit::redact::{redact_json, redact_str};

@@ -1,6 +1,8 @@
 //! Attacks on the file itself: open it with plain rusqlite, drop the triggers, tamper,
 //! and check that `verify` finds it and names the first broken sequence number.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers, not only #[test] fns
+
 use std::path::{Path, PathBuf};
 
 use paddock_audit::chain::{self, RowRef};
