@@ -314,6 +314,9 @@ impl AuditLog {
                 q.limit
             )));
         }
+        if q.filter.text.is_some() {
+            self.sync_fts()?;
+        }
         let conn = self.lock_reader();
         let w = build_where(&conn, &q.filter)?;
         let Some((lo, hi)) = w.seq_range else {
@@ -353,6 +356,9 @@ impl AuditLog {
 
     /// Counts by kind and by outcome of the events matching `filter`.
     pub fn counts(&self, filter: &Filter) -> Result<Counts, AuditError> {
+        if filter.text.is_some() {
+            self.sync_fts()?;
+        }
         let conn = self.lock_reader();
         let w = build_where(&conn, filter)?;
         let mut counts = Counts::default();

@@ -102,6 +102,10 @@ fn open_conn(path: &Path, opts: &OpenOptions) -> Result<Connection, AuditError> 
     };
     // Switching a new file to WAL needs an exclusive lock and SQLite does not call the
     // busy handler for it, so several processes creating the log at once retry here.
+    // Small pages: a single-event commit dirties one leaf in the table and in each
+    // index, and the WAL writes whole pages. Only takes effect on a new, empty file.
+    conn.execute_batch("PRAGMA page_size=1024;")
+        .map_err(|source| AuditError::Open { path: path.to_owned(), source })?;
     let deadline = std::time::Instant::now() + opts.busy_timeout;
     loop {
         match conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get::<_, String>(0)) {
@@ -112,7 +116,8 @@ fn open_conn(path: &Path, opts: &OpenOptions) -> Result<Connection, AuditError> 
             Err(source) => return Err(AuditError::Open { path: path.to_owned(), source }),
         }
     }
-    conn.execute_batch(&format!("PRAGMA synchronous={sync}; PRAGMA cache_size=-16000;"))
+    conn.execute_batch(&format!("PRAGMA synchronous={sync}; PRAGMA cache_size=-16000; \
+         PRAGMA wal_autocheckpoint=8192; PRAGMA journal_size_limit=67108864;"))
         .map_err(|source| AuditError::Open { path: path.to_owned(), source })?;
     Ok(conn)
 }
@@ -258,9 +263,6 @@ impl AuditLog {
                 "INSERT INTO events (seq, id, ts, task_id, actor, kind, action, resource, outcome, detail, hash) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             )?;
-            let mut fts = tx.prepare_cached(
-                "INSERT INTO events_fts (rowid, action, resource, outcome, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
-            )?;
             for p in prepared {
                 seq += 1;
                 let id = uuid::Uuid::now_v7().to_string();
@@ -292,7 +294,6 @@ impl AuditLog {
                     p.detail_text,
                     &hash[..],
                 ])?;
-                fts.execute(params![seq as i64, p.action, p.resource, p.outcome, p.detail_text])?;
                 prev = hash;
                 out.push(Event {
                     seq,
@@ -308,6 +309,13 @@ impl AuditLog {
                     hash: hex::encode(hash),
                 });
             }
+        }
+        // Full-text indexing runs in batches: FTS5 writes a new segment per transaction,
+        // which would triple the cost of a single append. Searches catch up first
+        // (`sync_fts`), so no committed event is ever missing from a search.
+        let fts_through = fts_through(&tx)?;
+        if seq - fts_through >= FTS_BATCH {
+            index_fts(&tx, fts_through, seq)?;
         }
         let mut new_cps = Vec::new();
         if seq / self.checkpoint_every > start_seq / self.checkpoint_every {
@@ -345,6 +353,20 @@ impl AuditLog {
         Ok(Some(cp))
     }
 
+    /// Brings the full-text index up to the head. Called before every text search.
+    pub(crate) fn sync_fts(&self) -> Result<(), AuditError> {
+        let mut conn = self.lock_writer();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let head: Option<i64> = tx.query_row("SELECT max(seq) FROM events", [], |r| r.get(0))?;
+        let head = head.unwrap_or(0) as u64;
+        let through = fts_through(&tx)?;
+        if head > through {
+            index_fts(&tx, through, head)?;
+            tx.commit()?;
+        }
+        Ok(())
+    }
+
     /// The newest sequence number and hash, `None` for an empty log.
     pub fn head(&self) -> Result<Option<(u64, String)>, AuditError> {
         let conn = self.lock_reader();
@@ -369,6 +391,29 @@ impl AuditLog {
         let mut stmt = conn.prepare_cached(&sql)?;
         Ok(stmt.query_row([id], crate::query::event_from_row).optional()?)
     }
+}
+
+/// Events are added to the full-text index at least this many at a time.
+const FTS_BATCH: u64 = 256;
+
+fn fts_through(tx: &rusqlite::Transaction<'_>) -> Result<u64, AuditError> {
+    let v: Option<String> = tx
+        .prepare_cached("SELECT value FROM meta WHERE key = 'fts_through'")?
+        .query_row([], |r| r.get(0))
+        .optional()?;
+    Ok(v.and_then(|v| v.parse().ok()).unwrap_or(0))
+}
+
+/// Adds events (from, to] to the full-text index and records how far it now reaches.
+fn index_fts(tx: &rusqlite::Transaction<'_>, from: u64, to: u64) -> Result<(), AuditError> {
+    tx.prepare_cached(
+        "INSERT INTO events_fts (rowid, action, resource, outcome, detail) \
+         SELECT seq, action, resource, outcome, detail FROM events WHERE seq > ?1 AND seq <= ?2",
+    )?
+    .execute(params![from as i64, to as i64])?;
+    tx.prepare_cached("INSERT OR REPLACE INTO meta (key, value) VALUES ('fts_through', ?1)")?
+        .execute([to.to_string()])?;
+    Ok(())
 }
 
 fn insert_checkpoint(tx: &rusqlite::Transaction<'_>, cp: &Checkpoint) -> Result<(), AuditError> {
