@@ -177,19 +177,71 @@ impl Filter {
     }
 }
 
-/// SQL conditions and their parameters, for `events e` (and `events_fts f` when text).
+/// A validated filter, in SQL terms.
 struct Where {
-    conds: Vec<String>,
-    params: Vec<SqlValue>,
+    task: Option<String>,
+    kinds: Vec<String>,
+    actors: Vec<String>,
+    outcomes: Vec<String>,
     fts: Option<String>,
     /// Inclusive sequence range implied by the time bounds; `None` = provably empty.
     seq_range: Option<(u64, u64)>,
 }
 
-fn in_list(col: &str, vals: Vec<String>, w: &mut Where) {
-    let marks = vec!["?"; vals.len()].join(", ");
-    w.conds.push(format!("e.{col} IN ({marks})"));
-    w.params.extend(vals.into_iter().map(SqlValue::Text));
+/// Which index walks the rows in sequence order while the other conditions are checked.
+enum Driver {
+    Fts,
+    Task,
+    Column(&'static str, &'static str),
+    Rowid,
+}
+
+impl Where {
+    /// Conditions on `e` other than the driver's, with their parameters.
+    fn conds(&self, skip: Option<&str>) -> (Vec<String>, Vec<SqlValue>) {
+        let mut conds = Vec::new();
+        let mut params = Vec::new();
+        if let Some(t) = &self.task
+            && skip != Some("task_id")
+        {
+            conds.push("e.task_id = ?".to_owned());
+            params.push(SqlValue::Text(t.clone()));
+        }
+        for (col, vals) in [("kind", &self.kinds), ("actor", &self.actors), ("outcome", &self.outcomes)] {
+            if vals.is_empty() || skip == Some(col) {
+                continue;
+            }
+            conds.push(format!("e.{col} IN ({})", vec!["?"; vals.len()].join(", ")));
+            params.extend(vals.iter().cloned().map(SqlValue::Text));
+        }
+        (conds, params)
+    }
+
+    /// The most selective index available: full text, then task, then the structured
+    /// columns (rarest values first in practice: outcome, kind, actor).
+    fn driver(&self) -> Driver {
+        if self.fts.is_some() {
+            Driver::Fts
+        } else if self.task.is_some() {
+            Driver::Task
+        } else if !self.kinds.is_empty() {
+            Driver::Column("kind", "events_kind")
+        } else if !self.outcomes.is_empty() {
+            Driver::Column("outcome", "events_outcome")
+        } else if !self.actors.is_empty() {
+            Driver::Column("actor", "events_actor")
+        } else {
+            Driver::Rowid
+        }
+    }
+
+    fn values(&self, col: &str) -> &[String] {
+        match col {
+            "kind" => &self.kinds,
+            "actor" => &self.actors,
+            _ => &self.outcomes,
+        }
+    }
 }
 
 /// Smallest seq whose ts >= `t` (head+1 when none), by binary search on the rowid.
@@ -224,29 +276,20 @@ fn build_where(conn: &Connection, f: &Filter) -> Result<Where, AuditError> {
         Some(u) => first_seq_at_or_after(conn, &u.format(TS_FORMAT).to_string(), head)?,
         None => head + 1,
     };
-    let mut w = Where {
-        conds: Vec::new(),
-        params: Vec::new(),
-        fts: None,
-        seq_range: (lo < hi_excl).then_some((lo, hi_excl - 1)),
+    let dedup = |v: Vec<String>| {
+        let mut v = v;
+        v.sort();
+        v.dedup();
+        v
     };
-    if let Some(t) = &f.task_id {
-        w.conds.push("e.task_id = ?".into());
-        w.params.push(SqlValue::Text(t.clone()));
-    }
-    if !f.kinds.is_empty() {
-        in_list("kind", f.kinds.iter().map(|k| k.as_str().to_owned()).collect(), &mut w);
-    }
-    if !f.actors.is_empty() {
-        in_list("actor", f.actors.iter().map(|a| a.as_str().to_owned()).collect(), &mut w);
-    }
-    if !f.outcomes.is_empty() {
-        in_list("outcome", f.outcomes.clone(), &mut w);
-    }
-    if let Some(t) = &f.text {
-        w.fts = Some(fts_expression(t)?);
-    }
-    Ok(w)
+    Ok(Where {
+        task: f.task_id.clone(),
+        kinds: dedup(f.kinds.iter().map(|k| k.as_str().to_owned()).collect()),
+        actors: dedup(f.actors.iter().map(|a| a.as_str().to_owned()).collect()),
+        outcomes: dedup(f.outcomes.clone()),
+        fts: f.text.as_deref().map(fts_expression).transpose()?,
+        seq_range: (lo < hi_excl).then_some((lo, hi_excl - 1)),
+    })
 }
 
 pub(crate) fn event_from_row(r: &Row<'_>) -> rusqlite::Result<Event> {
@@ -273,29 +316,65 @@ pub(crate) fn event_from_row(r: &Row<'_>) -> rusqlite::Result<Event> {
 }
 
 /// Runs `SELECT <cols> ... WHERE <filter> AND seq in [lo, hi] ORDER BY seq <dir> LIMIT n`.
+///
+/// The plan is chosen here, not left to SQLite's guesses: one index walks rows in
+/// sequence order (so LIMIT stops it early) and a multi-value filter on the driving
+/// column becomes one walk per value merged by UNION ALL, instead of collecting every
+/// match and sorting. The structured indexes carry the other filter columns, so rows
+/// that do not match are rejected without reading the table.
 fn select(conn: &Connection, w: &Where, cols: &str, lo: u64, hi: u64, desc: bool, limit: u32) -> Result<Vec<Event>, AuditError> {
     let dir = if desc { "DESC" } else { "ASC" };
-    let mut conds = w.conds.clone();
-    let mut params = Vec::new();
-    let from = if let Some(expr) = &w.fts {
-        // Drive from the full-text index: FTS5 walks its doclists in rowid order and
-        // honours the rowid range, so LIMIT stops it early.
-        params.push(SqlValue::Text(expr.clone()));
-        conds.insert(0, "events_fts MATCH ?".into());
-        conds.push("f.rowid BETWEEN ? AND ?".into());
-        "events_fts f JOIN events e ON e.seq = f.rowid"
-    } else {
-        conds.push("e.seq BETWEEN ? AND ?".into());
-        "events e"
+    let range = |params: &mut Vec<SqlValue>| {
+        params.push(SqlValue::Integer(lo as i64));
+        params.push(SqlValue::Integer(hi as i64));
+        params.push(SqlValue::Integer(i64::from(limit)));
     };
-    // Parameter order must follow the textual order of the conditions.
-    let mut all = params;
-    all.extend(w.params.iter().cloned());
-    all.push(SqlValue::Integer(lo as i64));
-    all.push(SqlValue::Integer(hi as i64));
-    all.push(SqlValue::Integer(i64::from(limit)));
-    let order = if w.fts.is_some() { format!("f.rowid {dir}") } else { format!("e.seq {dir}") };
-    let sql = format!("SELECT {cols} FROM {from} WHERE {} ORDER BY {order} LIMIT ?", conds.join(" AND "));
+    let mut all: Vec<SqlValue> = Vec::new();
+    let sql = match w.driver() {
+        Driver::Fts => {
+            // CROSS JOIN keeps the full-text index as the outer loop.
+            let (conds, params) = w.conds(None);
+            all.push(SqlValue::Text(w.fts.clone().unwrap_or_default()));
+            all.extend(params);
+            range(&mut all);
+            let extra: String = conds.iter().map(|c| format!(" AND {c}")).collect();
+            format!(
+                "SELECT {cols} FROM events_fts f CROSS JOIN events e ON e.seq = f.rowid \
+                 WHERE events_fts MATCH ?{extra} AND f.rowid BETWEEN ? AND ? ORDER BY f.rowid {dir} LIMIT ?"
+            )
+        }
+        Driver::Rowid | Driver::Task => {
+            let (conds, params) = w.conds(None);
+            all.extend(params);
+            range(&mut all);
+            let extra: String = conds.iter().map(|c| format!("{c} AND ")).collect();
+            let index = if matches!(w.driver(), Driver::Task) { "INDEXED BY events_task" } else { "" };
+            format!("SELECT {cols} FROM events e {index} WHERE {extra}e.seq BETWEEN ? AND ? ORDER BY e.seq {dir} LIMIT ?")
+        }
+        Driver::Column(col, index) => {
+            let (conds, params) = w.conds(Some(col));
+            let extra: String = conds.iter().map(|c| format!("{c} AND ")).collect();
+            let branches: Vec<String> = w
+                .values(col)
+                .iter()
+                .map(|v| {
+                    all.push(SqlValue::Text(v.clone()));
+                    all.extend(params.iter().cloned());
+                    range(&mut all);
+                    format!(
+                        "SELECT * FROM (SELECT {cols} FROM events e INDEXED BY {index} \
+                         WHERE e.{col} = ? AND {extra}e.seq BETWEEN ? AND ? ORDER BY e.seq {dir} LIMIT ?)"
+                    )
+                })
+                .collect();
+            if branches.len() == 1 {
+                branches.concat()
+            } else {
+                all.push(SqlValue::Integer(i64::from(limit)));
+                format!("{} ORDER BY 1 {dir} LIMIT ?", branches.join(" UNION ALL "))
+            }
+        }
+    };
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(rusqlite::params_from_iter(all), event_from_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
@@ -364,16 +443,16 @@ impl AuditLog {
         let mut counts = Counts::default();
         let Some((lo, hi)) = w.seq_range else { return Ok(counts) };
         for (col, by_kind) in [("kind", true), ("outcome", false)] {
-            let mut conds = w.conds.clone();
+            let (mut conds, cond_params) = w.conds(None);
             let mut params = Vec::new();
             let from = if let Some(expr) = &w.fts {
                 params.push(SqlValue::Text(expr.clone()));
                 conds.insert(0, "events_fts MATCH ?".into());
-                "events_fts f JOIN events e ON e.seq = f.rowid"
+                "events_fts f CROSS JOIN events e ON e.seq = f.rowid"
             } else {
                 "events e"
             };
-            params.extend(w.params.iter().cloned());
+            params.extend(cond_params);
             conds.push("e.seq BETWEEN ? AND ?".into());
             params.push(SqlValue::Integer(lo as i64));
             params.push(SqlValue::Integer(hi as i64));
@@ -437,7 +516,7 @@ fn exists(conn: &Connection, w: &Where, lo: u64, hi: u64) -> Result<bool, AuditE
     if lo > hi {
         return Ok(false);
     }
-    Ok(!select(conn, w, "e.seq, e.id, e.ts, e.task_id, e.actor, e.kind, e.action, e.resource, e.outcome, e.detail, e.hash", lo, hi, false, 1)?.is_empty())
+    Ok(!select(conn, w, &prefixed_columns(), lo, hi, false, 1)?.is_empty())
 }
 
 #[cfg(test)]

@@ -22,9 +22,11 @@ CREATE TABLE IF NOT EXISTS events (
 );
 CREATE UNIQUE INDEX IF NOT EXISTS events_id ON events(id);
 CREATE INDEX IF NOT EXISTS events_task ON events(task_id, seq) WHERE task_id IS NOT NULL;
-CREATE INDEX IF NOT EXISTS events_kind ON events(kind, seq);
-CREATE INDEX IF NOT EXISTS events_actor ON events(actor, seq);
-CREATE INDEX IF NOT EXISTS events_outcome ON events(outcome, seq) WHERE outcome IS NOT NULL;
+-- Each structured index also carries the other filter columns, so a walk in seq order
+-- rejects non-matching rows without reading the table row.
+CREATE INDEX IF NOT EXISTS events_kind ON events(kind, seq, actor, outcome);
+CREATE INDEX IF NOT EXISTS events_actor ON events(actor, seq, kind, outcome);
+CREATE INDEX IF NOT EXISTS events_outcome ON events(outcome, seq, kind, actor) WHERE outcome IS NOT NULL;
 
 -- Contentless: only the inverted index, written in the same transaction as the row.
 CREATE VIRTUAL TABLE IF NOT EXISTS events_fts USING fts5(

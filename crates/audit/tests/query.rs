@@ -261,3 +261,23 @@ fn query_round_trips_through_json_for_the_ui() {
         .to_string();
     assert!(err.contains("nope"), "{err}");
 }
+
+#[test]
+fn search_finds_events_appended_since_the_last_index_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = AuditLog::open(&dir.path().join("a.db")).unwrap();
+    let search = |t: &str| {
+        let f = Filter { text: Some(t.into()), ..Filter::default() };
+        log.query(&Query { filter: f, ..Query::default() }).unwrap().events.len()
+    };
+    // A big batch (indexed in its own transaction), then single appends below the batch size.
+    log.append_batch((0..600).map(|i| NewEvent::new(Actor::Agent, Kind::ToolCall, format!("bulk{i}"))).collect())
+        .unwrap();
+    assert_eq!(search("bulk599"), 1);
+    log.append(NewEvent::new(Actor::Agent, Kind::ToolCall, "Bash").resource("quokka")).unwrap();
+    assert_eq!(search("quokka"), 1, "a single fresh append must be searchable at once");
+    log.append(NewEvent::new(Actor::Agent, Kind::ToolCall, "Bash").resource("quokka again")).unwrap();
+    assert_eq!(search("quokka"), 2);
+    let counts = log.counts(&Filter { text: Some("quokka".into()), ..Filter::default() }).unwrap();
+    assert_eq!(counts.total, 2);
+}
