@@ -54,9 +54,9 @@ fn event(i: u64) -> NewEvent {
             "command": cmd,
             "cwd": format!("/home/dev/work/repo{}", i % 3),
             "duration_ms": i % 1000,
-            "rule": if i % 10 == 0 { "deny-network-writes" } else { "default-allow" },
+            "rule": if i.is_multiple_of(10) { "deny-network-writes" } else { "default-allow" },
         }));
-    if i % 100_003 == 0 {
+    if i.is_multiple_of(100_003) {
         ev = ev.detail(serde_json::json!({ "command": cmd, "note": "zanzibar rare marker" }));
     }
     if let Some(o) = outcome {
@@ -148,7 +148,7 @@ fn queries(c: &mut Criterion) {
             Cursor::Newest,
         ),
         (
-            "rare_combo_user_credential",
+            "no_match_user_credential",
             Filter { kinds: vec![Kind::Credential], actors: vec![Actor::User], ..Filter::default() },
             Cursor::Newest,
         ),
