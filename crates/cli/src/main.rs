@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod audit;
 mod doctor;
 
 #[derive(Parser)]
@@ -31,6 +32,8 @@ struct Cli {
 enum Command {
     /// Check that the tools Paddock needs are installed and working here.
     Doctor(doctor::Args),
+    /// Browse, follow, verify and export the tamper-evident audit trail.
+    Audit(Box<audit::Args>),
 }
 
 fn main() -> ExitCode {
@@ -38,6 +41,7 @@ fn main() -> ExitCode {
     init_tracing(cli.verbose);
     let result = match cli.command {
         Command::Doctor(args) => doctor::run(args),
+        Command::Audit(args) => audit::run(*args),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,206 @@
+//! Audit log benchmarks. Run:
+//!   CARGO_TARGET_DIR=/root/.cache/paddock/target cargo bench -p paddock-audit --bench audit -- \
+//!     --warm-up-time 1 --measurement-time 3
+//! The 1,000,000-event fixture is built once and cached under the target directory
+//! (`paddock-audit-bench/`); delete that folder to rebuild it.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // bench harness
+
+use std::hint::black_box;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use paddock_audit::{Actor, AuditLog, Cursor, Filter, Kind, NewEvent, OpenOptions, Query};
+
+const FIXTURE_EVENTS: u64 = 1_000_000;
+
+fn event(i: u64) -> NewEvent {
+    // A realistic mix: mostly agent tool calls and gate decisions, some egress, rare user
+    // approvals; 500 tasks; commands with words worth searching for.
+    let kind = match i % 20 {
+        0..=8 => Kind::ToolCall,
+        9..=13 => Kind::GateDecision,
+        14..=16 => Kind::Egress,
+        17 => Kind::Sandbox,
+        18 => Kind::Credential,
+        _ => if i % 40 == 19 { Kind::Approval } else { Kind::Task },
+    };
+    let actor = match i % 50 {
+        0 => Actor::User,
+        1..=5 => Actor::System,
+        6..=15 => Actor::SubAgent,
+        _ => Actor::Agent,
+    };
+    let outcome = match i % 10 {
+        0 => Some("deny"),
+        1..=2 => None,
+        3 => Some("ask"),
+        _ => Some("allow"),
+    };
+    let cmd = match i % 7 {
+        0 => format!("cargo test -p crate{} --release", i % 13),
+        1 => format!("git commit -m 'step {i}'"),
+        2 => format!("curl https://api.example.com/v1/items/{}", i % 997),
+        3 => format!("rg --files src/module{}", i % 31),
+        4 => format!("npm install left-pad@{}", i % 5),
+        5 => format!("python3 scripts/migrate_{}.py", i % 17),
+        _ => format!("ls -la target/debug/build/{}", i % 101),
+    };
+    let mut ev = NewEvent::new(actor, kind, if kind == Kind::Egress { "CONNECT" } else { "Bash" })
+        .task(format!("task-{:04}", (i / 2000) % 500))
+        .resource(cmd.clone())
+        .detail(serde_json::json!({
+            "command": cmd,
+            "cwd": format!("/home/dev/work/repo{}", i % 3),
+            "duration_ms": i % 1000,
+            "rule": if i.is_multiple_of(10) { "deny-network-writes" } else { "default-allow" },
+        }));
+    if i.is_multiple_of(100_003) {
+        ev = ev.detail(serde_json::json!({ "command": cmd, "note": "zanzibar rare marker" }));
+    }
+    if let Some(o) = outcome {
+        ev = ev.outcome(o);
+    }
+    ev
+}
+
+fn fixture_dir() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target"));
+    target.join("paddock-audit-bench")
+}
+
+/// The cached 1M fixture, built (batched appends) if missing.
+fn fixture() -> AuditLog {
+    let dir = fixture_dir();
+    let db = dir.join("audit-1m.db");
+    let done = dir.join("audit-1m.complete");
+    let opts = || OpenOptions { checkpoint_every: 1024, ..OpenOptions::default() };
+    if !done.exists() {
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let log = AuditLog::open_with(&db, opts()).unwrap();
+        let t = Instant::now();
+        for chunk in 0..(FIXTURE_EVENTS / 10_000) {
+            let evs = (chunk * 10_000..(chunk + 1) * 10_000).map(event).collect();
+            log.append_batch(evs).unwrap();
+        }
+        eprintln!("built {FIXTURE_EVENTS}-event fixture in {:.1?}", t.elapsed());
+        drop(log);
+        std::fs::write(&done, b"").unwrap();
+    }
+    let log = AuditLog::open_with(&db, opts()).unwrap();
+    let bytes: u64 = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with("audit-1m.db"))
+        .map(|e| e.metadata().unwrap().len())
+        .sum();
+    eprintln!(
+        "fixture: {} bytes on disk (db + wal + checkpoints) = {:.0} bytes/event",
+        bytes,
+        bytes as f64 / FIXTURE_EVENTS as f64
+    );
+    log
+}
+
+fn appends(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let log = AuditLog::open(&dir.path().join("append.db")).unwrap();
+    let mut g = c.benchmark_group("append");
+    g.throughput(Throughput::Elements(1));
+    let mut i = 0u64;
+    g.bench_function("single_durable", |b| {
+        b.iter(|| {
+            i += 1;
+            black_box(log.append(event(i)).unwrap());
+        })
+    });
+    g.throughput(Throughput::Elements(1000));
+    g.bench_function("batch_1000", |b| {
+        b.iter_batched(
+            || (0..1000).map(|k| event(k + i)).collect::<Vec<_>>(),
+            |evs| black_box(log.append_batch(evs).unwrap()),
+            criterion::BatchSize::LargeInput,
+        )
+    });
+    g.finish();
+}
+
+fn queries(c: &mut Criterion) {
+    let log = fixture();
+    let mid_ts = chrono::DateTime::parse_from_rfc3339(&log.get(600_000).unwrap().unwrap().ts).unwrap().to_utc();
+    let mut g = c.benchmark_group("page_1m");
+    let cases: Vec<(&str, Filter, Cursor)> = vec![
+        ("newest_unfiltered", Filter::default(), Cursor::Newest),
+        ("middle_unfiltered", Filter::default(), Cursor::Before(500_000)),
+        ("kind_egress", Filter { kinds: vec![Kind::Egress], ..Filter::default() }, Cursor::Newest),
+        ("kind_approval_rare_middle", Filter { kinds: vec![Kind::Approval], ..Filter::default() }, Cursor::Before(500_000)),
+        ("actor_user", Filter { actors: vec![Actor::User], ..Filter::default() }, Cursor::Newest),
+        ("outcome_deny", Filter { outcomes: vec!["deny".into()], ..Filter::default() }, Cursor::Newest),
+        ("task", Filter { task_id: Some("task-0123".into()), ..Filter::default() }, Cursor::Oldest),
+        ("since_time", Filter { since: Some(mid_ts), ..Filter::default() }, Cursor::Oldest),
+        (
+            "kind_and_outcome",
+            Filter { kinds: vec![Kind::GateDecision], outcomes: vec!["deny".into()], ..Filter::default() },
+            Cursor::Newest,
+        ),
+        (
+            "no_match_user_credential",
+            Filter { kinds: vec![Kind::Credential], actors: vec![Actor::User], ..Filter::default() },
+            Cursor::Newest,
+        ),
+        (
+            "two_kinds_two_actors",
+            Filter {
+                kinds: vec![Kind::Sandbox, Kind::Credential],
+                actors: vec![Actor::System, Actor::SubAgent],
+                ..Filter::default()
+            },
+            Cursor::Before(700_000),
+        ),
+    ];
+    for (name, filter, cursor) in cases {
+        let q = Query { filter, cursor, limit: 100 };
+        g.bench_function(name, |b| b.iter(|| black_box(log.query(&q).unwrap())));
+    }
+    g.finish();
+
+    let mut g = c.benchmark_group("fts_1m");
+    let text = |t: &str| Filter { text: Some(t.into()), ..Filter::default() };
+    let cases: Vec<(&str, Filter)> = vec![
+        ("common_word", text("cargo")),
+        ("two_words", text("migrate python3")),
+        ("prefix", text("modul*")),
+        ("rare_word", text("zanzibar")),
+        ("word_and_kind", Filter { kinds: vec![Kind::Egress], ..text("items") }),
+        ("word_and_rare_actor", Filter { actors: vec![Actor::User], ..text("npm") }),
+    ];
+    for (name, filter) in cases {
+        let q = Query { filter, cursor: Cursor::Newest, limit: 100 };
+        g.bench_function(name, |b| b.iter(|| black_box(log.query(&q).unwrap())));
+    }
+    g.finish();
+
+    let mut g = c.benchmark_group("counts_1m");
+    g.bench_function("unfiltered", |b| b.iter(|| black_box(log.counts(&Filter::default()).unwrap())));
+    let task = Filter { task_id: Some("task-0042".into()), ..Filter::default() };
+    g.bench_function("task", |b| b.iter(|| black_box(log.counts(&task).unwrap())));
+    g.finish();
+
+    let mut g = c.benchmark_group("verify_1m");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(FIXTURE_EVENTS));
+    g.bench_function("full", |b| {
+        b.iter(|| {
+            let r = log.verify().unwrap();
+            assert!(r.ok, "{r:?}");
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, appends, queries);
+criterion_main!(benches);

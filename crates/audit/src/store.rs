@@ -1,0 +1,423 @@
+//! [`AuditLog`]: opening, appending, checkpointing, point look-ups.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+
+use crate::chain::{self, RowRef};
+use crate::checkpoint::{Checkpoint, KeyPair, Sidecar};
+use crate::model::{Actor, Event, Kind, NewEvent};
+use crate::{AuditError, redact, schema};
+
+/// How hard a commit tries to reach the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// WAL with `synchronous=NORMAL`: a committed event survives the process being killed
+    /// (`kill -9`, panic, OOM); the last few commits may be lost if the *machine* loses
+    /// power or the kernel crashes, but the file stays consistent and verifiable.
+    #[default]
+    ProcessCrash,
+    /// WAL with `synchronous=FULL`: every commit is fsynced; survives power loss. Slower.
+    PowerLoss,
+}
+
+/// Options for [`AuditLog::open_with`].
+#[derive(Debug, Clone)]
+pub struct OpenOptions {
+    /// Sign a checkpoint whenever the sequence crosses a multiple of this.
+    pub checkpoint_every: u64,
+    /// Where the Ed25519 signing key lives; default `<db>.key`.
+    pub key_path: Option<PathBuf>,
+    pub durability: Durability,
+    /// How long to wait for another writer (another process) before failing.
+    pub busy_timeout: Duration,
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        OpenOptions {
+            checkpoint_every: 1024,
+            key_path: None,
+            durability: Durability::default(),
+            busy_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// The audit trail. `Send + Sync`; share it with `Arc`. Writes go through one connection
+/// (serialised across processes by SQLite's write lock), reads through another so a
+/// browsing UI never waits behind a burst of appends.
+pub struct AuditLog {
+    pub(crate) path: PathBuf,
+    pub(crate) writer: Mutex<Connection>,
+    pub(crate) reader: Mutex<Connection>,
+    pub(crate) key: KeyPair,
+    pub(crate) sidecar: Sidecar,
+    pub(crate) checkpoint_every: u64,
+}
+
+/// A row ready to insert: redacted and serialised, before the lock is taken.
+struct Prepared {
+    task_id: Option<String>,
+    actor: Actor,
+    kind: Kind,
+    action: String,
+    resource: String,
+    outcome: Option<String>,
+    detail: serde_json::Value,
+    detail_text: String,
+}
+
+/// Fixed-width UTC timestamps sort as text in time order.
+pub(crate) const TS_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.6fZ";
+
+pub(crate) fn now_ts() -> String {
+    chrono::Utc::now().format(TS_FORMAT).to_string()
+}
+
+fn prepare(ev: NewEvent) -> Result<Prepared, AuditError> {
+    let mut detail = ev.detail;
+    redact::redact_json(&mut detail);
+    let detail_text = serde_json::to_string(&detail).map_err(|e| AuditError::Corrupt(e.to_string()))?;
+    Ok(Prepared {
+        task_id: ev.task_id.map(|t| redact::redact_str(&t).into_owned()),
+        actor: ev.actor,
+        kind: ev.kind,
+        action: redact::redact_str(&ev.action).into_owned(),
+        resource: redact::redact_str(&ev.resource).into_owned(),
+        outcome: ev.outcome.map(|o| redact::redact_str(&o).into_owned()),
+        detail,
+        detail_text,
+    })
+}
+
+fn open_conn(path: &Path, opts: &OpenOptions) -> Result<Connection, AuditError> {
+    let conn = Connection::open(path).map_err(|source| AuditError::Open { path: path.to_owned(), source })?;
+    conn.busy_timeout(opts.busy_timeout)?;
+    let sync = match opts.durability {
+        Durability::ProcessCrash => "NORMAL",
+        Durability::PowerLoss => "FULL",
+    };
+    // Switching a new file to WAL needs an exclusive lock and SQLite does not call the
+    // busy handler for it, so several processes creating the log at once retry here.
+    // Small pages: a single-event commit dirties one leaf in the table and in each
+    // index, and the WAL writes whole pages. Only takes effect on a new, empty file.
+    conn.execute_batch("PRAGMA page_size=1024;")
+        .map_err(|source| AuditError::Open { path: path.to_owned(), source })?;
+    let deadline = std::time::Instant::now() + opts.busy_timeout;
+    loop {
+        match conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get::<_, String>(0)) {
+            Ok(_) => break,
+            Err(e) if is_busy(&e) && std::time::Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            Err(source) => return Err(AuditError::Open { path: path.to_owned(), source }),
+        }
+    }
+    conn.execute_batch(&format!("PRAGMA synchronous={sync}; PRAGMA cache_size=-16000; \
+         PRAGMA wal_autocheckpoint=8192; PRAGMA journal_size_limit=67108864;"))
+        .map_err(|source| AuditError::Open { path: path.to_owned(), source })?;
+    Ok(conn)
+}
+
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
+}
+
+impl AuditLog {
+    /// Opens (creating if missing) the log at `path`, with default options.
+    pub fn open(path: &Path) -> Result<AuditLog, AuditError> {
+        Self::open_with(path, OpenOptions::default())
+    }
+
+    pub fn open_with(path: &Path, opts: OpenOptions) -> Result<AuditLog, AuditError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| AuditError::io("creating audit directory", dir, e))?;
+        }
+        let key_path = opts.key_path.clone().unwrap_or_else(|| {
+            let mut p = path.as_os_str().to_owned();
+            p.push(".key");
+            PathBuf::from(p)
+        });
+        let key = KeyPair::load_or_create(&key_path)?;
+        let writer = open_conn(path, &opts)?;
+        // Creating the schema takes the write lock so two processes opening a new file
+        // at once do not race.
+        writer.execute_batch(&format!("BEGIN IMMEDIATE; {} COMMIT;", schema::DDL))?;
+        writer.execute(
+            "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?1), ('created_with_key', ?2)",
+            params![schema::SCHEMA_VERSION, key.public_hex()],
+        )?;
+        let reader = open_conn(path, &opts)?;
+        let sidecar = Sidecar::for_db(path);
+        let log = AuditLog {
+            path: path.to_owned(),
+            writer: Mutex::new(writer),
+            reader: Mutex::new(reader),
+            key,
+            sidecar,
+            checkpoint_every: opts.checkpoint_every.max(1),
+        };
+        log.mirror_missing_checkpoints()?;
+        Ok(log)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn checkpoint_file(&self) -> &Path {
+        &self.sidecar.path
+    }
+
+    /// Hex Ed25519 public key this log signs checkpoints with.
+    pub fn public_key(&self) -> String {
+        self.key.public_hex()
+    }
+
+    /// Copies checkpoints committed to the database but missing from the sidecar (a crash
+    /// between the commit and the file append) into it. A *missing* sidecar is not
+    /// recreated when the database already has checkpoints: verify reports that instead.
+    fn mirror_missing_checkpoints(&self) -> Result<(), AuditError> {
+        let db_cps = self.db_checkpoints()?;
+        let Some(lines) = self.sidecar.read()? else {
+            if db_cps.is_empty() {
+                self.sidecar.create_empty_if_missing()?;
+            }
+            return Ok(());
+        };
+        let last = lines.iter().filter_map(|l| l.as_ref().ok()).map(|c| c.seq).max().unwrap_or(0);
+        let missing: Vec<Checkpoint> = db_cps
+            .into_iter()
+            .filter(|c| c.seq > last && crate::checkpoint::check_signature(c, &self.key.public_hex()).is_ok())
+            .collect();
+        self.sidecar.append(&missing)
+    }
+
+    pub(crate) fn db_checkpoints(&self) -> Result<Vec<Checkpoint>, AuditError> {
+        let conn = self.lock_reader();
+        let mut stmt = conn.prepare("SELECT seq, hash, ts, public_key, signature FROM checkpoints ORDER BY seq")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(Checkpoint {
+                seq: r.get::<_, i64>(0)? as u64,
+                hash: r.get(1)?,
+                ts: r.get(2)?,
+                public_key: r.get(3)?,
+                signature: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub(crate) fn lock_reader(&self) -> std::sync::MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave a Connection half-updated in a way
+        // SQLite would not roll back, so a poisoned lock is safe to reuse.
+        self.reader.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn lock_writer(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.writer.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Appends one event; it is committed (see [`Durability`]) when this returns.
+    pub fn append(&self, ev: NewEvent) -> Result<Event, AuditError> {
+        let mut v = self.append_batch(vec![ev])?;
+        v.pop().ok_or_else(|| AuditError::Corrupt("append produced no event".into()))
+    }
+
+    /// Appends events in one transaction: all or none, consecutive sequence numbers.
+    pub fn append_batch(&self, evs: Vec<NewEvent>) -> Result<Vec<Event>, AuditError> {
+        if evs.is_empty() {
+            return Ok(Vec::new());
+        }
+        let prepared = evs.into_iter().map(prepare).collect::<Result<Vec<_>, _>>()?;
+        let mut conn = self.lock_writer();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // Read the head inside the write transaction: no other process can move it now.
+        let head: Option<(i64, String, Vec<u8>)> = tx
+            .prepare_cached("SELECT seq, ts, hash FROM events ORDER BY seq DESC LIMIT 1")?
+            .query_row([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .optional()?;
+        let (mut seq, mut last_ts, mut prev) = match head {
+            Some((s, ts, h)) => {
+                let h: [u8; 32] = h
+                    .try_into()
+                    .map_err(|_| AuditError::Corrupt(format!("event #{s} has a hash that is not 32 bytes")))?;
+                (s as u64, ts, h)
+            }
+            None => (0, String::new(), chain::GENESIS),
+        };
+        let start_seq = seq;
+        let now = now_ts();
+        // Never let time run backwards along the sequence (clock steps, other processes):
+        // time ranges are answered by binary search on seq, which relies on it.
+        let ts = if now < last_ts { std::mem::take(&mut last_ts) } else { now };
+        let mut out = Vec::with_capacity(prepared.len());
+        {
+            let mut ins = tx.prepare_cached(
+                "INSERT INTO events (seq, id, ts, task_id, actor, kind, action, resource, outcome, detail, hash) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            )?;
+            for p in prepared {
+                seq += 1;
+                let id = uuid::Uuid::now_v7().to_string();
+                let hash = chain::row_hash(
+                    &prev,
+                    &RowRef {
+                        seq,
+                        id: &id,
+                        ts: &ts,
+                        task_id: p.task_id.as_deref(),
+                        actor: p.actor.as_str(),
+                        kind: p.kind.as_str(),
+                        action: &p.action,
+                        resource: &p.resource,
+                        outcome: p.outcome.as_deref(),
+                        detail: &p.detail_text,
+                    },
+                );
+                ins.execute(params![
+                    seq as i64,
+                    id,
+                    ts,
+                    p.task_id,
+                    p.actor.as_str(),
+                    p.kind.as_str(),
+                    p.action,
+                    p.resource,
+                    p.outcome,
+                    p.detail_text,
+                    &hash[..],
+                ])?;
+                prev = hash;
+                out.push(Event {
+                    seq,
+                    id,
+                    ts: ts.clone(),
+                    task_id: p.task_id,
+                    actor: p.actor,
+                    kind: p.kind,
+                    action: p.action,
+                    resource: p.resource,
+                    outcome: p.outcome,
+                    detail: p.detail,
+                    hash: hex::encode(hash),
+                });
+            }
+        }
+        // Full-text indexing runs in batches: FTS5 writes a new segment per transaction,
+        // which would triple the cost of a single append. Searches catch up first
+        // (`sync_fts`), so no committed event is ever missing from a search.
+        let fts_through = fts_through(&tx)?;
+        if seq - fts_through >= FTS_BATCH {
+            index_fts(&tx, fts_through, seq)?;
+        }
+        let mut new_cps = Vec::new();
+        if seq / self.checkpoint_every > start_seq / self.checkpoint_every {
+            let cp = self.key.sign(seq, &hex::encode(prev), &ts);
+            insert_checkpoint(&tx, &cp)?;
+            new_cps.push(cp);
+        }
+        tx.commit()?;
+        drop(conn);
+        // After the commit, never before: the sidecar must not name a head the database
+        // might not have. A crash in between is repaired on the next open.
+        self.sidecar.append(&new_cps)?;
+        Ok(out)
+    }
+
+    /// Signs a checkpoint at the current head now (no-op when the head already has one
+    /// or the log is empty). Call at the end of a task or before handing the log over.
+    pub fn checkpoint(&self) -> Result<Option<Checkpoint>, AuditError> {
+        let mut conn = self.lock_writer();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let head: Option<(i64, Vec<u8>)> = tx
+            .query_row("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        let Some((seq, hash)) = head else { return Ok(None) };
+        let exists: bool =
+            tx.query_row("SELECT EXISTS(SELECT 1 FROM checkpoints WHERE seq = ?1)", [seq], |r| r.get(0))?;
+        if exists {
+            return Ok(None);
+        }
+        let cp = self.key.sign(seq as u64, &hex::encode(hash), &now_ts());
+        insert_checkpoint(&tx, &cp)?;
+        tx.commit()?;
+        drop(conn);
+        self.sidecar.append(std::slice::from_ref(&cp))?;
+        Ok(Some(cp))
+    }
+
+    /// Brings the full-text index up to the head. Called before every text search.
+    pub(crate) fn sync_fts(&self) -> Result<(), AuditError> {
+        let mut conn = self.lock_writer();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let head: Option<i64> = tx.query_row("SELECT max(seq) FROM events", [], |r| r.get(0))?;
+        let head = head.unwrap_or(0) as u64;
+        let through = fts_through(&tx)?;
+        if head > through {
+            index_fts(&tx, through, head)?;
+            tx.commit()?;
+        }
+        Ok(())
+    }
+
+    /// The newest sequence number and hash, `None` for an empty log.
+    pub fn head(&self) -> Result<Option<(u64, String)>, AuditError> {
+        let conn = self.lock_reader();
+        let head: Option<(i64, Vec<u8>)> = conn
+            .query_row("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        Ok(head.map(|(s, h)| (s as u64, hex::encode(h))))
+    }
+
+    /// One event by sequence number.
+    pub fn get(&self, seq: u64) -> Result<Option<Event>, AuditError> {
+        let conn = self.lock_reader();
+        let sql = format!("SELECT {} FROM events WHERE seq = ?1", schema::EVENT_COLUMNS);
+        let mut stmt = conn.prepare_cached(&sql)?;
+        Ok(stmt.query_row([seq as i64], crate::query::event_from_row).optional()?)
+    }
+
+    /// One event by its UUID.
+    pub fn get_by_id(&self, id: &str) -> Result<Option<Event>, AuditError> {
+        let conn = self.lock_reader();
+        let sql = format!("SELECT {} FROM events WHERE id = ?1", schema::EVENT_COLUMNS);
+        let mut stmt = conn.prepare_cached(&sql)?;
+        Ok(stmt.query_row([id], crate::query::event_from_row).optional()?)
+    }
+}
+
+/// Events are added to the full-text index at least this many at a time.
+const FTS_BATCH: u64 = 256;
+
+fn fts_through(tx: &rusqlite::Transaction<'_>) -> Result<u64, AuditError> {
+    let v: Option<String> = tx
+        .prepare_cached("SELECT value FROM meta WHERE key = 'fts_through'")?
+        .query_row([], |r| r.get(0))
+        .optional()?;
+    Ok(v.and_then(|v| v.parse().ok()).unwrap_or(0))
+}
+
+/// Adds events (from, to] to the full-text index and records how far it now reaches.
+fn index_fts(tx: &rusqlite::Transaction<'_>, from: u64, to: u64) -> Result<(), AuditError> {
+    tx.prepare_cached(
+        "INSERT INTO events_fts (rowid, action, resource, outcome, detail) \
+         SELECT seq, action, resource, outcome, detail FROM events WHERE seq > ?1 AND seq <= ?2",
+    )?
+    .execute(params![from as i64, to as i64])?;
+    tx.prepare_cached("INSERT OR REPLACE INTO meta (key, value) VALUES ('fts_through', ?1)")?
+        .execute([to.to_string()])?;
+    Ok(())
+}
+
+fn insert_checkpoint(tx: &rusqlite::Transaction<'_>, cp: &Checkpoint) -> Result<(), AuditError> {
+    tx.prepare_cached("INSERT INTO checkpoints (seq, hash, ts, public_key, signature) VALUES (?1, ?2, ?3, ?4, ?5)")?
+        .execute(params![cp.seq as i64, cp.hash, cp.ts, cp.public_key, cp.signature])?;
+    Ok(())
+}

@@ -1,0 +1,108 @@
+//! Real processes against one database file: SIGKILL mid-burst, several concurrent writers.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers, not only #[test] fns
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+use paddock_audit::{AuditLog, Filter};
+
+const STRESS: &str = env!("CARGO_BIN_EXE_paddock-audit-stress");
+
+/// (seq, id, writer-local n) for every `committed` line.
+fn parse_committed(line: &str) -> Option<(u64, String, u64)> {
+    let mut it = line.strip_prefix("committed ")?.split(' ');
+    Some((it.next()?.parse().ok()?, it.next()?.to_owned(), it.next()?.parse().ok()?))
+}
+
+#[test]
+fn kill_9_mid_burst_loses_no_committed_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("audit.db");
+    // Create the log (and its key) first so the child starts appending at once.
+    drop(AuditLog::open(&db).unwrap());
+    let mut child = Command::new(STRESS)
+        .args([db.to_str().unwrap(), "victim", "0"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let mut committed = Vec::new();
+    let mut line = String::new();
+    // Let it get well into the burst (past several checkpoints), then SIGKILL it.
+    while committed.len() < 3000 {
+        line.clear();
+        assert!(reader.read_line(&mut line).unwrap() > 0, "writer exited early");
+        committed.push(parse_committed(line.trim_end()).expect("malformed line from writer"));
+    }
+    child.kill().unwrap(); // SIGKILL on Unix
+    let status = child.wait().unwrap();
+    assert!(!status.success(), "writer was not killed: {status:?}");
+    // Lines already in the pipe were also reported committed.
+    for l in reader.lines() {
+        let l = l.unwrap();
+        if let Some(c) = parse_committed(&l) {
+            committed.push(c);
+        }
+    }
+
+    let log = AuditLog::open(&db).unwrap();
+    for (seq, id, n) in &committed {
+        let ev = log.get(*seq).unwrap().unwrap_or_else(|| panic!("committed event #{seq} is gone"));
+        assert_eq!(&ev.id, id, "event #{seq} changed identity");
+        assert_eq!(ev.detail["n"], *n, "event #{seq} changed content");
+    }
+    let report = log.verify().unwrap();
+    assert!(report.ok, "{report:#?}");
+    assert!(report.head_seq >= committed.len() as u64);
+    assert!(report.checkpoints_verified >= 3000 / 64, "{report:#?}");
+}
+
+#[test]
+fn concurrent_writer_processes_form_one_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("audit.db");
+    const WRITERS: usize = 4;
+    const EACH: u64 = 400;
+    // No pre-open: the writers race to create the database and the signing key too.
+    let children: Vec<_> = (0..WRITERS)
+        .map(|i| {
+            Command::new(STRESS)
+                .args([db.to_str().unwrap(), &format!("w{i}"), &EACH.to_string()])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut seen: HashMap<u64, String> = HashMap::new();
+    for (i, child) in children.into_iter().enumerate() {
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "writer {i} failed: {}", String::from_utf8_lossy(&out.stderr));
+        for line in String::from_utf8(out.stdout).unwrap().lines() {
+            let (seq, _, _) = parse_committed(line).unwrap();
+            assert!(seen.insert(seq, format!("w{i}")).is_none(), "two writers got #{seq}");
+        }
+    }
+    let total = WRITERS as u64 * EACH;
+    assert_eq!(seen.len() as u64, total);
+
+    let log = AuditLog::open(&db).unwrap();
+    let report = log.verify().unwrap();
+    assert!(report.ok, "{report:#?}");
+    assert_eq!(report.head_seq, total);
+    assert_eq!(report.events, total);
+    // Each writer's events are all there, in its own order.
+    for i in 0..WRITERS {
+        let task = format!("w{i}");
+        let mut ns = Vec::new();
+        log.for_each_event(&Filter { task_id: Some(task.clone()), ..Filter::default() }, |e| {
+            assert_eq!(seen.get(&e.seq), Some(&task));
+            ns.push(e.detail["n"].as_u64().unwrap());
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(ns, (0..EACH).collect::<Vec<_>>(), "writer {task}");
+    }
+}
