@@ -8,6 +8,7 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 mod commands;
+mod convert;
 mod state;
 
 fn main() {
@@ -30,8 +31,13 @@ fn main() {
     let result = tauri::Builder::default()
         .manage(state)
         .invoke_handler(tauri::generate_handler![
-            commands::app_info,
-            commands::run_system_check,
+            commands::system::app_info,
+            commands::system::run_system_check,
+            commands::audit::audit_query,
+            commands::audit::audit_counts,
+            commands::audit::audit_tasks,
+            commands::audit::audit_verify,
+            commands::audit::audit_export,
         ])
         .run(tauri::generate_context!("../tauri.conf.json"));
     if let Err(err) = result {

@@ -1,14 +1,22 @@
 //! What the shell holds for the life of the process.
 
 use std::path::PathBuf;
+use std::sync::Arc;
+
+use paddock_audit::AuditLog;
 
 pub struct AppState {
     pub data_dir: PathBuf,
+    /// Where exports are written: the downloads folder, else the data folder.
+    pub export_dir: PathBuf,
+    /// The audit trail, or why it could not be opened. The app still starts
+    /// without it, and the Audit screen says why.
+    pub audit: Result<Arc<AuditLog>, String>,
 }
 
 impl AppState {
     /// `PADDOCK_DATA_DIR` overrides the platform data directory (tests use a
-    /// throwaway one).
+    /// throwaway one); `PADDOCK_EXPORT_DIR` the export folder.
     pub fn from_env() -> Result<Self, String> {
         let data_dir = match std::env::var_os("PADDOCK_DATA_DIR") {
             Some(dir) => PathBuf::from(dir),
@@ -18,6 +26,17 @@ impl AppState {
         };
         std::fs::create_dir_all(&data_dir)
             .map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
-        Ok(Self { data_dir })
+        let export_dir = std::env::var_os("PADDOCK_EXPORT_DIR")
+            .map(PathBuf::from)
+            .or_else(dirs::download_dir)
+            .unwrap_or_else(|| data_dir.clone());
+        let db = data_dir.join("audit.db");
+        let audit = AuditLog::open(&db)
+            .map(Arc::new)
+            .map_err(|e| format!("the audit trail at {} cannot be opened: {e}", db.display()));
+        if let Err(e) = &audit {
+            tracing::error!("{e}");
+        }
+        Ok(Self { data_dir, export_dir, audit })
     }
 }

@@ -5,7 +5,7 @@
 
 use ts_rs::{Config, TS};
 
-use crate::{app, doctor, error};
+use crate::{app, audit, doctor, error};
 
 fn decl<T: TS>(cfg: &Config) -> String {
     format!("export {}", T::decl(cfg))
@@ -22,6 +22,20 @@ pub fn render() -> String {
         decl::<doctor::CheckStatus>(&cfg),
         decl::<doctor::CheckResult>(&cfg),
         decl::<doctor::CheckEvent>(&cfg),
+        decl::<audit::AuditActor>(&cfg),
+        decl::<audit::AuditKind>(&cfg),
+        decl::<audit::AuditFilter>(&cfg),
+        decl::<audit::AuditCursor>(&cfg),
+        decl::<audit::AuditQuery>(&cfg),
+        decl::<audit::AuditEvent>(&cfg),
+        decl::<audit::AuditPage>(&cfg),
+        decl::<audit::CountEntry>(&cfg),
+        decl::<audit::AuditCounts>(&cfg),
+        decl::<audit::VerifyProblem>(&cfg),
+        decl::<audit::AuditVerify>(&cfg),
+        decl::<audit::AuditTask>(&cfg),
+        decl::<audit::ExportFormat>(&cfg),
+        decl::<audit::ExportDone>(&cfg),
     ];
     let mut out = String::from(
         "// Generated from crates/ipc by `UPDATE_BINDINGS=1 cargo test -p paddock-ipc`. Do not edit.\n\n",

@@ -10,6 +10,7 @@
 //! their internals without breaking the UI contract.
 
 pub mod app;
+pub mod audit;
 pub mod bindings;
 pub mod doctor;
 pub mod error;

@@ -1,4 +1,4 @@
-//! Tauri commands. Each is a translation, not a decision.
+//! App facts and the machine check.
 
 use paddock_ipc::app::AppInfo;
 use paddock_ipc::doctor::{CheckEvent, CheckResult, CheckStatus};
