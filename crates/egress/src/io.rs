@@ -1,0 +1,164 @@
+//! Socket helpers: an idle timeout around client connections, and a body
+//! wrapper that counts bytes and finishes the request record.
+
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::future::Future;
+use std::task::{Context, Poll, ready};
+use std::time::Duration;
+
+use bytes::Bytes;
+use hyper::body::{Body, Frame, SizeHint};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::time::{Instant, Sleep};
+
+/// Fails reads and writes with `TimedOut` once neither has made progress
+/// for `timeout`: a client that opens a connection (or a tunnel) and goes
+/// silent does not hold it forever. The timer is only re-armed when it
+/// fires, not on every byte, so it costs nothing on the fast path.
+pub(crate) struct IdleTimeout<S> {
+    inner: S,
+    timeout: Duration,
+    last_activity: Instant,
+    sleep: Pin<Box<Sleep>>,
+}
+
+impl<S> IdleTimeout<S> {
+    pub(crate) fn new(inner: S, timeout: Duration) -> Self {
+        let now = Instant::now();
+        IdleTimeout { inner, timeout, last_activity: now, sleep: Box::pin(tokio::time::sleep_until(now + timeout)) }
+    }
+
+    fn poll_idle(&mut self, cx: &mut Context<'_>) -> Poll<io::Error> {
+        loop {
+            ready!(self.sleep.as_mut().poll(cx));
+            let deadline = self.last_activity + self.timeout;
+            if deadline <= Instant::now() {
+                return Poll::Ready(io::Error::new(io::ErrorKind::TimedOut, "connection idle for too long"));
+            }
+            self.sleep.as_mut().reset(deadline);
+        }
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for IdleTimeout<S> {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        match Pin::new(&mut this.inner).poll_read(cx, buf) {
+            Poll::Ready(r) => {
+                this.last_activity = Instant::now();
+                Poll::Ready(r)
+            }
+            Poll::Pending => match this.poll_idle(cx) {
+                Poll::Ready(e) => Poll::Ready(Err(e)),
+                Poll::Pending => Poll::Pending,
+            },
+        }
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for IdleTimeout<S> {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        match Pin::new(&mut this.inner).poll_write(cx, buf) {
+            Poll::Ready(r) => {
+                this.last_activity = Instant::now();
+                Poll::Ready(r)
+            }
+            Poll::Pending => match this.poll_idle(cx) {
+                Poll::Ready(e) => Poll::Ready(Err(e)),
+                Poll::Pending => Poll::Pending,
+            },
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        match Pin::new(&mut this.inner).poll_write_vectored(cx, bufs) {
+            Poll::Ready(r) => {
+                this.last_activity = Instant::now();
+                Poll::Ready(r)
+            }
+            Poll::Pending => match this.poll_idle(cx) {
+                Poll::Ready(e) => Poll::Ready(Err(e)),
+                Poll::Pending => Poll::Pending,
+            },
+        }
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+}
+
+/// Passes frames through untouched (streamed, never buffered), adding data
+/// lengths to `counter`; `on_end` runs once when the body ends or is
+/// dropped (the client went away), which is when the record is emitted.
+pub(crate) struct CountingBody<B> {
+    inner: B,
+    counter: Arc<AtomicU64>,
+    on_end: Option<Box<dyn FnOnce() + Send + Sync>>,
+}
+
+impl<B> CountingBody<B> {
+    pub(crate) fn new(inner: B, counter: Arc<AtomicU64>, on_end: Option<Box<dyn FnOnce() + Send + Sync>>) -> Self {
+        CountingBody { inner, counter, on_end }
+    }
+}
+
+impl<B> Drop for CountingBody<B> {
+    fn drop(&mut self) {
+        if let Some(f) = self.on_end.take() {
+            f();
+        }
+    }
+}
+
+impl<B> Body for CountingBody<B>
+where
+    B: Body<Data = Bytes> + Unpin,
+{
+    type Data = Bytes;
+    type Error = B::Error;
+
+    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, B::Error>>> {
+        let this = self.get_mut();
+        let frame = ready!(Pin::new(&mut this.inner).poll_frame(cx));
+        match &frame {
+            Some(Ok(f)) => {
+                if let Some(data) = f.data_ref() {
+                    this.counter.fetch_add(data.len() as u64, Ordering::Relaxed);
+                }
+            }
+            None => {
+                if let Some(f) = this.on_end.take() {
+                    f();
+                }
+            }
+            Some(Err(_)) => {}
+        }
+        Poll::Ready(frame)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
