@@ -4,7 +4,7 @@
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::future::Future;
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
@@ -20,6 +20,9 @@ use tokio::time::{Instant, Sleep};
 /// fires, not on every byte, so it costs nothing on the fast path.
 pub(crate) struct IdleTimeout<S> {
     inner: S,
+    /// Set when bytes were read after the last write: the client is in the
+    /// middle of sending a request.
+    mid_request: Arc<AtomicBool>,
     timeout: Duration,
     last_activity: Instant,
     sleep: Pin<Box<Sleep>>,
@@ -28,7 +31,11 @@ pub(crate) struct IdleTimeout<S> {
 impl<S> IdleTimeout<S> {
     pub(crate) fn new(inner: S, timeout: Duration) -> Self {
         let now = Instant::now();
-        IdleTimeout { inner, timeout, last_activity: now, sleep: Box::pin(tokio::time::sleep_until(now + timeout)) }
+        IdleTimeout { inner, mid_request: Arc::new(AtomicBool::new(false)), timeout, last_activity: now, sleep: Box::pin(tokio::time::sleep_until(now + timeout)) }
+    }
+
+    pub(crate) fn mid_request_flag(&self) -> Arc<AtomicBool> {
+        self.mid_request.clone()
     }
 
     fn poll_idle(&mut self, cx: &mut Context<'_>) -> Poll<io::Error> {
@@ -46,8 +53,12 @@ impl<S> IdleTimeout<S> {
 impl<S: AsyncRead + Unpin> AsyncRead for IdleTimeout<S> {
     fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
+        let before = buf.filled().len();
         match Pin::new(&mut this.inner).poll_read(cx, buf) {
             Poll::Ready(r) => {
+                if buf.filled().len() > before {
+                    this.mid_request.store(true, Ordering::Relaxed);
+                }
                 this.last_activity = Instant::now();
                 Poll::Ready(r)
             }
@@ -64,6 +75,7 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for IdleTimeout<S> {
         let this = self.get_mut();
         match Pin::new(&mut this.inner).poll_write(cx, buf) {
             Poll::Ready(r) => {
+                this.mid_request.store(false, Ordering::Relaxed);
                 this.last_activity = Instant::now();
                 Poll::Ready(r)
             }
@@ -90,6 +102,7 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for IdleTimeout<S> {
         let this = self.get_mut();
         match Pin::new(&mut this.inner).poll_write_vectored(cx, bufs) {
             Poll::Ready(r) => {
+                this.mid_request.store(false, Ordering::Relaxed);
                 this.last_activity = Instant::now();
                 Poll::Ready(r)
             }

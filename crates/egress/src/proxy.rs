@@ -128,7 +128,9 @@ impl Proxy {
         // A second handle on the socket, to answer 408 after hyper gives up
         // on a slow request head (hyper closes without a response).
         let late_writer = stream.as_fd().try_clone_to_owned().ok().map(std::fs::File::from);
-        let io = TokioIo::new(IdleTimeout::new(stream, limits.idle_timeout));
+        let io = IdleTimeout::new(stream, limits.idle_timeout);
+        let mid_request = io.mid_request_flag();
+        let io = TokioIo::new(io);
         let inner = self.inner.clone();
         let service = service_fn(move |req| {
             let inner = inner.clone();
@@ -144,7 +146,10 @@ impl Proxy {
         let result = builder.serve_connection(io, service).with_upgrades().await;
         if let Err(e) = result {
             tracing::debug!(error = %e, "client connection ended with an error");
+            // Only when part of a head arrived: a keep-alive connection that
+            // simply went quiet is closed without a stray response.
             if e.is_timeout()
+                && mid_request.load(Ordering::Relaxed)
                 && let Some(mut w) = late_writer
             {
                 let _ = w.write_all(
@@ -201,7 +206,13 @@ impl Tracker {
         self.record.reason = Some(reason.to_string());
         self.record.status = Some(status.as_u16());
         let target = format!("{}:{}", self.record.host, self.record.port);
-        denial(status, &target, rule, reason)
+        let mut resp = denial(status, &target, rule, reason);
+        // A malformed or oversized request ends the connection; a policy
+        // refusal (403) leaves it usable for the next request.
+        if status != StatusCode::FORBIDDEN {
+            resp.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
+        resp
     }
 
     fn fail(mut self, status: StatusCode, message: String) -> Response<ProxyBody> {
