@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod doctor;
+mod egress;
 
 #[derive(Parser)]
 #[command(
@@ -31,6 +32,8 @@ struct Cli {
 enum Command {
     /// Check that the tools Paddock needs are installed and working here.
     Doctor(doctor::Args),
+    /// The per-task egress proxy: serve it standalone, or check a URL against a policy.
+    Egress(egress::Args),
 }
 
 fn main() -> ExitCode {
@@ -38,6 +41,7 @@ fn main() -> ExitCode {
     init_tracing(cli.verbose);
     let result = match cli.command {
         Command::Doctor(args) => doctor::run(args),
+        Command::Egress(args) => egress::run(args),
     };
     match result {
         Ok(code) => code,

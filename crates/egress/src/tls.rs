@@ -27,16 +27,18 @@ impl UpstreamRoots {
     /// Adds every certificate in a PEM file.
     pub fn add_pem_file(&mut self, path: &std::path::Path) -> Result<(), TlsError> {
         let data = std::fs::read(path).map_err(|source| TlsError::Read { path: path.display().to_string(), source })?;
-        self.add_pem(&data).map_err(|_| TlsError::NoCertificates { path: path.display().to_string() })
+        if self.add_pem(&data) == 0 {
+            return Err(TlsError::NoCertificates { path: path.display().to_string() });
+        }
+        Ok(())
     }
 
-    pub fn add_pem(&mut self, pem: &[u8]) -> Result<(), ()> {
+    /// Adds every certificate in PEM text; returns how many were found.
+    pub fn add_pem(&mut self, pem: &[u8]) -> usize {
         let certs: Vec<_> = rustls_pemfile::certs(&mut &pem[..]).filter_map(Result::ok).collect();
-        if certs.is_empty() {
-            return Err(());
-        }
+        let n = certs.len();
         self.extra.extend(certs);
-        Ok(())
+        n
     }
 
     pub fn client_config(&self) -> Result<Arc<rustls::ClientConfig>, TlsError> {

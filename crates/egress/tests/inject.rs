@@ -1,5 +1,6 @@
 //! Credential injection: the client holds only a placeholder; the real key
 //! arrives at a TLS upstream (its own rcgen CA) and nowhere else.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers outside #[test] fns
 
 mod common;
 

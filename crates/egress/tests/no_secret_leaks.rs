@@ -1,6 +1,7 @@
 //! The planted secret appears in no log line (captured at TRACE), no
 //! request record, no response to the client and no error, across success
 //! and every failure path of an injected request.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers outside #[test] fns
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! Data-driven tests of host parsing, address classification and policy
 //! verdicts. Cases live in tests/data/*.toml.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers outside #[test] fns
 
 use std::net::IpAddr;
 

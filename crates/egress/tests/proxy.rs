@@ -1,5 +1,6 @@
 //! The proxy with real clients (curl, python3, raw sockets) and real
 //! upstreams, all on loopback.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers outside #[test] fns
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! Real peers for the proxy tests: an HTTP upstream, a TLS upstream with its
 //! own CA (rcgen), the proxy on loopback, and curl/python3 runners.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers outside #[test] fns
 #![allow(dead_code)]
 
 use std::collections::HashMap;
@@ -188,17 +189,13 @@ impl TestProxy {
     }
 }
 
+#[derive(Default)]
 pub struct ProxyOptions {
     pub answers: HashMap<String, Vec<IpAddr>>,
     pub ca_pem: Option<String>,
     pub secrets: Vec<(String, String)>,
 }
 
-impl Default for ProxyOptions {
-    fn default() -> Self {
-        ProxyOptions { answers: HashMap::new(), ca_pem: None, secrets: Vec::new() }
-    }
-}
 
 pub fn build_proxy(policy_toml: &str, opts: ProxyOptions) -> (Proxy, mpsc::UnboundedReceiver<RequestRecord>, Arc<MemorySecretStore>) {
     let policy = Policy::from_toml(policy_toml).unwrap_or_else(|e| panic!("test policy invalid: {e}\n{policy_toml}"));
@@ -209,7 +206,7 @@ pub fn build_proxy(policy_toml: &str, opts: ProxyOptions) -> (Proxy, mpsc::Unbou
     let (tx, rx) = mpsc::unbounded_channel();
     let mut roots = UpstreamRoots { without_webpki: true, ..Default::default() };
     if let Some(pem) = &opts.ca_pem {
-        roots.add_pem(pem.as_bytes()).unwrap();
+        assert_eq!(roots.add_pem(pem.as_bytes()), 1);
     }
     let resolver: Arc<dyn Resolver> = Arc::new(StaticResolver { answers: opts.answers });
     let config = ProxyConfig {
