@@ -175,3 +175,46 @@ where
         self.inner.size_hint()
     }
 }
+
+/// Counts bytes read (`down`) and written (`up`) through a stream, so a
+/// tunnel's record has its byte counts even when it ends with an error.
+pub(crate) struct Counted<S> {
+    inner: S,
+    up: Arc<AtomicU64>,
+    down: Arc<AtomicU64>,
+}
+
+impl<S> Counted<S> {
+    pub(crate) fn new(inner: S, up: Arc<AtomicU64>, down: Arc<AtomicU64>) -> Self {
+        Counted { inner, up, down }
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Counted<S> {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let before = buf.filled().len();
+        let r = ready!(Pin::new(&mut this.inner).poll_read(cx, buf));
+        this.down.fetch_add((buf.filled().len() - before) as u64, Ordering::Relaxed);
+        Poll::Ready(r)
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Counted<S> {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let r = ready!(Pin::new(&mut this.inner).poll_write(cx, buf));
+        if let Ok(n) = &r {
+            this.up.fetch_add(*n as u64, Ordering::Relaxed);
+        }
+        Poll::Ready(r)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
+}

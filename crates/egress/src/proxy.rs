@@ -22,7 +22,7 @@ use tokio::net::{TcpListener, TcpStream, UnixListener};
 use uuid::Uuid;
 
 use crate::host::Host;
-use crate::io::{CountingBody, IdleTimeout};
+use crate::io::{Counted, CountingBody, IdleTimeout};
 use crate::policy::{Policy, Verdict, check_resolved};
 use crate::record::{Decision, EgressObserver, Observers, RequestKind, RequestRecord, redact_query};
 use crate::resolve::{Resolver, SystemResolver};
@@ -146,6 +146,7 @@ impl Proxy {
         let result = builder.serve_connection(io, service).with_upgrades().await;
         if let Err(e) = result {
             tracing::debug!(error = %e, "client connection ended with an error");
+            self.record_rejected_head(&e, mid_request.load(Ordering::Relaxed));
             // Only when part of a head arrived: a keep-alive connection that
             // simply went quiet is closed without a stray response.
             if e.is_timeout()
@@ -158,6 +159,28 @@ impl Proxy {
                 );
             }
         }
+    }
+}
+
+impl Proxy {
+    /// Requests that hyper refused before they reached us (malformed,
+    /// oversized, too slow) are refusals too, and go to the audit trail.
+    fn record_rejected_head(&self, e: &hyper::Error, mid_request: bool) {
+        let (status, rule, reason) = if e.is_parse_too_large() {
+            (StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, "limits", "request head too large, too many headers or URI too long")
+        } else if e.is_parse() {
+            (StatusCode::BAD_REQUEST, "malformed-request", "the request is not valid HTTP/1.1")
+        } else if e.is_timeout() && mid_request {
+            (StatusCode::REQUEST_TIMEOUT, "limits", "the request head took too long")
+        } else {
+            return;
+        };
+        let mut t = Tracker::new(&self.inner, RequestKind::Forward, &Method::GET, "", 0, "");
+        t.record.method = String::new();
+        t.record.decision = Decision::Denied;
+        t.record.rule = Some(rule.into());
+        t.record.reason = Some(reason.into());
+        t.record.status = Some(status.as_u16());
     }
 }
 
@@ -438,6 +461,7 @@ async fn forward(inner: Arc<Inner>, req: Request<Incoming>) -> Response<ProxyBod
     };
     parts.version = http::Version::HTTP_11;
     let body = CountingBody::new(body, tracker.up.clone(), None);
+    let stream = IdleTimeout::new(stream, inner.policy.limits.idle_timeout);
     exchange(TokioIo::new(stream), Request::from_parts(parts, body), tracker).await
 }
 
@@ -486,6 +510,7 @@ async fn service(inner: Arc<Inner>, req: Request<Incoming>) -> Response<ProxyBod
         Ok(n) => n,
         Err(_) => return tracker.fail(StatusCode::BAD_GATEWAY, format!("{:?} is not a TLS server name", up.host)),
     };
+    let stream = IdleTimeout::new(stream, inner.policy.limits.idle_timeout);
     let tls = match inner.tls.connect(server_name, stream).await {
         Ok(t) => t,
         Err(e) => return tracker.fail(StatusCode::BAD_GATEWAY, format!("TLS to {} failed: {e}", up.authority())),
@@ -555,15 +580,13 @@ async fn tunnel(inner: Arc<Inner>, req: Request<Incoming>) -> Response<ProxyBody
         match hyper::upgrade::on(req).await {
             Ok(upgraded) => {
                 let mut client = TokioIo::new(upgraded);
-                let mut upstream_io = IdleTimeout::new(&mut upstream, idle);
-                match tokio::io::copy_bidirectional_with_sizes(&mut client, &mut upstream_io, TUNNEL_BUFFER, TUNNEL_BUFFER)
-                    .await
-                {
-                    Ok((up, down)) => {
-                        tracker.up.store(up, Ordering::Relaxed);
-                        tracker.down.store(down, Ordering::Relaxed);
-                    }
-                    Err(e) => tracker.record.error = Some(format!("tunnel ended: {e}")),
+                let mut upstream_io =
+                    Counted::new(IdleTimeout::new(&mut upstream, idle), tracker.up.clone(), tracker.down.clone());
+                let copied =
+                    tokio::io::copy_bidirectional_with_sizes(&mut client, &mut upstream_io, TUNNEL_BUFFER, TUNNEL_BUFFER)
+                        .await;
+                if let Err(e) = copied {
+                    tracker.record.error = Some(format!("tunnel ended: {e}"));
                 }
             }
             Err(e) => tracker.record.error = Some(format!("upgrade failed: {e}")),

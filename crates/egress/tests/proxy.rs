@@ -268,10 +268,15 @@ async fn oversized_and_malformed_requests_get_a_clean_4xx_and_a_closed_connectio
         ("space in header name", format!("GET {target} HTTP/1.1\r\nBad Header: x\r\n\r\n"), "HTTP/1.1 400"),
         ("conflicting lengths", format!("POST {target} HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nx"), "HTTP/1.1 400"),
     ];
+    let mut proxy = proxy;
     for (name, request, want) in cases {
         // raw_exchange returns only once the proxy has closed the connection.
         let resp = raw_exchange(proxy.addr, request.as_bytes()).await;
         assert!(resp.starts_with(want), "case {name:?}: got {resp:?}");
+        // Every refusal is recorded for the audit trail, with its status.
+        let r = proxy.next_record().await;
+        assert_eq!(r.decision, Decision::Denied, "case {name:?}");
+        assert_eq!(Some(&want[9..12]), r.status.map(|s| s.to_string()).as_deref(), "case {name:?}: {r:?}");
     }
     assert_eq!(up.hits.load(std::sync::atomic::Ordering::SeqCst), 0);
 }
@@ -311,4 +316,50 @@ async fn unix_socket_listener_serves_forward_requests() {
     let mut out = String::new();
     tokio::time::timeout(TIMEOUT, s.read_to_string(&mut out)).await.unwrap().unwrap();
     assert!(out.starts_with("HTTP/1.1 403"), "{out}");
+}
+
+#[tokio::test]
+async fn idle_keep_alive_connection_is_closed_without_a_stray_response() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let up = start_http_upstream().await;
+    let policy = format!("{}\n[limits]\nheader_timeout_secs = 1\n", local_policy(up.port()));
+    let proxy = start_proxy(&policy, ProxyOptions::default()).await;
+    let mut s = tokio::net::TcpStream::connect(proxy.addr).await.unwrap();
+    let req = format!("GET http://127.0.0.1:{}/one HTTP/1.1\r\nHost: x\r\n\r\n", up.port());
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut out = Vec::new();
+    tokio::time::timeout(TIMEOUT, s.read_to_end(&mut out)).await.expect("idle connection kept open").ok();
+    let out = String::from_utf8_lossy(&out);
+    assert!(out.starts_with("HTTP/1.1 200"), "{out}");
+    assert!(!out.contains("408"), "an idle keep-alive connection got a 408: {out}");
+}
+
+#[tokio::test]
+async fn silent_tunnel_is_closed_after_the_idle_timeout_and_recorded_with_bytes() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    // An upstream that accepts and never speaks.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = silent.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((mut s, _)) = silent.accept().await {
+            let mut b = [0u8; 64];
+            let _ = s.read(&mut b).await;
+            held.push(s);
+        }
+    });
+    let policy = format!("{}\n[limits]\nidle_timeout_secs = 1\n", local_policy(port));
+    let mut proxy = start_proxy(&policy, ProxyOptions::default()).await;
+    let mut s = tokio::net::TcpStream::connect(proxy.addr).await.unwrap();
+    s.write_all(format!("CONNECT 127.0.0.1:{port} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes()).await.unwrap();
+    let mut head = [0u8; 19];
+    s.read_exact(&mut head).await.unwrap();
+    assert!(head.starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&head));
+    s.write_all(b"hello").await.unwrap();
+    let mut rest = Vec::new();
+    tokio::time::timeout(TIMEOUT, s.read_to_end(&mut rest)).await.expect("silent tunnel kept open").ok();
+    let r = proxy.next_record().await;
+    assert_eq!(r.kind, RequestKind::Tunnel);
+    assert_eq!(r.bytes_up, 5, "{r:?}");
+    assert!(r.error.as_deref().unwrap_or("").contains("idle"), "{r:?}");
 }
