@@ -43,5 +43,5 @@ pub use record::{
 };
 pub use resolve::{ResolveFuture, Resolver, StaticResolver, SystemResolver};
 pub use secrets::{KEYRING_SERVICE, KeyringSecretStore, MemorySecretStore, Secret, SecretError, SecretStore};
-pub use service::{CLIENT_CREDENTIAL_HEADERS, HttpsUpstream, SERVICE_PREFIX, Service};
+pub use service::{CLIENT_CREDENTIAL_HEADERS, HttpsUpstream, PLACEHOLDER_KEY, SERVICE_PREFIX, Service, agent_env};
 pub use tls::{TlsError, UpstreamRoots};

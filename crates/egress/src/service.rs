@@ -149,3 +149,44 @@ impl Service {
         *name == self.header || CLIENT_CREDENTIAL_HEADERS.contains(&name.as_str())
     }
 }
+
+/// The placeholder credential an agent is given instead of the real one.
+/// Non-empty so SDKs do not refuse to start; worthless outside the proxy.
+pub const PLACEHOLDER_KEY: &str = "paddock-placeholder-key-injected-by-egress-proxy";
+
+/// Environment variables for an agent whose proxy is reachable at
+/// `proxy_url` (inside the sandbox: `http://127.0.0.1:<bridged port>`):
+/// proxy settings for every client, and for the first Anthropic and OpenAI
+/// services a base URL on the proxy plus a placeholder key. Loopback is in
+/// `NO_PROXY`, so SDKs talk to the base URL directly (origin-form); clients
+/// that ignore `NO_PROXY` send absolute-form requests, which work too.
+pub fn agent_env(services: &[Service], proxy_url: &str) -> Vec<(String, String)> {
+    let proxy_url = proxy_url.trim_end_matches('/');
+    let mut env: Vec<(String, String)> = Vec::new();
+    for name in ["HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"] {
+        env.push((name.into(), proxy_url.into()));
+    }
+    for name in ["NO_PROXY", "no_proxy"] {
+        env.push((name.into(), "127.0.0.1,localhost,::1".into()));
+    }
+    let mut seen_kinds = Vec::new();
+    for svc in services {
+        if seen_kinds.contains(&svc.kind.as_str()) {
+            continue;
+        }
+        let base = format!("{proxy_url}{SERVICE_PREFIX}{}", svc.name);
+        match svc.kind.as_str() {
+            "anthropic" => {
+                env.push(("ANTHROPIC_BASE_URL".into(), base));
+                env.push(("ANTHROPIC_API_KEY".into(), PLACEHOLDER_KEY.into()));
+            }
+            "openai" => {
+                env.push(("OPENAI_BASE_URL".into(), format!("{base}/v1")));
+                env.push(("OPENAI_API_KEY".into(), PLACEHOLDER_KEY.into()));
+            }
+            _ => continue,
+        }
+        seen_kinds.push(svc.kind.as_str());
+    }
+    env
+}

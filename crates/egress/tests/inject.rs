@@ -156,3 +156,31 @@ async fn missing_secret_is_reported_by_name_only() {
     assert_eq!(missing.len(), 3, "{missing:?}");
     assert!(missing[0].1.contains("anthropic-key"), "{missing:?}");
 }
+
+#[tokio::test]
+async fn agent_env_lets_an_sdk_style_client_reach_the_service_with_only_the_placeholder() {
+    // What an SDK does with ANTHROPIC_BASE_URL/ANTHROPIC_API_KEY and the
+    // proxy variables: python's urllib honours HTTP_PROXY and NO_PROXY.
+    let (up, mut proxy, _ca) = setup().await;
+    let policy = paddock_egress::Policy::from_toml(&service_policy(up.port())).unwrap();
+    let env = paddock_egress::agent_env(policy.services(), &proxy.url());
+    assert!(!format!("{env:?}").contains(SECRET));
+    let script = r#"
+import json, os, urllib.request
+req = urllib.request.Request(
+    os.environ["ANTHROPIC_BASE_URL"] + "/v1/messages",
+    data=json.dumps({"model": "m"}).encode(),
+    headers={"x-api-key": os.environ["ANTHROPIC_API_KEY"], "content-type": "application/json"},
+)
+print(urllib.request.urlopen(req, timeout=60).read().decode())
+"#;
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("python3").arg("-c").arg(script).env_clear().envs(env).output().unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("upstream saw: POST /v1/messages"), "{}", stdout(&out));
+    assert_eq!(up.seen()[0].header("x-api-key"), Some(SECRET));
+    assert_eq!(proxy.next_record().await.service.as_deref(), Some("anthropic"));
+}

@@ -120,3 +120,13 @@ fn invalid_policies_are_rejected_with_a_reason() {
         }
     }
 }
+
+#[test]
+fn the_example_policy_parses_and_means_what_it_says() {
+    let policy = Policy::from_toml(include_str!("../policy.example.toml")).unwrap();
+    assert!(matches!(policy.decide("registry.npmjs.org", 443).1, Verdict::Allow { .. }));
+    assert!(matches!(policy.decide("registry.npmjs.org", 80).1, Verdict::Deny { .. }));
+    assert!(matches!(policy.decide("o1.ingest.sentry.io", 443).1, Verdict::Deny { .. }));
+    assert_eq!(policy.services()[0].upstream.to_string(), "https://api.anthropic.com");
+    assert_eq!(policy.limits.max_headers, 100);
+}
