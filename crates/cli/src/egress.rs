@@ -207,7 +207,7 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
         }
     };
     for ip in &ips {
-        println!("address: {ip} ({})", if is_public(*ip) { "public" } else { "loopback/private/link-local" });
+        println!("address: {ip} ({})", if is_public(*ip) { "public" } else { "not public: loopback, private, link-local or reserved" });
     }
     match check_resolved(&host, &ips, private) {
         Ok(()) => {

@@ -23,15 +23,17 @@ pub(crate) struct IdleTimeout<S> {
     /// Set when bytes were read after the last write: the client is in the
     /// middle of sending a request.
     mid_request: Arc<AtomicBool>,
-    timeout: Duration,
+    /// `None`: never times out (the wrapper only tracks `mid_request`).
+    timeout: Option<Duration>,
     last_activity: Instant,
-    sleep: Pin<Box<Sleep>>,
+    sleep: Option<Pin<Box<Sleep>>>,
 }
 
 impl<S> IdleTimeout<S> {
-    pub(crate) fn new(inner: S, timeout: Duration) -> Self {
+    pub(crate) fn new(inner: S, timeout: Option<Duration>) -> Self {
         let now = Instant::now();
-        IdleTimeout { inner, mid_request: Arc::new(AtomicBool::new(false)), timeout, last_activity: now, sleep: Box::pin(tokio::time::sleep_until(now + timeout)) }
+        let sleep = timeout.map(|t| Box::pin(tokio::time::sleep_until(now + t)));
+        IdleTimeout { inner, mid_request: Arc::new(AtomicBool::new(false)), timeout, last_activity: now, sleep }
     }
 
     pub(crate) fn mid_request_flag(&self) -> Arc<AtomicBool> {
@@ -39,13 +41,16 @@ impl<S> IdleTimeout<S> {
     }
 
     fn poll_idle(&mut self, cx: &mut Context<'_>) -> Poll<io::Error> {
+        let (Some(timeout), Some(sleep)) = (self.timeout, self.sleep.as_mut()) else {
+            return Poll::Pending;
+        };
         loop {
-            ready!(self.sleep.as_mut().poll(cx));
-            let deadline = self.last_activity + self.timeout;
+            ready!(sleep.as_mut().poll(cx));
+            let deadline = self.last_activity + timeout;
             if deadline <= Instant::now() {
                 return Poll::Ready(io::Error::new(io::ErrorKind::TimedOut, "connection idle for too long"));
             }
-            self.sleep.as_mut().reset(deadline);
+            sleep.as_mut().reset(deadline);
         }
     }
 }

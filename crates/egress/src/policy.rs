@@ -85,7 +85,8 @@ pub struct Limits {
     pub max_uri_bytes: usize,
     /// Time to send a complete request head. Over it: 408 and close.
     pub header_timeout: Duration,
-    /// No bytes either way for this long closes a connection or tunnel.
+    /// An upstream connection or tunnel with no bytes either way for this
+    /// long is closed (long enough for a slow non-streamed model response).
     pub idle_timeout: Duration,
 }
 
@@ -96,7 +97,7 @@ impl Default for Limits {
             max_headers: 100,
             max_uri_bytes: 8 * 1024,
             header_timeout: Duration::from_secs(10),
-            idle_timeout: Duration::from_secs(300),
+            idle_timeout: Duration::from_secs(600),
         }
     }
 }
@@ -284,7 +285,7 @@ pub fn check_resolved(host: &Host, addrs: &[IpAddr], private_granted: bool) -> R
     }
     match addrs.iter().map(|a| canonical_ip(*a)).find(|a| !is_public(*a)) {
         Some(bad) => Err(format!(
-            "{host} resolves to {bad}, a loopback, private or link-local address; \
+            "{host} resolves to {bad}, a non-public address (loopback, private, link-local or reserved); \
              that needs `private = true` on the allow rule"
         )),
         None => Ok(()),

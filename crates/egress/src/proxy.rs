@@ -128,7 +128,11 @@ impl Proxy {
         // A second handle on the socket, to answer 408 after hyper gives up
         // on a slow request head (hyper closes without a response).
         let late_writer = stream.as_fd().try_clone_to_owned().ok().map(std::fs::File::from);
-        let io = IdleTimeout::new(stream, limits.idle_timeout);
+        // No idle timeout on the client side: hyper's header timeout covers
+        // idle keep-alive connections, and the upstream side's idle timeout
+        // covers stalled bodies and tunnels without cutting off a client
+        // that is waiting for a slow (non-streamed) model response.
+        let io = IdleTimeout::new(stream, None);
         let mid_request = io.mid_request_flag();
         let io = TokioIo::new(io);
         let inner = self.inner.clone();
@@ -461,7 +465,7 @@ async fn forward(inner: Arc<Inner>, req: Request<Incoming>) -> Response<ProxyBod
     };
     parts.version = http::Version::HTTP_11;
     let body = CountingBody::new(body, tracker.up.clone(), None);
-    let stream = IdleTimeout::new(stream, inner.policy.limits.idle_timeout);
+    let stream = IdleTimeout::new(stream, Some(inner.policy.limits.idle_timeout));
     exchange(TokioIo::new(stream), Request::from_parts(parts, body), tracker).await
 }
 
@@ -479,6 +483,13 @@ async fn service(inner: Arc<Inner>, req: Request<Incoming>) -> Response<ProxyBod
         );
     };
     let up = &svc.upstream;
+    if rest.split('/').any(|seg| {
+        let seg = seg.to_ascii_lowercase().replace("%2e", ".");
+        seg == ".." || seg == "."
+    }) {
+        let t = Tracker::new(&inner, RequestKind::Service, &parts.method, &up.host, up.port, parts.uri.path());
+        return t.deny(StatusCode::BAD_REQUEST, "path", "dot segments are not allowed in service paths");
+    }
     let mut path = format!("{}/{}", up.base_path, rest);
     if let Some(q) = parts.uri.query() {
         path.push('?');
@@ -510,7 +521,7 @@ async fn service(inner: Arc<Inner>, req: Request<Incoming>) -> Response<ProxyBod
         Ok(n) => n,
         Err(_) => return tracker.fail(StatusCode::BAD_GATEWAY, format!("{:?} is not a TLS server name", up.host)),
     };
-    let stream = IdleTimeout::new(stream, inner.policy.limits.idle_timeout);
+    let stream = IdleTimeout::new(stream, Some(inner.policy.limits.idle_timeout));
     let tls = match inner.tls.connect(server_name, stream).await {
         Ok(t) => t,
         Err(e) => return tracker.fail(StatusCode::BAD_GATEWAY, format!("TLS to {} failed: {e}", up.authority())),
@@ -581,7 +592,7 @@ async fn tunnel(inner: Arc<Inner>, req: Request<Incoming>) -> Response<ProxyBody
             Ok(upgraded) => {
                 let mut client = TokioIo::new(upgraded);
                 let mut upstream_io =
-                    Counted::new(IdleTimeout::new(&mut upstream, idle), tracker.up.clone(), tracker.down.clone());
+                    Counted::new(IdleTimeout::new(&mut upstream, Some(idle)), tracker.up.clone(), tracker.down.clone());
                 let copied =
                     tokio::io::copy_bidirectional_with_sizes(&mut client, &mut upstream_io, TUNNEL_BUFFER, TUNNEL_BUFFER)
                         .await;

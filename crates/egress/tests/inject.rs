@@ -184,3 +184,14 @@ print(urllib.request.urlopen(req, timeout=60).read().decode())
     assert_eq!(up.seen()[0].header("x-api-key"), Some(SECRET));
     assert_eq!(proxy.next_record().await.service.as_deref(), Some("anthropic"));
 }
+
+#[tokio::test]
+async fn dot_segments_cannot_escape_the_service_base_path() {
+    let (up, proxy, _ca) = setup().await;
+    for path in ["/_svc/gh/../../admin", "/_svc/gh/%2e%2e/admin", "/_svc/gh/a/./b"] {
+        let req = format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        let resp = raw_exchange(proxy.addr, req.as_bytes()).await;
+        assert!(resp.starts_with("HTTP/1.1 400") && resp.contains("dot segments"), "{path}: {resp}");
+    }
+    assert!(up.seen().is_empty());
+}
