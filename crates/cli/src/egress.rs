@@ -30,6 +30,8 @@ enum Command {
     /// Store a service secret in the OS keyring (read from stdin, never
     /// from the command line, so it stays out of shell history).
     SetSecret(SetSecretArgs),
+    /// Remove a service secret from the OS keyring.
+    DeleteSecret(SetSecretArgs),
 }
 
 #[derive(clap::Args)]
@@ -77,6 +79,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::Serve(a) => serve(a),
         Command::Check(a) => check(a),
         Command::SetSecret(a) => set_secret(a),
+        Command::DeleteSecret(a) => {
+            KeyringSecretStore::new(&a.keyring_service).delete(&a.name)?;
+            eprintln!("paddock egress: removed secret {:?} from the OS keyring", a.name);
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

@@ -192,6 +192,24 @@ fn require_keyctl() {
     assert!(ok, "this test needs `keyctl` (Debian package: keyutils)");
 }
 
+/// Runs `cmd` to completion, killing it after 60 s (a proxy that starts
+/// when it should refuse to must fail the test, not hang it).
+fn output_within_60s(cmd: &mut StdCommand) -> std::process::Output {
+    let child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(Duration::from_secs(60)) {
+        Ok(out) => out.unwrap(),
+        Err(_) => {
+            let _ = StdCommand::new("kill").arg(pid.to_string()).status();
+            panic!("command did not finish within 60 s: {cmd:?}");
+        }
+    }
+}
+
 #[test]
 fn serve_reports_missing_secrets_then_uses_the_keyring_without_printing_the_secret() {
     require_keyctl();
@@ -200,37 +218,52 @@ fn serve_reports_missing_secrets_then_uses_the_keyring_without_printing_the_secr
         &dir,
         "[[service]]\nname = \"svc\"\nkind = \"openai\"\nsecret = \"svc-key\"\nupstream = \"https://localhost:1\"\nprivate = true\n",
     );
-    // A fresh session keyring: the secret is missing, startup says which and how to fix it.
-    let out = StdCommand::new("keyctl")
-        .args(["session", "-"])
-        .arg(paddock_path())
-        .args(["egress", "serve", "--listen", "127.0.0.1:0", "--keyring-service", "paddock-egress-clitest", "--policy"])
-        .arg(&policy)
-        .output()
-        .unwrap();
+    // keyring's keyutils store also links entries into the user's
+    // persistent keyring, so they outlive `keyctl session -`: a unique
+    // service name per run keeps runs independent, and we delete at the end.
+    let service = format!("paddock-egress-clitest-{}-{}", std::process::id(), chrono_free_nanos());
+    // The secret is missing: startup says which and how to fix it.
+    let out = output_within_60s(
+        StdCommand::new("keyctl")
+            .args(["session", "-"])
+            .arg(paddock_path())
+            .args(["egress", "serve", "--listen", "127.0.0.1:0", "--keyring-service", &service, "--policy"])
+            .arg(&policy),
+    );
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("svc-key") && err.contains("set-secret"), "{err}");
 
-    // Store it with set-secret (stdin), then serve in the same session keyring.
+    // Store it with set-secret (stdin), then serve.
     let secret = "sk-CLI-PLANTED-9a8b7c6d5e";
     let script = format!(
-        "printf %s '{secret}' | \"$0\" egress set-secret svc-key --keyring-service paddock-egress-clitest && \
-         exec \"$0\" egress serve --listen 127.0.0.1:0 --keyring-service paddock-egress-clitest --policy \"$1\""
+        "printf %s '{secret}' | \"$0\" egress set-secret svc-key --keyring-service {service} && \
+         exec \"$0\" egress serve --listen 127.0.0.1:0 --keyring-service {service} --policy \"$1\""
     );
     let mut cmd = StdCommand::new("keyctl");
     cmd.args(["session", "-", "sh", "-c", &script]).arg(paddock_path()).arg(&policy);
     let (mut child, addr, stderr_lines) = spawn_serving(cmd);
     // The upstream is down: a clean 502, and the secret is nowhere.
     let resp = curl(&[&format!("http://{addr}/_svc/svc/v1/models")]);
-    assert!(resp.contains("status=502") && resp.contains("cannot connect"), "{resp}");
     child.kill().unwrap();
     let mut stdout = String::new();
     child.stdout.take().unwrap().read_to_string(&mut stdout).unwrap();
     child.wait().unwrap();
+    let cleanup = output_within_60s(
+        StdCommand::new("keyctl")
+            .args(["session", "-"])
+            .arg(paddock_path())
+            .args(["egress", "delete-secret", "svc-key", "--keyring-service", &service]),
+    );
+    assert!(cleanup.status.success(), "{}", String::from_utf8_lossy(&cleanup.stderr));
+    assert!(resp.contains("status=502") && resp.contains("cannot connect"), "{resp}");
     let stderr: Vec<String> = stderr_lines.try_iter().collect();
     for (what, text) in [("response", resp), ("records", stdout.clone()), ("stderr", stderr.join("\n"))] {
         assert!(!text.contains(secret), "secret leaked into {what}: {text}");
     }
     assert!(stdout.contains("\"service\":\"svc\""), "{stdout}");
+}
+
+fn chrono_free_nanos() -> u128 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
 }

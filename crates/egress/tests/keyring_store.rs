@@ -1,7 +1,8 @@
 //! The OS-keyring secret store against the real kernel keyring (keyutils).
 //! The keyutils store needs a session keyring, so the test re-runs itself
 //! under `keyctl session -` (package `keyutils`), which gives the child a
-//! fresh, private session keyring that disappears with it.
+//! fresh session keyring (keyring-rs also links entries into the user's
+//! persistent keyring, so the test uses a unique name and deletes its entry).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers outside #[test] fns
 
 use std::process::Command;
@@ -14,7 +15,10 @@ const TEST_NAME: &str = "keyring_store_sets_reads_and_deletes_a_secret";
 #[test]
 fn keyring_store_sets_reads_and_deletes_a_secret() {
     if std::env::var_os(CHILD_ENV).is_some() {
-        let store = KeyringSecretStore::new("paddock-egress-test");
+        // keyutils entries are also linked into the user's persistent
+        // keyring and outlive the session: a unique service name per run.
+        let service = format!("paddock-egress-test-{}", std::process::id());
+        let store = KeyringSecretStore::new(&service);
         assert!(matches!(store.get("api-key"), Err(SecretError::NotFound(_))), "fresh keyring not empty");
         store.set("api-key", &Secret::new("value-from-keyring-123")).unwrap();
         assert_eq!(store.get("api-key").unwrap().expose(), "value-from-keyring-123");
