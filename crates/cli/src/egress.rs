@@ -133,11 +133,15 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     runtime.block_on(async move {
         let mut tasks = tokio::task::JoinSet::new();
         if let Some(addr) = args.listen {
-            let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
+            let listener =
+                tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
             let bound = listener.local_addr()?;
             eprintln!("paddock egress: listening on http://{bound}");
             for svc in proxy.policy().services() {
-                eprintln!("paddock egress: service {} -> {} at http://{bound}{SERVICE_PREFIX}{}", svc.name, svc.upstream, svc.name);
+                eprintln!(
+                    "paddock egress: service {} -> {} at http://{bound}{SERVICE_PREFIX}{}",
+                    svc.name, svc.upstream, svc.name
+                );
             }
             let p = proxy.clone();
             tasks.spawn(async move { p.serve_tcp(listener).await });
@@ -214,7 +218,10 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
         }
     };
     for ip in &ips {
-        println!("address: {ip} ({})", if is_public(*ip) { "public" } else { "not public: loopback, private, link-local or reserved" });
+        println!(
+            "address: {ip} ({})",
+            if is_public(*ip) { "public" } else { "not public: loopback, private, link-local or reserved" }
+        );
     }
     match check_resolved(&host, &ips, private) {
         Ok(()) => {

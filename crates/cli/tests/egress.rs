@@ -58,7 +58,10 @@ fn check_explains_allow_and_deny() {
         .arg("https://telemetry.example.com/")
         .assert()
         .code(1)
-        .stdout(predicate::str::contains("DENIED by rule \"no-telemetry\"").and(predicate::str::contains("Telemetry is off")));
+        .stdout(
+            predicate::str::contains("DENIED by rule \"no-telemetry\"")
+                .and(predicate::str::contains("Telemetry is off")),
+        );
     paddock()
         .args(["egress", "check", "--policy"])
         .arg(&policy)
@@ -148,7 +151,9 @@ fn serve_forwards_allowed_refuses_denied_and_prints_records() {
     let dir = tempfile::tempdir().unwrap();
     let policy = write_policy(
         &dir,
-        &format!("[[allow]]\nid = \"local\"\nhosts = [\"127.0.0.1\"]\nports = [{port}]\n\n[[deny]]\nid = \"nope\"\nhosts = [\"blocked.test\"]\nreason = \"Not for agents.\"\n"),
+        &format!(
+            "[[allow]]\nid = \"local\"\nhosts = [\"127.0.0.1\"]\nports = [{port}]\n\n[[deny]]\nid = \"nope\"\nhosts = [\"blocked.test\"]\nreason = \"Not for agents.\"\n"
+        ),
     );
     let sock = dir.path().join("egress.sock");
     let mut cmd = StdCommand::new(paddock_path());
@@ -249,12 +254,13 @@ fn serve_reports_missing_secrets_then_uses_the_keyring_without_printing_the_secr
     let mut stdout = String::new();
     child.stdout.take().unwrap().read_to_string(&mut stdout).unwrap();
     child.wait().unwrap();
-    let cleanup = output_within_60s(
-        StdCommand::new("keyctl")
-            .args(["session", "-"])
-            .arg(paddock_path())
-            .args(["egress", "delete-secret", "svc-key", "--keyring-service", &service]),
-    );
+    let cleanup = output_within_60s(StdCommand::new("keyctl").args(["session", "-"]).arg(paddock_path()).args([
+        "egress",
+        "delete-secret",
+        "svc-key",
+        "--keyring-service",
+        &service,
+    ]));
     assert!(cleanup.status.success(), "{}", String::from_utf8_lossy(&cleanup.stderr));
     assert!(resp.contains("status=502") && resp.contains("cannot connect"), "{resp}");
     let stderr: Vec<String> = stderr_lines.try_iter().collect();

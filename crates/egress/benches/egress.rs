@@ -142,8 +142,16 @@ fn main() {
         let proxied = latencies(proxy, &format!("http://{upstream}/v1/messages"), n).await;
         let (d50, p50) = (pct(&direct, 0.5), pct(&proxied, 0.5));
         println!("latency over {n} sequential requests (loopback, keep-alive client):");
-        println!("  direct   p50 {:>8.1} us   p99 {:>8.1} us", d50.as_secs_f64() * 1e6, pct(&direct, 0.99).as_secs_f64() * 1e6);
-        println!("  proxied  p50 {:>8.1} us   p99 {:>8.1} us", p50.as_secs_f64() * 1e6, pct(&proxied, 0.99).as_secs_f64() * 1e6);
+        println!(
+            "  direct   p50 {:>8.1} us   p99 {:>8.1} us",
+            d50.as_secs_f64() * 1e6,
+            pct(&direct, 0.99).as_secs_f64() * 1e6
+        );
+        println!(
+            "  proxied  p50 {:>8.1} us   p99 {:>8.1} us",
+            p50.as_secs_f64() * 1e6,
+            pct(&proxied, 0.99).as_secs_f64() * 1e6
+        );
         println!(
             "  added p50 {:.1} us (target <= 1000 us); ratio proxied/direct p50 = {:.2}",
             (p50.as_secs_f64() - d50.as_secs_f64()) * 1e6,

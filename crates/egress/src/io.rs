@@ -1,11 +1,11 @@
 //! Socket helpers: an idle timeout around client connections, and a body
 //! wrapper that counts bytes and finishes the request record.
 
+use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::future::Future;
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 

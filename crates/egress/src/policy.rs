@@ -180,8 +180,14 @@ impl Rule {
 pub enum Verdict {
     /// Allowed by `rule`; `private` says whether non-public resolved
     /// addresses are acceptable.
-    Allow { rule: String, private: bool },
-    Deny { rule: String, reason: String },
+    Allow {
+        rule: String,
+        private: bool,
+    },
+    Deny {
+        rule: String,
+        reason: String,
+    },
 }
 
 /// A parsed, validated egress policy.
@@ -196,11 +202,8 @@ pub struct Policy {
 impl Policy {
     pub fn from_toml(text: &str) -> Result<Policy, PolicyError> {
         let file: PolicyFile = toml::from_str(text)?;
-        let allow = file
-            .allow
-            .into_iter()
-            .map(|s| Rule::from_spec(s, Some(vec![80, 443])))
-            .collect::<Result<Vec<_>, _>>()?;
+        let allow =
+            file.allow.into_iter().map(|s| Rule::from_spec(s, Some(vec![80, 443]))).collect::<Result<Vec<_>, _>>()?;
         let deny = file.deny.into_iter().map(|s| Rule::from_spec(s, None)).collect::<Result<Vec<_>, _>>()?;
         let services = file.service.into_iter().map(Service::from_spec).collect::<Result<Vec<_>, _>>()?;
         let mut seen = std::collections::HashSet::new();
@@ -256,10 +259,8 @@ impl Policy {
 
     pub fn decide_host(&self, host: &Host, port: u16) -> Verdict {
         if let Some(rule) = self.deny.iter().find(|r| r.matches(host, port)) {
-            let reason = rule
-                .reason
-                .clone()
-                .unwrap_or_else(|| format!("{host}:{port} is blocked by the task's egress policy"));
+            let reason =
+                rule.reason.clone().unwrap_or_else(|| format!("{host}:{port} is blocked by the task's egress policy"));
             return Verdict::Deny { rule: rule.id.clone(), reason };
         }
         if let Some(rule) = self.allow.iter().find(|r| r.matches(host, port)) {

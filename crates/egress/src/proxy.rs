@@ -157,9 +157,12 @@ impl Proxy {
                 && mid_request.load(Ordering::Relaxed)
                 && let Some(mut w) = late_writer
             {
-                let _ = w.write_all(
-                    b"HTTP/1.1 408 Request Timeout\r\ncontent-type: text/plain\r\nconnection: close\r\n\
-                      content-length: 56\r\n\r\nPaddock egress proxy: the request head took too long.\r\n\r\n",
+                let body = "Paddock egress proxy: the request head took too long.\n";
+                let _ = write!(
+                    w,
+                    "HTTP/1.1 408 Request Timeout\r\ncontent-type: text/plain; charset=utf-8\r\n\
+                     connection: close\r\ncontent-length: {}\r\n\r\n{body}",
+                    body.len()
                 );
             }
         }
@@ -171,7 +174,11 @@ impl Proxy {
     /// oversized, too slow) are refusals too, and go to the audit trail.
     fn record_rejected_head(&self, e: &hyper::Error, mid_request: bool) {
         let (status, rule, reason) = if e.is_parse_too_large() {
-            (StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, "limits", "request head too large, too many headers or URI too long")
+            (
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                "limits",
+                "request head too large, too many headers or URI too long",
+            )
         } else if e.is_parse() {
             (StatusCode::BAD_REQUEST, "malformed-request", "the request is not valid HTTP/1.1")
         } else if e.is_timeout() && mid_request {
@@ -288,8 +295,8 @@ fn denial(status: StatusCode, target: &str, rule: &str, reason: &str) -> Respons
 async fn handle(inner: Arc<Inner>, req: Request<Incoming>) -> Response<ProxyBody> {
     let uri = req.uri().clone();
     let method = req.method().clone();
-    let target_len = uri.path_and_query().map_or(0, |p| p.as_str().len())
-        + uri.authority().map_or(0, |a| a.as_str().len());
+    let target_len =
+        uri.path_and_query().map_or(0, |p| p.as_str().len()) + uri.authority().map_or(0, |a| a.as_str().len());
     if target_len > inner.policy.limits.max_uri_bytes {
         let t = Tracker::new(&inner, RequestKind::Forward, &method, uri.host().unwrap_or(""), 0, "");
         return t.deny(StatusCode::URI_TOO_LONG, "limits", "the request target is longer than the proxy allows");
@@ -298,7 +305,8 @@ async fn handle(inner: Arc<Inner>, req: Request<Incoming>) -> Response<ProxyBody
         let host = uri.host().unwrap_or("");
         let t = Tracker::new(&inner, RequestKind::Forward, &method, host, uri.port_u16().unwrap_or(80), uri.path());
         let mut resp = t.deny(StatusCode::METHOD_NOT_ALLOWED, "method", "TRACE is not allowed through the proxy");
-        resp.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"));
+        resp.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"));
         return resp;
     }
     if method == Method::CONNECT {
@@ -306,7 +314,9 @@ async fn handle(inner: Arc<Inner>, req: Request<Incoming>) -> Response<ProxyBody
     }
     let is_local_service = match uri.host() {
         None => true,
-        Some(h) => matches!(Host::parse(h), Ok(Host::Ip(ip)) if ip.is_loopback()) || h.eq_ignore_ascii_case("localhost"),
+        Some(h) => {
+            matches!(Host::parse(h), Ok(Host::Ip(ip)) if ip.is_loopback()) || h.eq_ignore_ascii_case("localhost")
+        }
     };
     if is_local_service && uri.path().starts_with(SERVICE_PREFIX) {
         return service(inner, req).await;
@@ -593,9 +603,13 @@ async fn tunnel(inner: Arc<Inner>, req: Request<Incoming>) -> Response<ProxyBody
                 let mut client = TokioIo::new(upgraded);
                 let mut upstream_io =
                     Counted::new(IdleTimeout::new(&mut upstream, Some(idle)), tracker.up.clone(), tracker.down.clone());
-                let copied =
-                    tokio::io::copy_bidirectional_with_sizes(&mut client, &mut upstream_io, TUNNEL_BUFFER, TUNNEL_BUFFER)
-                        .await;
+                let copied = tokio::io::copy_bidirectional_with_sizes(
+                    &mut client,
+                    &mut upstream_io,
+                    TUNNEL_BUFFER,
+                    TUNNEL_BUFFER,
+                )
+                .await;
                 if let Err(e) = copied {
                     tracker.record.error = Some(format!("tunnel ended: {e}"));
                 }

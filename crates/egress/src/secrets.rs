@@ -110,7 +110,9 @@ impl KeyringSecretStore {
 fn store_error(name: &str, e: &keyring::Error) -> SecretError {
     let message = match e {
         keyring::Error::NoEntry => return SecretError::NotFound(name.into()),
-        keyring::Error::PlatformFailure(_) => "platform keyring failure (on Linux: is there a session keyring? try `keyctl session -`)".to_string(),
+        keyring::Error::PlatformFailure(_) => {
+            "platform keyring failure (on Linux: is there a session keyring? try `keyctl session -`)".to_string()
+        }
         keyring::Error::NoStorageAccess(_) => "the keyring is locked or not accessible".to_string(),
         keyring::Error::BadEncoding(_) => "the stored value is not UTF-8".to_string(),
         keyring::Error::TooLong(attr, _) => format!("{attr} is too long for this keyring"),

@@ -97,7 +97,9 @@ impl Service {
     pub(crate) fn from_spec(spec: ServiceSpec) -> Result<Service, PolicyError> {
         let err = |message: String| PolicyError::Service { service: spec.name.clone(), message };
         if spec.name.is_empty() || !spec.name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
-            return Err(err("`name` must be non-empty and only use a-z, 0-9, '-' and '_' (it is a URL path part)".into()));
+            return Err(err(
+                "`name` must be non-empty and only use a-z, 0-9, '-' and '_' (it is a URL path part)".into()
+            ));
         }
         let (upstream, header, value) = match spec.kind.as_str() {
             "anthropic" => ("https://api.anthropic.com", "x-api-key", "{secret}"),

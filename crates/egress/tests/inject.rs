@@ -127,7 +127,11 @@ async fn server_sent_events_stream_through_unbuffered() {
 async fn unknown_service_untrusted_cert_and_private_upstream_are_refused() {
     let (up, mut proxy, _ca) = setup().await;
     let out = curl(&["-w", "\nstatus=%{http_code}", &format!("{}/_svc/nope/x", proxy.url())]).await;
-    assert!(stdout(&out).contains("status=404") && stdout(&out).contains("no service named \"nope\""), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("status=404") && stdout(&out).contains("no service named \"nope\""),
+        "{}",
+        stdout(&out)
+    );
     proxy.next_record().await;
 
     // Resolves to loopback without `private = true`.

@@ -81,7 +81,9 @@ private = true
     let mut proxy = start_proxy(&policy, opts).await;
 
     let mut client_saw = String::new();
-    for path in ["good/v1/messages?key=abc", "bad-header-secret/v1", "dead-upstream/v1", "wrong-name/v1", "good/sse-missing"] {
+    for path in
+        ["good/v1/messages?key=abc", "bad-header-secret/v1", "dead-upstream/v1", "wrong-name/v1", "good/sse-missing"]
+    {
         let out = curl(&["-i", "-H", "x-api-key: placeholder", &format!("{}/_svc/{path}", proxy.url())]).await;
         client_saw.push_str(&stdout(&out));
         client_saw.push_str(&stderr(&out));

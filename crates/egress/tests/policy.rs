@@ -115,7 +115,12 @@ fn invalid_policies_are_rejected_with_a_reason() {
             Ok(_) => panic!("case {:?}: policy was accepted", c.name),
             Err(e) => {
                 let msg = e.to_string();
-                assert!(msg.contains(&c.error_contains), "case {:?}: error {msg:?} lacks {:?}", c.name, c.error_contains);
+                assert!(
+                    msg.contains(&c.error_contains),
+                    "case {:?}: error {msg:?} lacks {:?}",
+                    c.name,
+                    c.error_contains
+                );
             }
         }
     }

@@ -250,7 +250,10 @@ async fn trace_is_refused_and_never_reaches_upstream() {
 #[tokio::test]
 async fn oversized_and_malformed_requests_get_a_clean_4xx_and_a_closed_connection() {
     let up = start_http_upstream().await;
-    let policy = format!("{}\n[limits]\nmax_header_bytes = 16384\nmax_headers = 50\nmax_uri_bytes = 4096\n", local_policy(up.port()));
+    let policy = format!(
+        "{}\n[limits]\nmax_header_bytes = 16384\nmax_headers = 50\nmax_uri_bytes = 4096\n",
+        local_policy(up.port())
+    );
     let proxy = start_proxy(&policy, ProxyOptions::default()).await;
     let target = format!("http://127.0.0.1:{}/", up.port());
     let big_header = format!("GET {target} HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n", "a".repeat(40_000));
@@ -266,7 +269,11 @@ async fn oversized_and_malformed_requests_get_a_clean_4xx_and_a_closed_connectio
         ("garbage request line", "GARBAGE\r\n\r\n".into(), "HTTP/1.1 400"),
         ("bad version", format!("GET {target} HTTP/9.9\r\n\r\n"), "HTTP/1.1 400"),
         ("space in header name", format!("GET {target} HTTP/1.1\r\nBad Header: x\r\n\r\n"), "HTTP/1.1 400"),
-        ("conflicting lengths", format!("POST {target} HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nx"), "HTTP/1.1 400"),
+        (
+            "conflicting lengths",
+            format!("POST {target} HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nx"),
+            "HTTP/1.1 400",
+        ),
     ];
     let mut proxy = proxy;
     for (name, request, want) in cases {

@@ -196,8 +196,10 @@ pub struct ProxyOptions {
     pub secrets: Vec<(String, String)>,
 }
 
-
-pub fn build_proxy(policy_toml: &str, opts: ProxyOptions) -> (Proxy, mpsc::UnboundedReceiver<RequestRecord>, Arc<MemorySecretStore>) {
+pub fn build_proxy(
+    policy_toml: &str,
+    opts: ProxyOptions,
+) -> (Proxy, mpsc::UnboundedReceiver<RequestRecord>, Arc<MemorySecretStore>) {
     let policy = Policy::from_toml(policy_toml).unwrap_or_else(|e| panic!("test policy invalid: {e}\n{policy_toml}"));
     let secrets = Arc::new(MemorySecretStore::new());
     for (name, value) in &opts.secrets {
@@ -229,7 +231,10 @@ pub async fn start_proxy(policy_toml: &str, opts: ProxyOptions) -> TestProxy {
 
 fn require_tool(name: &str) {
     if which(name).is_none() {
-        panic!("this test needs `{name}` on PATH (Debian package: {})", if name == "python3" { "python3" } else { name });
+        panic!(
+            "this test needs `{name}` on PATH (Debian package: {})",
+            if name == "python3" { "python3" } else { name }
+        );
     }
 }
 
