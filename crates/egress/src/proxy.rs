@@ -466,7 +466,12 @@ async fn forward(inner: Arc<Inner>, req: Request<Incoming>) -> Response<ProxyBod
     strip_hop_by_hop(&mut parts.headers);
     // The Host header must name what the policy checked, not what the
     // client claims in a header.
-    if let Ok(v) = HeaderValue::from_str(authority.as_str()) {
+    // Built from host and port only: userinfo (`user:pass@`) is never sent on.
+    let host_header = match authority.port_u16() {
+        Some(p) => format!("{}:{p}", authority.host()),
+        None => authority.host().to_string(),
+    };
+    if let Ok(v) = HeaderValue::from_str(&host_header) {
         parts.headers.insert(header::HOST, v);
     }
     parts.uri = match path.parse::<Uri>() {

@@ -64,7 +64,14 @@ async fn curl_forward_to_granted_local_upstream_is_allowed_and_recorded() {
     assert_eq!(seen.len(), 1);
     assert_eq!(seen[0].header("host"), Some(format!("127.0.0.1:{}", up.port()).as_str()));
     assert!(seen[0].header("proxy-connection").is_none(), "hop-by-hop header forwarded");
-    let r = proxy.next_record().await;
+    let first = proxy.next_record().await;
+    // The Host header names what the policy checked: a spoofed client Host
+    // header (and URL userinfo) is not passed on.
+    let url = format!("http://127.0.0.1:{}/userinfo", up.port());
+    let out = curl(&["-x", &proxy.url(), "-H", "Host: evil.test", &url.replace("http://", "http://u:p@")]).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(up.seen()[1].header("host"), Some(format!("127.0.0.1:{}", up.port()).as_str()));
+    let r = first;
     assert_eq!(r.kind, RequestKind::Forward);
     assert_eq!(r.decision, Decision::Allowed);
     assert_eq!(r.rule.as_deref(), Some("local-upstream"));
