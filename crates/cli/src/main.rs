@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 
 mod audit;
 mod doctor;
+mod egress;
 
 #[derive(Parser)]
 #[command(
@@ -34,6 +35,8 @@ enum Command {
     Doctor(doctor::Args),
     /// Browse, follow, verify and export the tamper-evident audit trail.
     Audit(Box<audit::Args>),
+    /// The per-task egress proxy: serve it standalone, or check a URL against a policy.
+    Egress(egress::Args),
 }
 
 fn main() -> ExitCode {
@@ -42,6 +45,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Doctor(args) => doctor::run(args),
         Command::Audit(args) => audit::run(*args),
+        Command::Egress(args) => egress::run(args),
     };
     match result {
         Ok(code) => code,
