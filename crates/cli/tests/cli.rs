@@ -1,6 +1,5 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
 //! Drives the real `paddock` binary, as a user would.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers outside #[test] fns
 
 use assert_cmd::Command;
 use predicates::prelude::*;
