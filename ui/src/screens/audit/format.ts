@@ -1,0 +1,60 @@
+import type { AuditEvent, AuditKind } from "../../bindings";
+
+export const KINDS: AuditKind[] = [
+  "tool_call",
+  "gate_decision",
+  "approval",
+  "sandbox",
+  "egress",
+  "credential",
+  "task",
+  "webhook",
+  "config",
+  "warning",
+];
+
+export const ACTORS = ["user", "agent", "sub_agent", "system"] as const;
+
+export function label(key: string): string {
+  return key === "" ? "none" : key.replace(/_/g, " ");
+}
+
+/** `2026-11-23 02:14:07` in the viewer's zone, with the UTC instant on hover. */
+export function localTime(ts: string): string {
+  const d = new Date(ts);
+  if (Number.isNaN(d.getTime())) return ts;
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+
+/** The tone of an outcome: what a person should notice first. */
+export function tone(outcome: string | null): "good" | "bad" | "ask" | "plain" {
+  switch (outcome) {
+    case "allow":
+    case "allowed":
+    case "ok":
+    case "approved":
+    case "revoked":
+      return "good";
+    case "deny":
+    case "denied":
+    case "error":
+    case "failed":
+    case "refused":
+      return "bad";
+    case "ask":
+    case "pending":
+      return "ask";
+    default:
+      return "plain";
+  }
+}
+
+export function shortTask(id: string | null): string {
+  if (!id) return "—";
+  return id.length > 14 ? `${id.slice(0, 12)}…` : id;
+}
+
+export function eventSummary(e: AuditEvent): string {
+  return e.resource ? `${e.action} ${e.resource}` : e.action;
+}
