@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod doctor;
+mod gate;
 
 #[derive(Parser)]
 #[command(
@@ -31,6 +32,8 @@ struct Cli {
 enum Command {
     /// Check that the tools Paddock needs are installed and working here.
     Doctor(doctor::Args),
+    /// The policy gate: PreToolUse hook (reads stdin), `check` a command, `install` the hook.
+    Gate(gate::Args),
 }
 
 fn main() -> ExitCode {
@@ -38,6 +41,7 @@ fn main() -> ExitCode {
     init_tracing(cli.verbose);
     let result = match cli.command {
         Command::Doctor(args) => doctor::run(args),
+        Command::Gate(args) => gate::run(args),
     };
     match result {
         Ok(code) => code,
