@@ -150,10 +150,11 @@ impl<'a> Judge<'a> {
         let matches = |set: &globset::GlobSet| {
             set.is_match(abs.as_ref()) || tilde.as_deref().is_some_and(|t| set.is_match(t))
         };
-        for rule in &self.rules.paths {
-            if rule.access == Access::Write && access == Access::Read {
-                continue;
-            }
+        // For a write, write rules first: they name the more specific reason.
+        let ordered = self.rules.paths.iter().filter(|r| r.access == access).chain(
+            self.rules.paths.iter().filter(|r| r.access != access && access == Access::Write),
+        );
+        for rule in ordered {
             if rule.except.as_ref().is_some_and(&matches) {
                 continue;
             }
@@ -239,8 +240,12 @@ impl<'a> Judge<'a> {
                 let rest = skip_options(args, &[]);
                 self.exec(rest, stdin, &mut inner_cwd.clone(), depth + 1, out);
             }
-            "builtin" | "nohup" | "setsid" | "time" | "unbuffer" | "caffeinate" | "then" | "do" => {
-                let rest = skip_options(args, &["-t", "-w", "-f", "-o"]);
+            "builtin" | "nohup" | "setsid" | "unbuffer" => {
+                let rest = skip_options(args, &[]);
+                self.exec(rest, stdin, &mut inner_cwd.clone(), depth + 1, out);
+            }
+            "time" | "caffeinate" => {
+                let rest = skip_options(args, &["-f", "-o", "--format", "--output", "-t", "-w"]);
                 self.exec(rest, stdin, &mut inner_cwd.clone(), depth + 1, out);
             }
             "exec" => {
@@ -513,33 +518,7 @@ impl<'a> Judge<'a> {
         let known: Vec<&str> = args.iter().filter(|w| w.known).map(|w| w.text.as_str()).collect();
         let has_unknown = args.iter().any(|w| !w.known);
         let pos = positionals(name, args);
-        // Writes and deletions through command arguments.
-        for writer in &self.rules.writers {
-            if !writer.names.is_match(name) {
-                continue;
-            }
-            if !writer.when_flags.is_empty() && !writer.when_flags.iter().any(|f| has_flag(&known, f)) {
-                continue;
-            }
-            let targets: Vec<Word> = match &writer.targets {
-                Targets::All => positionals(name, args).into_iter().cloned().collect(),
-                Targets::Last => {
-                    let t = option_value(args, &["-t", "--target-directory"]).cloned();
-                    t.or_else(|| positionals(name, args).last().map(|w| (*w).clone())).into_iter().collect()
-                }
-                Targets::Prefix(p) => args.iter().filter(|w| !w.known || w.text.starts_with(p.as_str())).map(|w| {
-                    if w.known { Word { text: w.text[p.len()..].to_string(), ..w.clone() } } else { w.clone() }
-                }).collect(),
-                Targets::FindRoots => find_roots(args),
-            };
-            if targets.is_empty() {
-                continue;
-            }
-            for t in &targets {
-                let r = self.resolve_word(t, cwd);
-                self.check_path(Access::Write, &r, &t.text, out);
-            }
-        }
+        let mut possibly = Vec::new();
         for rule in &self.rules.commands {
             if !rule.names.is_match(name) {
                 continue;
@@ -613,13 +592,46 @@ impl<'a> Judge<'a> {
                 out.push(Finding { verdict: rule.verdict, rule_id: rule.id.clone(), reason: rule.reason.clone() });
             } else if (conds_ok && uncertain) || (!conds_ok && has_unknown && flag_or_arg_conds) {
                 // An argument only known at run time might be exactly what the rule looks for.
-                out.push(Finding {
+                possibly.push(Finding {
                     verdict: rule.verdict.min(Verdict::Ask),
                     rule_id: rule.id.clone(),
                     reason: format!("{} (possibly: an argument is only known at run time)", rule.reason),
                 });
             }
         }
+        // Writes and deletions through command arguments.
+        for writer in &self.rules.writers {
+            if !writer.names.is_match(name) {
+                continue;
+            }
+            if !writer.when_flags.is_empty() && !writer.when_flags.iter().any(|f| has_flag(&known, f)) {
+                continue;
+            }
+            let targets: Vec<Word> = match &writer.targets {
+                Targets::All => positionals(name, args).into_iter().cloned().collect(),
+                Targets::Last => {
+                    let t = option_value(args, &["-t", "--target-directory"]).cloned();
+                    t.or_else(|| positionals(name, args).last().map(|w| (*w).clone())).into_iter().collect()
+                }
+                Targets::Prefix(p) => args.iter().filter(|w| !w.known || w.text.starts_with(p.as_str())).map(|w| {
+                    if w.known { Word { text: w.text[p.len()..].to_string(), ..w.clone() } } else { w.clone() }
+                }).collect(),
+                Targets::FindRoots => find_roots(args),
+                Targets::OptionValue(names) => {
+                    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+                    option_value(args, &names).cloned().into_iter().collect()
+                }
+            };
+            if targets.is_empty() {
+                continue;
+            }
+            for t in &targets {
+                let r = self.resolve_word(t, cwd);
+                self.check_path(Access::Write, &r, &t.text, out);
+            }
+        }
+        // Uncertain matches rank after certain ones of the same verdict.
+        out.append(&mut possibly);
         // Any argument naming a protected file counts as reading it.
         for w in args.iter().filter(|w| w.known) {
             let t = w.text.as_str();

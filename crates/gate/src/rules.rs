@@ -15,7 +15,8 @@
 //!   worktree and temp dirs). Globs without a leading `/` or `~/` match at
 //!   any depth.
 //! * `[[writer]]` — declares which arguments of a command it writes or
-//!   deletes (`targets` = `all`, `last`, `prefix:of=`, `find-roots`), optionally
+//!   deletes (`targets` = `all`, `last`, `prefix:of=`, `find-roots`,
+//!   `option:-C|--directory`), optionally
 //!   only `when_flags` are present; those targets are checked against
 //!   `write` path rules.
 //! * `[[tool]]` — tool names (globs, e.g. `mcp__*__delete*`).
@@ -155,6 +156,8 @@ pub enum Targets {
     Last,
     Prefix(String),
     FindRoots,
+    /// The value of one of these options (`tar -C DIR`).
+    OptionValue(Vec<String>),
 }
 
 pub struct Writer {
@@ -263,9 +266,10 @@ impl RuleSet {
                 "all" => Targets::All,
                 "last" => Targets::Last,
                 "find-roots" => Targets::FindRoots,
-                t => match t.strip_prefix("prefix:") {
-                    Some(p) => Targets::Prefix(p.to_string()),
-                    None => return Err(bad(&pid, format!("unknown writer targets {t:?}"))),
+                t => match (t.strip_prefix("prefix:"), t.strip_prefix("option:")) {
+                    (Some(p), _) => Targets::Prefix(p.to_string()),
+                    (_, Some(o)) => Targets::OptionValue(o.split('|').map(String::from).collect()),
+                    _ => return Err(bad(&pid, format!("unknown writer targets {t:?}"))),
                 },
             };
             self.writers.push(Writer { names: name_set(&pid, &w.names)?, targets, when_flags: w.when_flags });
@@ -296,6 +300,12 @@ pub fn has_flag(args: &[&str], flag: &str) -> bool {
         }
         if *a == flag {
             return true;
+        }
+        if let Some(prefix) = flag.strip_suffix('*') {
+            if a.starts_with(prefix) {
+                return true;
+            }
+            continue;
         }
         if flag.starts_with("--") {
             if a.strip_prefix(flag).is_some_and(|rest| rest.starts_with('=')) {
@@ -330,6 +340,7 @@ mod tests {
         assert!(!has_flag(&["--", "-f"], "-f"));
         assert!(has_flag(&["-delete"], "-delete"));
         assert!(!has_flag(&["-d"], "-D"));
+        assert!(has_flag(&["-i.bak"], "-i*"));
     }
 
     #[test]

@@ -151,8 +151,15 @@ impl Walker<'_> {
         }
     }
 
-    /// Visits command/process substitutions anywhere under `node`.
+    /// Visits command/process substitutions at or anywhere under `node`.
     fn visit_substitutions(&mut self, node: Node) {
+        if matches!(node.kind(), "command_substitution" | "process_substitution") {
+            let mut cursor = node.walk();
+            for inner in node.children(&mut cursor) {
+                self.visit(inner, &Stdin::Inherited);
+            }
+            return;
+        }
         let mut cursor = node.walk();
         for child in node.children(&mut cursor) {
             match child.kind() {
@@ -512,7 +519,8 @@ mod tests {
     #[test]
     fn dynamic_names_are_unknown() {
         assert_eq!(names("$X -rf /"), vec![None]);
-        assert_eq!(names("{rm,-rf,/}"), vec![None]);
+        assert!(parse("{rm,-rf,/}").unparseable);
+        assert_eq!(names("r{m,x} -rf /"), vec![None]);
         assert_eq!(names("$(echo rm) x"), vec![Some("echo".into()), None]);
     }
 
