@@ -1,6 +1,9 @@
 //! `paddock gate` driven as Claude Code drives it: the real binary, the
 //! reference PreToolUse payload on stdin, the decision JSON on stdout.
 
+// clippy.toml's allow-*-in-tests covers #[test] fns, not this file's helpers.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::path::Path;
 
 use assert_cmd::Command;
@@ -29,7 +32,7 @@ fn hook(cmd: &mut Command, stdin: &str) -> Value {
     let out = cmd.write_stdin(stdin.to_string()).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8(out.stdout).unwrap();
-    serde_json::from_str(text.trim()).unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {text:?}"))
+    serde_json::from_str(text.trim()).map_err(|e| format!("stdout is not JSON ({e}): {text:?}")).unwrap()
 }
 
 fn decision(v: &Value) -> (&str, &str) {

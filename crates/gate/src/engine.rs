@@ -393,13 +393,12 @@ impl<'a> Judge<'a> {
         while i < args.len() {
             let w = &args[i];
             let Some(t) = w.value() else { break };
+            let attached = t.strip_prefix("--split-string=").or_else(|| t.strip_prefix("-S").filter(|s| !s.is_empty()));
             let split = if t == "-S" || t == "--split-string" {
                 i += 1;
                 Some(args.get(i).cloned())
-            } else if let Some(s) = t.strip_prefix("--split-string=").or_else(|| t.strip_prefix("-S")).filter(|_| t.starts_with("-S") && t.len() > 2 || t.starts_with("--split-string=")) {
-                Some(Some(Word::lit(s)))
             } else {
-                None
+                attached.map(|s| Some(Word::lit(s)))
             };
             if let Some(code) = split {
                 // env -S splits its string into words; judge it, with the

@@ -59,7 +59,7 @@ pub fn judge_tool(rules: &RuleSet, ctx: &Context, input: &HookInput, cwd: Option
         "apply_patch" => {
             let text = match ti.get("command").or_else(|| ti.get("input")).or_else(|| ti.get("patch")) {
                 Some(Value::String(s)) => s.clone(),
-                Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).last().unwrap_or_default().to_string(),
+                Some(Value::Array(a)) => a.iter().rev().find_map(Value::as_str).unwrap_or_default().to_string(),
                 _ => return vec![bad_input(name, "tool_input.command (the patch) is missing")],
             };
             let files = patch_files(&text);
@@ -156,7 +156,7 @@ fn scheme_host(url: &str) -> Option<(String, String)> {
 fn url_findings(rules: &RuleSet, url: &str, out: &mut Vec<Finding>) {
     let Some((scheme, host)) = scheme_host(url) else { return };
     for rule in &rules.urls {
-        let scheme_ok = rule.schemes.is_empty() || rule.schemes.iter().any(|s| *s == scheme);
+        let scheme_ok = rule.schemes.is_empty() || rule.schemes.contains(&scheme);
         let host_ok = rule.hosts.as_ref().is_none_or(|h| h.is_match(&host));
         if scheme_ok && host_ok {
             out.push(Finding { verdict: rule.verdict, rule_id: rule.id.clone(), reason: format!("{}: {url}", rule.reason) });
