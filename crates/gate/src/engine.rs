@@ -147,21 +147,20 @@ impl<'a> Judge<'a> {
         };
         let abs = path.to_string_lossy();
         let tilde = paths::tilde_form(path, self.ctx);
-        let matches = |set: &globset::GlobSet| {
-            set.is_match(abs.as_ref()) || tilde.as_deref().is_some_and(|t| set.is_match(t))
-        };
+        let mut cands: Vec<&str> = vec![abs.as_ref()];
+        cands.extend(tilde.as_deref());
+        let hits = self.rules.path_hits(&cands);
         // For a write, write rules first: they name the more specific reason.
-        let ordered = self.rules.paths.iter().filter(|r| r.access == access).chain(
-            self.rules.paths.iter().filter(|r| r.access != access && access == Access::Write),
+        let rules = self.rules.paths.iter().enumerate();
+        let ordered = rules.clone().filter(|(_, r)| r.access == access).chain(
+            rules.filter(|(_, r)| r.access != access && access == Access::Write),
         );
-        for rule in ordered {
-            if rule.except.as_ref().is_some_and(&matches) {
+        for (ri, rule) in ordered {
+            if hits.contains(&(ri, true)) {
                 continue;
             }
-            let hit = match &rule.globs {
-                Some(g) => matches(g),
-                None => true,
-            } && (!rule.outside_worktree || !self.in_writable_zone(path));
+            let hit = (rule.globs.is_none() || hits.contains(&(ri, false)))
+                && (!rule.outside_worktree || !self.in_writable_zone(path));
             if hit {
                 out.push(Finding {
                     verdict: rule.verdict,
@@ -518,10 +517,7 @@ impl<'a> Judge<'a> {
         let has_unknown = args.iter().any(|w| !w.known);
         let pos = positionals(name, args);
         let mut possibly = Vec::new();
-        for rule in &self.rules.commands {
-            if !rule.names.is_match(name) {
-                continue;
-            }
+        for rule in self.rules.commands_for(name) {
             let mut uncertain = false;
             let mut after_sub = pos.as_slice();
             if !rule.subcommands.is_empty() {

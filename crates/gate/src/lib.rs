@@ -154,7 +154,9 @@ impl Gate {
 
     /// Adds a pack from TOML text (validated now).
     pub fn add_pack_text(&mut self, name: &str, text: &str) -> Result<(), GateError> {
-        rules::RuleSet::default().add_pack(name, text)?;
+        let mut check = rules::RuleSet::default();
+        check.add_pack(name, text)?;
+        check.validate(name)?;
         self.packs.push((name.to_string(), text.to_string()));
         self.compiled = OnceLock::new();
         Ok(())

@@ -22,7 +22,12 @@
 //! * `[[tool]]` — tool names (globs, e.g. `mcp__*__delete*`).
 //! * `[[url]]` — WebFetch/MCP URLs: `schemes`, `hosts` (globs).
 
-use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use aho_corasick::AhoCorasick;
+
+use globset::{GlobBuilder, GlobMatcher};
 use regex::Regex;
 use serde::Deserialize;
 
@@ -125,18 +130,127 @@ pub struct UrlRuleSpec {
 }
 
 // ---- compiled forms ----
+//
+// Globs and regexes compile lazily, on the first string that could match
+// them: a hook process decides one call and exits, so compiling every rule
+// up front would dominate its run time. Packs are still fully validated when
+// loaded (`RuleSet::validate`), so a typo fails at load, not mid-decision.
+
+/// A glob, compiled on first use, behind a cheap literal pre-filter (the
+/// longest run of plain characters the pattern requires).
+pub struct LazyGlob {
+    pattern: String,
+    literal: String,
+    matcher: OnceLock<Option<GlobMatcher>>,
+}
+
+impl LazyGlob {
+    fn new(pattern: String) -> Self {
+        let literal = required_literal(&pattern);
+        LazyGlob { pattern, literal, matcher: OnceLock::new() }
+    }
+
+    fn build(&self) -> Result<GlobMatcher, globset::Error> {
+        GlobBuilder::new(&self.pattern).literal_separator(true).build().map(|g| g.compile_matcher())
+    }
+
+    pub fn is_match(&self, s: &str) -> bool {
+        if !s.contains(self.literal.as_str()) {
+            return false;
+        }
+        // Patterns are validated at load; should one still fail, match (fail closed).
+        self.matcher.get_or_init(|| self.build().ok()).as_ref().is_none_or(|m| m.is_match(s))
+    }
+}
+
+/// The longest run of characters outside `*?[…]{…}` that every match contains.
+fn required_literal(pattern: &str) -> String {
+    let mut best = String::new();
+    let mut cur = String::new();
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
+        let close = match c {
+            '[' => Some(']'),
+            '{' => Some('}'),
+            '*' | '?' => None,
+            _ => {
+                cur.push(c);
+                continue;
+            }
+        };
+        if cur.len() > best.len() {
+            best = std::mem::take(&mut cur);
+        }
+        cur.clear();
+        if let Some(close) = close {
+            for n in chars.by_ref() {
+                if n == close {
+                    break;
+                }
+            }
+        }
+    }
+    if cur.len() > best.len() { cur } else { best }
+}
+
+/// A set of globs; matches when any does.
+#[derive(Default)]
+pub struct Globs(Vec<LazyGlob>);
+
+impl Globs {
+    pub fn is_match(&self, s: &str) -> bool {
+        self.0.iter().any(|g| g.is_match(s))
+    }
+    fn validate(&self) -> Result<(), String> {
+        self.0.iter().try_for_each(|g| g.build().map(|_| ()).map_err(|e| format!("glob {:?}: {e}", g.pattern)))
+    }
+}
+
+/// Command or tool names: exact strings, plus globs when a name has `*?[`.
+pub struct Names {
+    exact: Vec<String>,
+    globs: Globs,
+}
+
+impl Names {
+    fn new(names: &[String]) -> Self {
+        let (globs, exact): (Vec<_>, Vec<_>) = names.iter().cloned().partition(|n| n.contains(['*', '?', '[', '{']));
+        Names { exact, globs: Globs(globs.into_iter().map(LazyGlob::new).collect()) }
+    }
+    pub fn is_match(&self, name: &str) -> bool {
+        self.exact.iter().any(|e| e == name) || self.globs.is_match(name)
+    }
+}
+
+/// A regex compiled on first use.
+pub struct LazyRegex {
+    source: String,
+    re: OnceLock<Option<Regex>>,
+}
+
+impl LazyRegex {
+    fn new(source: String) -> Self {
+        LazyRegex { source, re: OnceLock::new() }
+    }
+    pub fn is_match(&self, s: &str) -> bool {
+        self.re.get_or_init(|| Regex::new(&self.source).ok()).as_ref().is_none_or(|r| r.is_match(s))
+    }
+    fn validate(&self) -> Result<(), String> {
+        Regex::new(&self.source).map(|_| ()).map_err(|e| format!("regex {:?}: {e}", self.source))
+    }
+}
 
 pub struct CommandRule {
     pub id: String,
     pub verdict: Verdict,
     pub reason: String,
-    pub names: GlobSet,
+    pub names: Names,
     pub subcommands: Vec<Vec<String>>,
     pub any_flags: Vec<String>,
     pub all_flags: Vec<Vec<String>>,
     pub none_flags: Vec<String>,
-    pub any_args: Vec<Regex>,
-    pub text: Option<Regex>,
+    pub any_args: Vec<LazyRegex>,
+    pub text: Option<LazyRegex>,
     pub leading_flags_only: bool,
 }
 
@@ -145,8 +259,8 @@ pub struct PathRule {
     pub verdict: Verdict,
     pub reason: String,
     pub access: Access,
-    pub globs: Option<GlobSet>,
-    pub except: Option<GlobSet>,
+    pub globs: Option<Globs>,
+    pub except: Option<Globs>,
     pub outside_worktree: bool,
 }
 
@@ -161,7 +275,7 @@ pub enum Targets {
 }
 
 pub struct Writer {
-    pub names: GlobSet,
+    pub names: Names,
     pub targets: Targets,
     pub when_flags: Vec<String>,
 }
@@ -170,7 +284,7 @@ pub struct ToolRule {
     pub id: String,
     pub verdict: Verdict,
     pub reason: String,
-    pub names: GlobSet,
+    pub names: Names,
 }
 
 pub struct UrlRule {
@@ -178,7 +292,7 @@ pub struct UrlRule {
     pub verdict: Verdict,
     pub reason: String,
     pub schemes: Vec<String>,
-    pub hosts: Option<GlobSet>,
+    pub hosts: Option<Names>,
 }
 
 #[derive(Default)]
@@ -188,43 +302,105 @@ pub struct RuleSet {
     pub writers: Vec<Writer>,
     pub tools: Vec<ToolRule>,
     pub urls: Vec<UrlRule>,
+    /// Command rules by exact name; rules with glob names are always tried.
+    by_name: HashMap<String, Vec<usize>>,
+    glob_named: Vec<usize>,
+    path_index: OnceLock<PathIndex>,
+}
+
+/// One Aho-Corasick pass over a path finds which path globs could match it.
+struct PathIndex {
+    ac: Option<AhoCorasick>,
+    /// For each literal: the (rule, is_except, glob) entries requiring it.
+    by_literal: Vec<Vec<(usize, bool, usize)>>,
+    /// Globs with no literal at all: always tried.
+    always: Vec<(usize, bool, usize)>,
+}
+
+impl RuleSet {
+    /// The command rules that may apply to `name`, in pack order.
+    pub fn commands_for(&self, name: &str) -> impl Iterator<Item = &CommandRule> {
+        let mut idx: Vec<usize> = self.by_name.get(name).cloned().unwrap_or_default();
+        idx.extend(self.glob_named.iter().copied().filter(|&i| self.commands[i].names.is_match(name)));
+        idx.sort_unstable();
+        idx.into_iter().map(|i| &self.commands[i])
+    }
+
+    /// `(rule index, is_except)` for every path-rule glob matching a candidate.
+    pub fn path_hits(&self, candidates: &[&str]) -> Vec<(usize, bool)> {
+        let index = self.path_index.get_or_init(|| self.build_path_index());
+        let mut hits = Vec::new();
+        let mut try_glob = |cand: &str, (ri, exc, gi): (usize, bool, usize)| {
+            let rule = &self.paths[ri];
+            let set = if exc { &rule.except } else { &rule.globs };
+            if set.as_ref().is_some_and(|g| g.0[gi].is_match(cand)) && !hits.contains(&(ri, exc)) {
+                hits.push((ri, exc));
+            }
+        };
+        for cand in candidates {
+            if let Some(ac) = &index.ac {
+                for m in ac.find_overlapping_iter(*cand) {
+                    for e in &index.by_literal[m.pattern().as_usize()] {
+                        try_glob(cand, *e);
+                    }
+                }
+            }
+            for e in &index.always {
+                try_glob(cand, *e);
+            }
+        }
+        hits
+    }
+
+    fn build_path_index(&self) -> PathIndex {
+        let mut literals: Vec<String> = Vec::new();
+        let mut by_literal: Vec<Vec<(usize, bool, usize)>> = Vec::new();
+        let mut always = Vec::new();
+        for (ri, rule) in self.paths.iter().enumerate() {
+            for (exc, set) in [(false, &rule.globs), (true, &rule.except)] {
+                for (gi, g) in set.iter().flat_map(|s| s.0.iter()).enumerate() {
+                    if g.literal.is_empty() {
+                        always.push((ri, exc, gi));
+                    } else if let Some(li) = literals.iter().position(|l| *l == g.literal) {
+                        by_literal[li].push((ri, exc, gi));
+                    } else {
+                        literals.push(g.literal.clone());
+                        by_literal.push(vec![(ri, exc, gi)]);
+                    }
+                }
+            }
+        }
+        let ac = AhoCorasick::new(&literals).ok();
+        if ac.is_none() {
+            // Cannot happen for plain strings; stay correct by trying everything.
+            always.extend(by_literal.drain(..).flatten());
+        }
+        PathIndex { ac, by_literal, always }
+    }
 }
 
 fn bad(pack: &str, what: impl std::fmt::Display) -> GateError {
     GateError::BadPack { pack: pack.to_string(), message: what.to_string() }
 }
 
-fn name_set(pack: &str, globs: &[String]) -> Result<GlobSet, GateError> {
-    let mut b = GlobSetBuilder::new();
-    for g in globs {
-        b.add(Glob::new(g).map_err(|e| bad(pack, format!("glob {g:?}: {e}")))?);
-    }
-    b.build().map_err(|e| bad(pack, e))
-}
-
 /// Path globs: `/`-anchored or `~/`-anchored as written, otherwise at any depth.
-fn path_set(pack: &str, globs: &[String]) -> Result<Option<GlobSet>, GateError> {
+fn path_globs(globs: &[String]) -> Option<Globs> {
     if globs.is_empty() {
-        return Ok(None);
+        return None;
     }
-    let mut b = GlobSetBuilder::new();
-    for g in globs {
-        let pattern = if g.starts_with('/') || g.starts_with("~/") || g.starts_with("**/") {
-            g.clone()
-        } else {
-            format!("**/{g}")
-        };
-        let glob = GlobBuilder::new(&pattern)
-            .literal_separator(true)
-            .build()
-            .map_err(|e| bad(pack, format!("glob {g:?}: {e}")))?;
-        b.add(glob);
-    }
-    b.build().map(Some).map_err(|e| bad(pack, e))
-}
-
-fn regex(pack: &str, r: &str) -> Result<Regex, GateError> {
-    Regex::new(r).map_err(|e| bad(pack, format!("regex {r:?}: {e}")))
+    Some(Globs(
+        globs
+            .iter()
+            .map(|g| {
+                let pattern = if g.starts_with('/') || g.starts_with("~/") || g.starts_with("**/") {
+                    g.clone()
+                } else {
+                    format!("**/{g}")
+                };
+                LazyGlob::new(pattern)
+            })
+            .collect(),
+    ))
 }
 
 impl RuleSet {
@@ -233,11 +409,21 @@ impl RuleSet {
         let pack: PackFile = toml::from_str(toml_text).map_err(|e| bad(name, e))?;
         let pid = pack.id.clone();
         for r in pack.command {
+            let i = self.commands.len();
+            for n in &r.names {
+                if n.contains(['*', '?', '[', '{']) {
+                    if !self.glob_named.contains(&i) {
+                        self.glob_named.push(i);
+                    }
+                } else {
+                    self.by_name.entry(n.clone()).or_default().push(i);
+                }
+            }
             self.commands.push(CommandRule {
-                names: name_set(&pid, &r.names)?,
+                names: Names::new(&r.names),
                 subcommands: r.subcommands.iter().map(|s| s.split_whitespace().map(String::from).collect()).collect(),
-                any_args: r.any_args.iter().map(|a| regex(&pid, a)).collect::<Result<_, _>>()?,
-                text: r.text.as_deref().map(|t| regex(&pid, t)).transpose()?,
+                any_args: r.any_args.into_iter().map(LazyRegex::new).collect(),
+                text: r.text.map(LazyRegex::new),
                 id: r.id,
                 verdict: r.verdict,
                 reason: r.reason,
@@ -247,13 +433,14 @@ impl RuleSet {
                 leading_flags_only: r.leading_flags_only,
             });
         }
+        self.path_index = OnceLock::new();
         for r in pack.path {
             if r.globs.is_empty() && !r.outside_worktree {
                 return Err(bad(&pid, format!("path rule {} matches nothing: give globs or outside_worktree", r.id)));
             }
             self.paths.push(PathRule {
-                globs: path_set(&pid, &r.globs)?,
-                except: path_set(&pid, &r.except)?,
+                globs: path_globs(&r.globs),
+                except: path_globs(&r.except),
                 id: r.id,
                 verdict: r.verdict,
                 reason: r.reason,
@@ -272,14 +459,14 @@ impl RuleSet {
                     _ => return Err(bad(&pid, format!("unknown writer targets {t:?}"))),
                 },
             };
-            self.writers.push(Writer { names: name_set(&pid, &w.names)?, targets, when_flags: w.when_flags });
+            self.writers.push(Writer { names: Names::new(&w.names), targets, when_flags: w.when_flags });
         }
         for r in pack.tool {
-            self.tools.push(ToolRule { names: name_set(&pid, &r.names)?, id: r.id, verdict: r.verdict, reason: r.reason });
+            self.tools.push(ToolRule { names: Names::new(&r.names), id: r.id, verdict: r.verdict, reason: r.reason });
         }
         for r in pack.url {
             self.urls.push(UrlRule {
-                hosts: if r.hosts.is_empty() { None } else { Some(name_set(&pid, &r.hosts)?) },
+                hosts: if r.hosts.is_empty() { None } else { Some(Names::new(&r.hosts)) },
                 schemes: r.schemes,
                 id: r.id,
                 verdict: r.verdict,
@@ -287,6 +474,28 @@ impl RuleSet {
             });
         }
         Ok(())
+    }
+
+    /// Compiles every glob and regex now, so that a broken pattern is an error
+    /// at load time rather than a silent `ask`/match later.
+    pub fn validate(&self, pack: &str) -> Result<(), GateError> {
+        let names = |n: &Names| n.globs.validate();
+        let check = || -> Result<(), String> {
+            for r in &self.commands {
+                names(&r.names)?;
+                r.any_args.iter().try_for_each(LazyRegex::validate)?;
+                r.text.as_ref().map(LazyRegex::validate).transpose()?;
+            }
+            for r in &self.paths {
+                r.globs.as_ref().map(Globs::validate).transpose()?;
+                r.except.as_ref().map(Globs::validate).transpose()?;
+            }
+            self.writers.iter().try_for_each(|w| names(&w.names))?;
+            self.tools.iter().try_for_each(|t| names(&t.names))?;
+            self.urls.iter().filter_map(|u| u.hosts.as_ref()).try_for_each(names)?;
+            Ok(())
+        };
+        check().map_err(|e| bad(pack, e))
     }
 }
 
@@ -344,10 +553,22 @@ mod tests {
     }
 
     #[test]
+    fn literal_prefilter_is_what_every_match_contains() {
+        assert_eq!(required_literal("~/.ssh/**"), "~/.ssh/");
+        assert_eq!(required_literal("**/.env.*"), "/.env.");
+        assert_eq!(required_literal("*.pem"), ".pem");
+        assert_eq!(required_literal("/dev/[sh]d*"), "/dev/");
+        let g = LazyGlob::new("**/.git/hooks/**".into());
+        assert!(g.is_match("/w/.git/hooks/pre-commit"));
+        assert!(!g.is_match("/w/.git/config"));
+    }
+
+    #[test]
     fn every_builtin_pack_compiles() {
         let mut set = RuleSet::default();
         for (name, text) in crate::BUILTIN_PACKS {
             set.add_pack(name, text).unwrap();
+            set.validate(name).unwrap();
         }
         assert!(set.commands.len() > 20);
     }
@@ -355,8 +576,8 @@ mod tests {
     #[test]
     fn bad_packs_are_rejected_with_the_pack_name() {
         let mut set = RuleSet::default();
-        let err = set.add_pack("mine.toml", "id = 'x'\n[[command]]\nid='a'\nverdict='deny'\nreason='r'\nnames=['[']\n");
-        assert!(err.unwrap_err().to_string().contains("x"));
+        set.add_pack("mine.toml", "id = 'x'\n[[command]]\nid='a'\nverdict='deny'\nreason='r'\nnames=['[']\n").unwrap();
+        assert!(set.validate("mine.toml").unwrap_err().to_string().contains("mine.toml"));
         let err = set.add_pack("mine.toml", "id = 'x'\nbogus = 1\n");
         assert!(err.is_err());
     }
