@@ -8,7 +8,9 @@
 
 use std::cell::RefCell;
 
-use tree_sitter::{Node, Parser};
+use std::time::{Duration, Instant};
+
+use tree_sitter::{Node, ParseOptions, ParseState, Parser};
 
 /// One shell word after quote removal.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,8 +89,20 @@ thread_local! {
     static PARSER: RefCell<Option<Parser>> = const { RefCell::new(None) };
 }
 
-/// Parses `src`; `None` only if tree-sitter itself fails (treated as unparseable).
+/// Parsing stops after this long; the input is then judged unparseable (ask).
+/// tree-sitter-bash slows down superlinearly on long pipelines (a 200-stage
+/// pipeline takes ~10 ms), so a hostile command must not stall the hook.
+const PARSE_BUDGET: Duration = Duration::from_millis(200);
+/// Longer commands are judged unparseable without trying.
+const MAX_SOURCE_BYTES: usize = 256 * 1024;
+
+/// Parses `src` and collects its commands. Inputs tree-sitter cannot parse
+/// (or not within the budget) come back with `unparseable` set.
 pub fn parse(src: &str) -> Script {
+    let failed = || Script { items: Vec::new(), unparseable: true };
+    if src.len() > MAX_SOURCE_BYTES {
+        return failed();
+    }
     let tree = PARSER.with(|cell| {
         let mut slot = cell.borrow_mut();
         if slot.is_none() {
@@ -98,10 +112,22 @@ pub fn parse(src: &str) -> Script {
             }
             *slot = Some(parser);
         }
-        slot.as_mut().and_then(|p| p.parse(src, None))
+        let parser = slot.as_mut()?;
+        let start = Instant::now();
+        let mut over_budget = |_: &ParseState| start.elapsed() > PARSE_BUDGET;
+        let bytes = src.as_bytes();
+        let tree = parser.parse_with_options(
+            &mut |i, _| bytes.get(i..).unwrap_or_default(),
+            None,
+            Some(ParseOptions::new().progress_callback(&mut over_budget)),
+        );
+        if tree.is_none() {
+            parser.reset(); // a cancelled parse would otherwise resume next time
+        }
+        tree
     });
     let Some(tree) = tree else {
-        return Script { items: Vec::new(), unparseable: true };
+        return failed();
     };
     let root = tree.root_node();
     let mut walker = Walker { src: src.as_bytes(), items: Vec::new() };
@@ -544,6 +570,12 @@ mod tests {
         let s = parse("curl x | sh");
         let Item::Command(c) = &s.items[1] else { panic!() };
         assert_eq!(c.stdin, Stdin::Dynamic);
+    }
+
+    #[test]
+    fn oversized_input_is_unparseable() {
+        assert!(parse(&"a".repeat(MAX_SOURCE_BYTES + 1)).unparseable);
+        assert!(!parse("a | b | c").unparseable);
     }
 
     #[test]
