@@ -16,6 +16,13 @@ const SHELLS: &[&str] = &["sh", "bash", "zsh", "dash", "ksh", "mksh", "ash", "fi
 const INTERPRETERS: &[&str] =
     &["python", "python2", "python3", "node", "nodejs", "perl", "ruby", "php", "lua", "deno", "bun", "tclsh", "Rscript"];
 
+/// Environment variables that make the next program load or run other code.
+const INJECTING_VARS: &[&str] = &[
+    "LD_PRELOAD", "LD_AUDIT", "LD_LIBRARY_PATH", "DYLD_INSERT_LIBRARIES", "DYLD_LIBRARY_PATH", "BASH_ENV", "ENV",
+    "PROMPT_COMMAND", "GIT_SSH_COMMAND", "GIT_SSH", "GIT_EXTERNAL_DIFF", "GIT_CONFIG_PARAMETERS", "GIT_CONFIG_COUNT",
+    "GIT_ASKPASS", "SSH_ASKPASS", "PYTHONSTARTUP", "NODE_OPTIONS", "PERL5OPT", "RUBYOPT",
+];
+
 /// Options that take a separate value, per multi-command tool, so that the
 /// subcommand is found in `git -C dir push` or `kubectl -n prod delete`.
 fn value_options(tool: &str) -> &'static [&'static str] {
@@ -108,6 +115,11 @@ impl<'a> Judge<'a> {
 
     fn simple(&mut self, c: &SimpleCommand, cwd: &mut Option<PathBuf>, depth: usize) {
         let mut findings = Vec::new();
+        for name in &c.assignments {
+            if INJECTING_VARS.contains(&name.as_str()) {
+                Self::ask(&mut findings, "core.env-injection", format!("setting {name} makes programs load or run other code"));
+            }
+        }
         for r in &c.redirects {
             self.redirect(r, cwd.as_deref(), &mut findings);
         }
@@ -183,6 +195,9 @@ impl<'a> Judge<'a> {
     /// Judges one command given as words, peeling wrappers recursively.
     fn exec(&mut self, words: &[Word], stdin: &Stdin, cwd: &mut Option<PathBuf>, depth: usize, out: &mut Vec<Finding>) {
         let Some(first) = words.first() else { return };
+        if first.known && first.text.is_empty() && words.len() == 1 {
+            return; // assignments only
+        }
         if depth > MAX_DEPTH {
             Self::ask(out, "core.too-deep", "commands nested this deeply are not judged");
             return;
@@ -425,6 +440,11 @@ impl<'a> Judge<'a> {
                 i += 1;
             } else if t.starts_with('-') && t.len() > 1 || t.contains('=') {
                 // a flag or NAME=VALUE
+                if let Some((var, _)) = t.split_once('=').filter(|_| !t.starts_with('-')) {
+                    if INJECTING_VARS.contains(&var) {
+                        Self::ask(out, "core.env-injection", format!("setting {var} makes programs load or run other code"));
+                    }
+                }
             } else {
                 break;
             }

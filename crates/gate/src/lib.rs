@@ -213,12 +213,19 @@ fn summarize(commands: Vec<CommandReport>) -> Decision {
             reason: format!("{} [{}] in `{}`", c.reason, c.rule_id, short(&c.command)),
             commands,
         },
-        _ => Decision {
-            verdict: Verdict::Allow,
-            rule_id: Some("core.default-allow".into()),
-            reason: "no rule matched; every command is statically known".into(),
-            commands,
-        },
+        _ => {
+            // An explicit allow rule from a user pack is named; else the default.
+            let by_rule = commands.iter().find(|c| c.rule_id != "core.default-allow");
+            Decision {
+                verdict: Verdict::Allow,
+                rule_id: Some(by_rule.map_or("core.default-allow", |c| c.rule_id.as_str()).to_string()),
+                reason: match by_rule {
+                    Some(c) => format!("{} [{}]", c.reason, c.rule_id),
+                    None => "no rule matched; every command is statically known".into(),
+                },
+                commands,
+            }
+        }
     }
 }
 

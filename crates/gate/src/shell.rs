@@ -66,6 +66,8 @@ pub struct SimpleCommand {
     pub words: Vec<Word>,
     pub redirects: Vec<Redirect>,
     pub stdin: Stdin,
+    /// Names of `NAME=value` prefixes (`LD_PRELOAD=x cmd`).
+    pub assignments: Vec<String>,
     /// The source text of the command, for reports.
     pub source: String,
 }
@@ -163,6 +165,50 @@ impl Walker<'_> {
                     }
                 }
             }
+            "variable_assignment" | "variable_assignments" => {
+                // `X=1` on its own: sets X for the rest of the script.
+                let mut assignments = Vec::new();
+                let mut stack = vec![node];
+                while let Some(n) = stack.pop() {
+                    if n.kind() == "variable_assignment" {
+                        if let Some(name) = n.child_by_field_name("name") {
+                            assignments.push(self.text(name));
+                        }
+                    } else {
+                        let mut cursor = n.walk();
+                        stack.extend(n.children(&mut cursor).filter(|c| c.kind() == "variable_assignment"));
+                    }
+                }
+                self.visit_substitutions(node);
+                self.items.push(Item::Command(SimpleCommand {
+                    words: vec![Word::lit("")],
+                    redirects: Vec::new(),
+                    stdin: stdin.clone(),
+                    assignments,
+                    source: self.text(node),
+                }));
+            }
+            "declaration_command" => {
+                // export/declare/local/readonly: judge the assignments it makes.
+                let mut assignments = Vec::new();
+                let mut cursor = node.walk();
+                for child in node.children(&mut cursor) {
+                    if child.kind() == "variable_assignment" {
+                        if let Some(n) = child.child_by_field_name("name") {
+                            assignments.push(self.text(n));
+                        }
+                    }
+                }
+                self.visit_substitutions(node);
+                let keyword = node.child(0).map(|k| self.text(k)).unwrap_or_default();
+                self.items.push(Item::Command(SimpleCommand {
+                    words: vec![Word::lit(keyword)],
+                    redirects: Vec::new(),
+                    stdin: stdin.clone(),
+                    assignments,
+                    source: self.text(node),
+                }));
+            }
             "heredoc_body" | "comment" => {
                 // Bodies are attached to their command; only expansions inside
                 // an unquoted body can run something.
@@ -232,12 +278,18 @@ impl Walker<'_> {
     fn command(&mut self, node: Node, stdin: &Stdin, outer_redirects: &[Node], source: Option<String>) {
         let mut words = Vec::new();
         let mut redirects = Vec::new();
+        let mut assignments = Vec::new();
         let mut own_stdin = stdin.clone();
         let mut cursor = node.walk();
         for (i, child) in node.children(&mut cursor).enumerate() {
             let field = node.field_name_for_child(i as u32);
             match (field, child.kind()) {
-                (_, "variable_assignment") => self.visit_substitutions(child),
+                (_, "variable_assignment") => {
+                    if let Some(n) = child.child_by_field_name("name") {
+                        assignments.push(self.text(n));
+                    }
+                    self.visit_substitutions(child);
+                }
                 (Some("name"), _) | (Some("argument"), _) => {
                     let target = if child.kind() == "command_name" {
                         child.named_child(0).unwrap_or(child)
@@ -256,15 +308,19 @@ impl Walker<'_> {
         for r in outer_redirects {
             self.redirect(*r, &mut redirects, &mut own_stdin);
         }
+        if words.is_empty() && !assignments.is_empty() {
+            // `LD_PRELOAD=x` alone sets it for the rest of the script.
+            words.push(Word::lit(""));
+        }
         if words.is_empty() {
-            // Only assignments/redirects: nothing runs, but redirects still act.
+            // Only redirects: nothing runs, but they still act.
             for r in redirects {
                 self.items.push(Item::Redirect(r));
             }
             return;
         }
         let source = source.unwrap_or_else(|| self.text(node));
-        self.items.push(Item::Command(SimpleCommand { words, redirects, stdin: own_stdin, source }));
+        self.items.push(Item::Command(SimpleCommand { words, redirects, stdin: own_stdin, assignments, source }));
     }
 
     fn redirect(&mut self, node: Node, out: &mut Vec<Redirect>, stdin: &mut Stdin) {
