@@ -32,7 +32,19 @@ mod tools;
 
 pub use hook::{AgentFormat, HookInput, HookOutput};
 
-/// The built-in packs, embedded in the binary.
+/// The same packs, converted to JSON by build.rs (faster to load in the
+/// short-lived hook process). Same order as [`BUILTIN_PACKS`].
+const BUILTIN_PACKS_JSON: &[(&str, &str)] = &[
+    ("destructive-fs", include_str!(concat!(env!("OUT_DIR"), "/destructive-fs.json"))),
+    ("git-history", include_str!(concat!(env!("OUT_DIR"), "/git-history.json"))),
+    ("secrets", include_str!(concat!(env!("OUT_DIR"), "/secrets.json"))),
+    ("production-money", include_str!(concat!(env!("OUT_DIR"), "/production-money.json"))),
+    ("disk", include_str!(concat!(env!("OUT_DIR"), "/disk.json"))),
+    ("protected-config", include_str!(concat!(env!("OUT_DIR"), "/protected-config.json"))),
+    ("code-exec", include_str!(concat!(env!("OUT_DIR"), "/code-exec.json"))),
+];
+
+/// The built-in packs (TOML source), embedded in the binary.
 pub const BUILTIN_PACKS: &[(&str, &str)] = &[
     ("destructive-fs", include_str!("../packs/destructive-fs.toml")),
     ("git-history", include_str!("../packs/git-history.toml")),
@@ -130,9 +142,16 @@ pub(crate) fn strongest(findings: &[Finding]) -> Option<&Finding> {
     findings.iter().find(|f| f.verdict == top)
 }
 
+/// A pack's source text and its format.
+struct PackSource {
+    name: String,
+    text: String,
+    json: bool,
+}
+
 /// A loaded set of rule packs. Packs are compiled on first use.
 pub struct Gate {
-    packs: Vec<(String, String)>,
+    packs: Vec<PackSource>,
     compiled: OnceLock<Result<rules::RuleSet, String>>,
 }
 
@@ -140,7 +159,10 @@ impl Gate {
     /// The gate with every built-in pack and nothing else.
     pub fn with_builtin_packs() -> Self {
         Gate {
-            packs: BUILTIN_PACKS.iter().map(|(n, t)| ((*n).to_string(), (*t).to_string())).collect(),
+            packs: BUILTIN_PACKS_JSON
+                .iter()
+                .map(|(n, t)| PackSource { name: (*n).to_string(), text: (*t).to_string(), json: true })
+                .collect(),
             compiled: OnceLock::new(),
         }
     }
@@ -157,7 +179,7 @@ impl Gate {
         let mut check = rules::RuleSet::default();
         check.add_pack(name, text)?;
         check.validate(name)?;
-        self.packs.push((name.to_string(), text.to_string()));
+        self.packs.push(PackSource { name: name.to_string(), text: text.to_string(), json: false });
         self.compiled = OnceLock::new();
         Ok(())
     }
@@ -166,8 +188,9 @@ impl Gate {
         self.compiled
             .get_or_init(|| {
                 let mut set = rules::RuleSet::default();
-                for (name, text) in &self.packs {
-                    set.add_pack(name, text).map_err(|e| e.to_string())?;
+                for p in &self.packs {
+                    let added = if p.json { set.add_pack_json(&p.name, &p.text) } else { set.add_pack(&p.name, &p.text) };
+                    added.map_err(|e| e.to_string())?;
                 }
                 Ok(set)
             })

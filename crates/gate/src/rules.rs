@@ -404,9 +404,19 @@ fn path_globs(globs: &[String]) -> Option<Globs> {
 }
 
 impl RuleSet {
-    /// Parses and compiles one pack, appending its rules.
+    /// Parses one TOML pack and appends its rules.
     pub fn add_pack(&mut self, name: &str, toml_text: &str) -> Result<(), GateError> {
         let pack: PackFile = toml::from_str(toml_text).map_err(|e| bad(name, e))?;
+        self.add(pack)
+    }
+
+    /// Parses one pack already converted to JSON (the built-ins, by build.rs).
+    pub fn add_pack_json(&mut self, name: &str, json: &str) -> Result<(), GateError> {
+        let pack: PackFile = serde_json::from_str(json).map_err(|e| bad(name, e))?;
+        self.add(pack)
+    }
+
+    fn add(&mut self, pack: PackFile) -> Result<(), GateError> {
         let pid = pack.id.clone();
         for r in pack.command {
             let i = self.commands.len();
@@ -570,6 +580,12 @@ mod tests {
             set.add_pack(name, text).unwrap();
             set.validate(name).unwrap();
         }
+        let mut from_json = RuleSet::default();
+        for (name, text) in crate::BUILTIN_PACKS_JSON {
+            from_json.add_pack_json(name, text).unwrap();
+        }
+        assert_eq!(from_json.commands.len(), set.commands.len());
+        assert_eq!(from_json.paths.len(), set.paths.len());
         assert!(set.commands.len() > 20);
     }
 
