@@ -440,10 +440,8 @@ impl<'a> Judge<'a> {
                 i += 1;
             } else if t.starts_with('-') && t.len() > 1 || t.contains('=') {
                 // a flag or NAME=VALUE
-                if let Some((var, _)) = t.split_once('=').filter(|_| !t.starts_with('-')) {
-                    if INJECTING_VARS.contains(&var) {
-                        Self::ask(out, "core.env-injection", format!("setting {var} makes programs load or run other code"));
-                    }
+                if let Some((var, _)) = t.split_once('=').filter(|(v, _)| !t.starts_with('-') && INJECTING_VARS.contains(v)) {
+                    Self::ask(out, "core.env-injection", format!("setting {var} makes programs load or run other code"));
                 }
             } else {
                 break;

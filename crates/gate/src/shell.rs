@@ -193,10 +193,8 @@ impl Walker<'_> {
                 let mut assignments = Vec::new();
                 let mut cursor = node.walk();
                 for child in node.children(&mut cursor) {
-                    if child.kind() == "variable_assignment" {
-                        if let Some(n) = child.child_by_field_name("name") {
-                            assignments.push(self.text(n));
-                        }
+                    if let Some(n) = child.child_by_field_name("name").filter(|_| child.kind() == "variable_assignment") {
+                        assignments.push(self.text(n));
                     }
                 }
                 self.visit_substitutions(node);
