@@ -635,18 +635,18 @@ impl<'a> Judge<'a> {
                     option_value(args, &names).cloned().into_iter().collect()
                 }
             };
-            if targets.is_empty() {
-                continue;
-            }
-            for t in &targets {
+            // `sed -i '' …` (BSD spelling): an empty word names no file.
+            for t in targets.iter().filter(|t| !(t.known && t.text.is_empty())) {
                 let r = self.resolve_word(t, cwd);
                 self.check_path(Access::Write, &r, &t.text, out);
             }
         }
         // Uncertain matches rank after certain ones of the same verdict.
         out.append(&mut possibly);
-        // Any argument naming a protected file counts as reading it.
-        for w in args.iter().filter(|w| w.known) {
+        // Any argument naming a protected file counts as reading it
+        // (`test -f .env` only asks whether it exists).
+        let only_tests_existence = matches!(name, "test" | "[" | "[[");
+        for w in args.iter().filter(|w| w.known && !only_tests_existence) {
             let t = w.text.as_str();
             let value = t.split_once('=').map(|(_, v)| v).filter(|_| t.starts_with('-') || t.starts_with("if="));
             for cand in std::iter::once(t).chain(value) {
