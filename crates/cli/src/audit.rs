@@ -144,7 +144,7 @@ fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
     paddock_audit::parse_time_bound(s).map_err(|e| e.to_string().replace("invalid audit query: ", ""))
 }
 
-fn db_path(explicit: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+pub(crate) fn db_path(explicit: Option<PathBuf>) -> anyhow::Result<PathBuf> {
     if let Some(p) = explicit {
         return Ok(p);
     }

@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 mod audit;
 mod doctor;
 mod egress;
+mod gate;
 
 #[derive(Parser)]
 #[command(
@@ -37,6 +38,8 @@ enum Command {
     Audit(Box<audit::Args>),
     /// The per-task egress proxy: serve it standalone, or check a URL against a policy.
     Egress(egress::Args),
+    /// The policy gate: PreToolUse hook (reads stdin), `check` a command, `install` the hook.
+    Gate(gate::Args),
 }
 
 fn main() -> ExitCode {
@@ -46,6 +49,7 @@ fn main() -> ExitCode {
         Command::Doctor(args) => doctor::run(args),
         Command::Audit(args) => audit::run(*args),
         Command::Egress(args) => egress::run(args),
+        Command::Gate(args) => gate::run(args),
     };
     match result {
         Ok(code) => code,

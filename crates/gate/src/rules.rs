@@ -1,0 +1,600 @@
+//! Rule packs: TOML files, parsed once and compiled into matchers.
+//!
+//! A pack holds four kinds of rule, each with an `id`, a `verdict` and a
+//! `reason`; every condition a rule states must hold for it to match:
+//!
+//! * `[[command]]` — a simple command (after wrappers are peeled off):
+//!   `names` (globs on the command's basename), `subcommands` (leading
+//!   positional words, e.g. `"s3 rm"`, a trailing `*` is a prefix match),
+//!   `any_flags`, `all_flags` (groups, one of each group), `none_flags`,
+//!   `any_args` (regexes on positional words after the subcommand), `text`
+//!   (regex on the whole command line plus any heredoc/here-string),
+//!   `leading_flags_only` (flags count only before the first positional).
+//! * `[[path]]` — a file access: `access` = `read` or `write`, `globs`,
+//!   `except`, `outside_worktree` (matches writes that land outside the
+//!   worktree and temp dirs). Globs without a leading `/` or `~/` match at
+//!   any depth.
+//! * `[[writer]]` — declares which arguments of a command it writes or
+//!   deletes (`targets` = `all`, `last`, `prefix:of=`, `find-roots`,
+//!   `option:-C|--directory`), optionally
+//!   only `when_flags` are present; those targets are checked against
+//!   `write` path rules.
+//! * `[[tool]]` — tool names (globs, e.g. `mcp__*__delete*`).
+//! * `[[url]]` — WebFetch/MCP URLs: `schemes`, `hosts` (globs).
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use aho_corasick::AhoCorasick;
+
+use globset::{GlobBuilder, GlobMatcher};
+use regex::Regex;
+use serde::Deserialize;
+
+use crate::{GateError, Verdict};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PackFile {
+    pub id: String,
+    /// For people reading the pack; not used by the engine.
+    #[serde(default)]
+    #[allow(dead_code)]
+    pub description: String,
+    #[serde(default)]
+    pub command: Vec<CommandRuleSpec>,
+    #[serde(default)]
+    pub path: Vec<PathRuleSpec>,
+    #[serde(default)]
+    pub writer: Vec<WriterSpec>,
+    #[serde(default)]
+    pub tool: Vec<ToolRuleSpec>,
+    #[serde(default)]
+    pub url: Vec<UrlRuleSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommandRuleSpec {
+    pub id: String,
+    pub verdict: Verdict,
+    pub reason: String,
+    pub names: Vec<String>,
+    #[serde(default)]
+    pub subcommands: Vec<String>,
+    #[serde(default)]
+    pub any_flags: Vec<String>,
+    #[serde(default)]
+    pub all_flags: Vec<Vec<String>>,
+    #[serde(default)]
+    pub none_flags: Vec<String>,
+    #[serde(default)]
+    pub any_args: Vec<String>,
+    pub text: Option<String>,
+    /// Only options before the first positional word count (`python -c` yes,
+    /// `python -m pip install -e .` no).
+    #[serde(default)]
+    pub leading_flags_only: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Access {
+    Read,
+    Write,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PathRuleSpec {
+    pub id: String,
+    pub verdict: Verdict,
+    pub reason: String,
+    pub access: Access,
+    #[serde(default)]
+    pub globs: Vec<String>,
+    #[serde(default)]
+    pub except: Vec<String>,
+    #[serde(default)]
+    pub outside_worktree: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WriterSpec {
+    pub names: Vec<String>,
+    pub targets: String,
+    #[serde(default)]
+    pub when_flags: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ToolRuleSpec {
+    pub id: String,
+    pub verdict: Verdict,
+    pub reason: String,
+    pub names: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UrlRuleSpec {
+    pub id: String,
+    pub verdict: Verdict,
+    pub reason: String,
+    #[serde(default)]
+    pub schemes: Vec<String>,
+    #[serde(default)]
+    pub hosts: Vec<String>,
+}
+
+// ---- compiled forms ----
+//
+// Globs and regexes compile lazily, on the first string that could match
+// them: a hook process decides one call and exits, so compiling every rule
+// up front would dominate its run time. Packs are still fully validated when
+// loaded (`RuleSet::validate`), so a typo fails at load, not mid-decision.
+
+/// A glob, compiled on first use, behind a cheap literal pre-filter (the
+/// longest run of plain characters the pattern requires).
+pub struct LazyGlob {
+    pattern: String,
+    literal: String,
+    matcher: OnceLock<Option<GlobMatcher>>,
+}
+
+impl LazyGlob {
+    fn new(pattern: String) -> Self {
+        let literal = required_literal(&pattern);
+        LazyGlob { pattern, literal, matcher: OnceLock::new() }
+    }
+
+    fn build(&self) -> Result<GlobMatcher, globset::Error> {
+        GlobBuilder::new(&self.pattern).literal_separator(true).build().map(|g| g.compile_matcher())
+    }
+
+    pub fn is_match(&self, s: &str) -> bool {
+        if !s.contains(self.literal.as_str()) {
+            return false;
+        }
+        // Patterns are validated at load; should one still fail, match (fail closed).
+        self.matcher.get_or_init(|| self.build().ok()).as_ref().is_none_or(|m| m.is_match(s))
+    }
+}
+
+/// The longest run of characters outside `*?[…]{…}` that every match contains.
+fn required_literal(pattern: &str) -> String {
+    let mut best = String::new();
+    let mut cur = String::new();
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
+        let close = match c {
+            '[' => Some(']'),
+            '{' => Some('}'),
+            '*' | '?' => None,
+            _ => {
+                cur.push(c);
+                continue;
+            }
+        };
+        if cur.len() > best.len() {
+            best = std::mem::take(&mut cur);
+        }
+        cur.clear();
+        if let Some(close) = close {
+            for n in chars.by_ref() {
+                if n == close {
+                    break;
+                }
+            }
+        }
+    }
+    if cur.len() > best.len() { cur } else { best }
+}
+
+/// A set of globs; matches when any does.
+#[derive(Default)]
+pub struct Globs(Vec<LazyGlob>);
+
+impl Globs {
+    pub fn is_match(&self, s: &str) -> bool {
+        self.0.iter().any(|g| g.is_match(s))
+    }
+    fn validate(&self) -> Result<(), String> {
+        self.0.iter().try_for_each(|g| g.build().map(|_| ()).map_err(|e| format!("glob {:?}: {e}", g.pattern)))
+    }
+}
+
+/// Command or tool names: exact strings, plus globs when a name has `*?[`.
+pub struct Names {
+    exact: Vec<String>,
+    globs: Globs,
+}
+
+impl Names {
+    fn new(names: &[String]) -> Self {
+        let (globs, exact): (Vec<_>, Vec<_>) = names.iter().cloned().partition(|n| n.contains(['*', '?', '[', '{']));
+        Names { exact, globs: Globs(globs.into_iter().map(LazyGlob::new).collect()) }
+    }
+    pub fn is_match(&self, name: &str) -> bool {
+        self.exact.iter().any(|e| e == name) || self.globs.is_match(name)
+    }
+}
+
+/// A regex compiled on first use.
+pub struct LazyRegex {
+    source: String,
+    re: OnceLock<Option<Regex>>,
+}
+
+impl LazyRegex {
+    fn new(source: String) -> Self {
+        LazyRegex { source, re: OnceLock::new() }
+    }
+    pub fn is_match(&self, s: &str) -> bool {
+        self.re.get_or_init(|| Regex::new(&self.source).ok()).as_ref().is_none_or(|r| r.is_match(s))
+    }
+    fn validate(&self) -> Result<(), String> {
+        Regex::new(&self.source).map(|_| ()).map_err(|e| format!("regex {:?}: {e}", self.source))
+    }
+}
+
+pub struct CommandRule {
+    pub id: String,
+    pub verdict: Verdict,
+    pub reason: String,
+    pub names: Names,
+    pub subcommands: Vec<Vec<String>>,
+    pub any_flags: Vec<String>,
+    pub all_flags: Vec<Vec<String>>,
+    pub none_flags: Vec<String>,
+    pub any_args: Vec<LazyRegex>,
+    pub text: Option<LazyRegex>,
+    pub leading_flags_only: bool,
+}
+
+pub struct PathRule {
+    pub id: String,
+    pub verdict: Verdict,
+    pub reason: String,
+    pub access: Access,
+    pub globs: Option<Globs>,
+    pub except: Option<Globs>,
+    pub outside_worktree: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Targets {
+    All,
+    Last,
+    Prefix(String),
+    FindRoots,
+    /// The value of one of these options (`tar -C DIR`).
+    OptionValue(Vec<String>),
+}
+
+pub struct Writer {
+    pub names: Names,
+    pub targets: Targets,
+    pub when_flags: Vec<String>,
+}
+
+pub struct ToolRule {
+    pub id: String,
+    pub verdict: Verdict,
+    pub reason: String,
+    pub names: Names,
+}
+
+pub struct UrlRule {
+    pub id: String,
+    pub verdict: Verdict,
+    pub reason: String,
+    pub schemes: Vec<String>,
+    pub hosts: Option<Names>,
+}
+
+#[derive(Default)]
+pub struct RuleSet {
+    pub commands: Vec<CommandRule>,
+    pub paths: Vec<PathRule>,
+    pub writers: Vec<Writer>,
+    pub tools: Vec<ToolRule>,
+    pub urls: Vec<UrlRule>,
+    /// Command rules by exact name; rules with glob names are always tried.
+    by_name: HashMap<String, Vec<usize>>,
+    glob_named: Vec<usize>,
+    path_index: OnceLock<PathIndex>,
+}
+
+/// One Aho-Corasick pass over a path finds which path globs could match it.
+struct PathIndex {
+    ac: Option<AhoCorasick>,
+    /// For each literal: the (rule, is_except, glob) entries requiring it.
+    by_literal: Vec<Vec<(usize, bool, usize)>>,
+    /// Globs with no literal at all: always tried.
+    always: Vec<(usize, bool, usize)>,
+}
+
+impl RuleSet {
+    /// The command rules that may apply to `name`, in pack order.
+    pub fn commands_for(&self, name: &str) -> impl Iterator<Item = &CommandRule> {
+        let mut idx: Vec<usize> = self.by_name.get(name).cloned().unwrap_or_default();
+        idx.extend(self.glob_named.iter().copied().filter(|&i| self.commands[i].names.is_match(name)));
+        idx.sort_unstable();
+        idx.into_iter().map(|i| &self.commands[i])
+    }
+
+    /// `(rule index, is_except)` for every path-rule glob matching a candidate.
+    pub fn path_hits(&self, candidates: &[&str]) -> Vec<(usize, bool)> {
+        let index = self.path_index.get_or_init(|| self.build_path_index());
+        let mut hits = Vec::new();
+        let mut try_glob = |cand: &str, (ri, exc, gi): (usize, bool, usize)| {
+            let rule = &self.paths[ri];
+            let set = if exc { &rule.except } else { &rule.globs };
+            if set.as_ref().is_some_and(|g| g.0[gi].is_match(cand)) && !hits.contains(&(ri, exc)) {
+                hits.push((ri, exc));
+            }
+        };
+        for cand in candidates {
+            if let Some(ac) = &index.ac {
+                for m in ac.find_overlapping_iter(*cand) {
+                    for e in &index.by_literal[m.pattern().as_usize()] {
+                        try_glob(cand, *e);
+                    }
+                }
+            }
+            for e in &index.always {
+                try_glob(cand, *e);
+            }
+        }
+        hits
+    }
+
+    fn build_path_index(&self) -> PathIndex {
+        let mut literals: Vec<String> = Vec::new();
+        let mut by_literal: Vec<Vec<(usize, bool, usize)>> = Vec::new();
+        let mut always = Vec::new();
+        for (ri, rule) in self.paths.iter().enumerate() {
+            for (exc, set) in [(false, &rule.globs), (true, &rule.except)] {
+                for (gi, g) in set.iter().flat_map(|s| s.0.iter()).enumerate() {
+                    if g.literal.is_empty() {
+                        always.push((ri, exc, gi));
+                    } else if let Some(li) = literals.iter().position(|l| *l == g.literal) {
+                        by_literal[li].push((ri, exc, gi));
+                    } else {
+                        literals.push(g.literal.clone());
+                        by_literal.push(vec![(ri, exc, gi)]);
+                    }
+                }
+            }
+        }
+        let ac = AhoCorasick::new(&literals).ok();
+        if ac.is_none() {
+            // Cannot happen for plain strings; stay correct by trying everything.
+            always.extend(by_literal.drain(..).flatten());
+        }
+        PathIndex { ac, by_literal, always }
+    }
+}
+
+fn bad(pack: &str, what: impl std::fmt::Display) -> GateError {
+    GateError::BadPack { pack: pack.to_string(), message: what.to_string() }
+}
+
+/// Path globs: `/`-anchored or `~/`-anchored as written, otherwise at any depth.
+fn path_globs(globs: &[String]) -> Option<Globs> {
+    if globs.is_empty() {
+        return None;
+    }
+    Some(Globs(
+        globs
+            .iter()
+            .map(|g| {
+                let pattern = if g.starts_with('/') || g.starts_with("~/") || g.starts_with("**/") {
+                    g.clone()
+                } else {
+                    format!("**/{g}")
+                };
+                LazyGlob::new(pattern)
+            })
+            .collect(),
+    ))
+}
+
+impl RuleSet {
+    /// Parses one TOML pack and appends its rules.
+    pub fn add_pack(&mut self, name: &str, toml_text: &str) -> Result<(), GateError> {
+        let pack: PackFile = toml::from_str(toml_text).map_err(|e| bad(name, e))?;
+        self.add(pack)
+    }
+
+    /// Parses one pack already converted to JSON (the built-ins, by build.rs).
+    pub fn add_pack_json(&mut self, name: &str, json: &str) -> Result<(), GateError> {
+        let pack: PackFile = serde_json::from_str(json).map_err(|e| bad(name, e))?;
+        self.add(pack)
+    }
+
+    fn add(&mut self, pack: PackFile) -> Result<(), GateError> {
+        let pid = pack.id.clone();
+        for r in pack.command {
+            let i = self.commands.len();
+            for n in &r.names {
+                if n.contains(['*', '?', '[', '{']) {
+                    if !self.glob_named.contains(&i) {
+                        self.glob_named.push(i);
+                    }
+                } else {
+                    self.by_name.entry(n.clone()).or_default().push(i);
+                }
+            }
+            self.commands.push(CommandRule {
+                names: Names::new(&r.names),
+                subcommands: r.subcommands.iter().map(|s| s.split_whitespace().map(String::from).collect()).collect(),
+                any_args: r.any_args.into_iter().map(LazyRegex::new).collect(),
+                text: r.text.map(LazyRegex::new),
+                id: r.id,
+                verdict: r.verdict,
+                reason: r.reason,
+                any_flags: r.any_flags,
+                all_flags: r.all_flags,
+                none_flags: r.none_flags,
+                leading_flags_only: r.leading_flags_only,
+            });
+        }
+        self.path_index = OnceLock::new();
+        for r in pack.path {
+            if r.globs.is_empty() && !r.outside_worktree {
+                return Err(bad(&pid, format!("path rule {} matches nothing: give globs or outside_worktree", r.id)));
+            }
+            self.paths.push(PathRule {
+                globs: path_globs(&r.globs),
+                except: path_globs(&r.except),
+                id: r.id,
+                verdict: r.verdict,
+                reason: r.reason,
+                access: r.access,
+                outside_worktree: r.outside_worktree,
+            });
+        }
+        for w in pack.writer {
+            let targets = match w.targets.as_str() {
+                "all" => Targets::All,
+                "last" => Targets::Last,
+                "find-roots" => Targets::FindRoots,
+                t => match (t.strip_prefix("prefix:"), t.strip_prefix("option:")) {
+                    (Some(p), _) => Targets::Prefix(p.to_string()),
+                    (_, Some(o)) => Targets::OptionValue(o.split('|').map(String::from).collect()),
+                    _ => return Err(bad(&pid, format!("unknown writer targets {t:?}"))),
+                },
+            };
+            self.writers.push(Writer { names: Names::new(&w.names), targets, when_flags: w.when_flags });
+        }
+        for r in pack.tool {
+            self.tools.push(ToolRule { names: Names::new(&r.names), id: r.id, verdict: r.verdict, reason: r.reason });
+        }
+        for r in pack.url {
+            self.urls.push(UrlRule {
+                hosts: if r.hosts.is_empty() { None } else { Some(Names::new(&r.hosts)) },
+                schemes: r.schemes,
+                id: r.id,
+                verdict: r.verdict,
+                reason: r.reason,
+            });
+        }
+        Ok(())
+    }
+
+    /// Compiles every glob and regex now, so that a broken pattern is an error
+    /// at load time rather than a silent `ask`/match later.
+    pub fn validate(&self, pack: &str) -> Result<(), GateError> {
+        let names = |n: &Names| n.globs.validate();
+        let check = || -> Result<(), String> {
+            for r in &self.commands {
+                names(&r.names)?;
+                r.any_args.iter().try_for_each(LazyRegex::validate)?;
+                r.text.as_ref().map(LazyRegex::validate).transpose()?;
+            }
+            for r in &self.paths {
+                r.globs.as_ref().map(Globs::validate).transpose()?;
+                r.except.as_ref().map(Globs::validate).transpose()?;
+            }
+            self.writers.iter().try_for_each(|w| names(&w.names))?;
+            self.tools.iter().try_for_each(|t| names(&t.names))?;
+            self.urls.iter().filter_map(|u| u.hosts.as_ref()).try_for_each(names)?;
+            Ok(())
+        };
+        check().map_err(|e| bad(pack, e))
+    }
+}
+
+/// True when `flag` appears among `args` (before `--`): `--long` or
+/// `--long=value`; a one-letter `-x` also inside clusters like `-xvf`;
+/// single-dash words like `-delete` only exactly.
+pub fn has_flag(args: &[&str], flag: &str) -> bool {
+    for a in args {
+        if *a == "--" {
+            break;
+        }
+        if *a == flag {
+            return true;
+        }
+        if let Some(prefix) = flag.strip_suffix('*') {
+            if a.starts_with(prefix) {
+                return true;
+            }
+            continue;
+        }
+        if flag.starts_with("--") {
+            if a.strip_prefix(flag).is_some_and(|rest| rest.starts_with('=')) {
+                return true;
+            }
+        } else if flag.len() == 2 && flag.starts_with('-') {
+            let letter = &flag[1..];
+            if a.starts_with('-')
+                && !a.starts_with("--")
+                && a.len() > 2
+                && a[1..].chars().all(|c| c.is_ascii_alphanumeric())
+                && a[1..].contains(letter)
+            {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_in_any_spelling() {
+        assert!(has_flag(&["-rf", "x"], "-f"));
+        assert!(has_flag(&["-uf"], "-f"));
+        assert!(has_flag(&["--force"], "--force"));
+        assert!(has_flag(&["--force=x"], "--force"));
+        assert!(!has_flag(&["--forced"], "--force"));
+        assert!(!has_flag(&["--", "-f"], "-f"));
+        assert!(has_flag(&["-delete"], "-delete"));
+        assert!(!has_flag(&["-d"], "-D"));
+        assert!(has_flag(&["-i.bak"], "-i*"));
+    }
+
+    #[test]
+    fn literal_prefilter_is_what_every_match_contains() {
+        assert_eq!(required_literal("~/.ssh/**"), "~/.ssh/");
+        assert_eq!(required_literal("**/.env.*"), "/.env.");
+        assert_eq!(required_literal("*.pem"), ".pem");
+        assert_eq!(required_literal("/dev/[sh]d*"), "/dev/");
+        let g = LazyGlob::new("**/.git/hooks/**".into());
+        assert!(g.is_match("/w/.git/hooks/pre-commit"));
+        assert!(!g.is_match("/w/.git/config"));
+    }
+
+    #[test]
+    fn every_builtin_pack_compiles() {
+        let mut set = RuleSet::default();
+        for (name, text) in crate::BUILTIN_PACKS {
+            set.add_pack(name, text).unwrap();
+            set.validate(name).unwrap();
+        }
+        let mut from_json = RuleSet::default();
+        for (name, text) in crate::BUILTIN_PACKS_JSON {
+            from_json.add_pack_json(name, text).unwrap();
+        }
+        assert_eq!(from_json.commands.len(), set.commands.len());
+        assert_eq!(from_json.paths.len(), set.paths.len());
+        assert!(set.commands.len() > 20);
+    }
+
+    #[test]
+    fn bad_packs_are_rejected_with_the_pack_name() {
+        let mut set = RuleSet::default();
+        set.add_pack("mine.toml", "id = 'x'\n[[command]]\nid='a'\nverdict='deny'\nreason='r'\nnames=['[']\n").unwrap();
+        assert!(set.validate("mine.toml").unwrap_err().to_string().contains("mine.toml"));
+        let err = set.add_pack("mine.toml", "id = 'x'\nbogus = 1\n");
+        assert!(err.is_err());
+    }
+}
