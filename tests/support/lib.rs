@@ -5,6 +5,8 @@
 //! SIGTERM (tauri-driver must get the chance to stop WebKitWebDriver and the
 //! app; SIGKILL would orphan them).
 
+pub mod seed;
+
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

@@ -94,14 +94,15 @@ export function Audit() {
           <FilterBar value={filter} tasks={tasks} onApply={(f) => { setSelected(null); setFilter(f); }} />
           <div className="audit-toolbar">
             <SummaryStrip counts={counts} />
+            <span className="muted hint">Select a row for details</span>
             <label className="toggle">
               <input type="checkbox" checked={liveTail} onChange={(e) => setLiveTail(e.target.checked)} data-action="live-tail" />
               Live tail
             </label>
           </div>
-          <div className="audit-body">
+          <div className={`audit-body${selected ? " with-detail" : ""}`}>
             <EventTable list={list} selected={selected?.seq ?? null} onSelect={setSelected} liveTail={liveTail} />
-            <DetailPane event={selected} onSelect={setSelected} />
+            {selected && <DetailPane event={selected} onSelect={setSelected} onClose={() => setSelected(null)} />}
           </div>
         </>
       )}

@@ -36,15 +36,9 @@ function Timeline({ taskId, selected, onSelect }: { taskId: string; selected: nu
   );
 }
 
-export function DetailPane({ event, onSelect }: { event: AuditEvent | null; onSelect: (e: AuditEvent) => void }) {
+export function DetailPane(props: { event: AuditEvent; onSelect: (e: AuditEvent) => void; onClose: () => void }) {
+  const { event, onSelect } = props;
   const [tab, setTab] = useState<"detail" | "timeline">("detail");
-  if (!event) {
-    return (
-      <aside className="detail-pane muted" data-testid="detail-pane">
-        <p>Select an event to see everything recorded about it, and the timeline of its task.</p>
-      </aside>
-    );
-  }
   return (
     <aside className="detail-pane" data-testid="detail-pane">
       <div className="tabs" role="tablist">
@@ -52,6 +46,7 @@ export function DetailPane({ event, onSelect }: { event: AuditEvent | null; onSe
         <button role="tab" aria-selected={tab === "timeline"} disabled={!event.task_id} onClick={() => setTab("timeline")}>
           Task timeline
         </button>
+        <button className="close" aria-label="Close details" onClick={props.onClose}>×</button>
       </div>
       {tab === "timeline" && event.task_id ? (
         <Timeline taskId={event.task_id} selected={event.seq} onSelect={onSelect} />

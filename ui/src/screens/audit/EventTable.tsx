@@ -55,7 +55,6 @@ export function EventTable(props: {
         <span role="columnheader">#</span>
         <span role="columnheader">Time</span>
         <span role="columnheader">Task</span>
-        <span role="columnheader">Actor</span>
         <span role="columnheader">Kind</span>
         <span role="columnheader">Action</span>
         <span role="columnheader">Outcome</span>
@@ -76,11 +75,10 @@ export function EventTable(props: {
                 onKeyDown={(k) => k.key === "Enter" && onSelect(e)}
               >
                 <span className="num">{e.seq}</span>
-                <span title={e.ts}>{localTime(e.ts)}</span>
-                <span className="mono" title={e.task_id ?? ""}>{shortTask(e.task_id)}</span>
-                <span>{label(e.actor)}</span>
+                <span title={e.ts}>{localTime(e.ts, true)}</span>
+                <span className="mono ellipsis" title={e.task_id ?? ""}>{shortTask(e.task_id)}</span>
                 <span><span className={`kind kind-${e.kind}`}>{label(e.kind)}</span></span>
-                <span className="ellipsis" title={`${e.action} ${e.resource}`}>
+                <span className="ellipsis" title={`${label(e.actor)}: ${e.action} ${e.resource}`}>
                   <strong>{e.action}</strong> <span className="mono">{e.resource}</span>
                 </span>
                 <span>{e.outcome && <span className={`outcome ${tone(e.outcome)}`}>{e.outcome}</span>}</span>

@@ -19,12 +19,17 @@ export function label(key: string): string {
   return key === "" ? "none" : key.replace(/_/g, " ");
 }
 
-/** `2026-11-23 02:14:07` in the viewer's zone, with the UTC instant on hover. */
-export function localTime(ts: string): string {
+/**
+ * `2026-11-23 02:14:07` in the viewer's zone (`11-23 02:14:07` when short);
+ * the UTC instant is shown on hover.
+ */
+export function localTime(ts: string, short = false): string {
   const d = new Date(ts);
   if (Number.isNaN(d.getTime())) return ts;
   const pad = (n: number) => String(n).padStart(2, "0");
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+  const day = `${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+  const time = `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+  return short ? `${day} ${time}` : `${d.getFullYear()}-${day} ${time}`;
 }
 
 /** The tone of an outcome: what a person should notice first. */
