@@ -442,37 +442,71 @@ impl AuditLog {
         let w = build_where(&conn, filter)?;
         let mut counts = Counts::default();
         let Some((lo, hi)) = w.seq_range else { return Ok(counts) };
-        for (col, by_kind) in [("kind", true), ("outcome", false)] {
-            let (mut conds, cond_params) = w.conds(None);
-            let mut params = Vec::new();
-            let from = if let Some(expr) = &w.fts {
-                params.push(SqlValue::Text(expr.clone()));
-                conds.insert(0, "events_fts MATCH ?".into());
-                "events_fts f CROSS JOIN events e ON e.seq = f.rowid"
-            } else {
-                "events e"
-            };
-            params.extend(cond_params);
-            conds.push("e.seq BETWEEN ? AND ?".into());
-            params.push(SqlValue::Integer(lo as i64));
-            params.push(SqlValue::Integer(hi as i64));
-            let sql = format!(
-                "SELECT e.{col}, count(*) FROM {from} WHERE {} GROUP BY e.{col}",
-                conds.join(" AND ")
-            );
-            let mut stmt = conn.prepare_cached(&sql)?;
-            let mut rows = stmt.query(rusqlite::params_from_iter(params))?;
+        let whole_log = filter.since.is_none() && filter.until.is_none();
+        if whole_log && w.fts.is_none() && w.task.is_none() && w.actors.is_empty() {
+            // The running totals answer it in microseconds.
+            let mut stmt = conn.prepare_cached("SELECT kind, outcome, n FROM counts")?;
+            let mut rows = stmt.query([])?;
             while let Some(r) = rows.next()? {
-                let key: Option<String> = r.get(0)?;
-                let n = r.get::<_, i64>(1)? as u64;
-                if by_kind {
-                    let kind = key.unwrap_or_default().parse::<Kind>().map_err(|e| AuditError::Corrupt(e.to_string()))?;
-                    counts.by_kind.insert(kind, n);
-                    counts.total += n;
-                } else {
-                    counts.by_outcome.insert(key.unwrap_or_default(), n);
+                let kind: String = r.get(0)?;
+                let outcome: String = r.get(1)?;
+                let n = r.get::<_, i64>(2)? as u64;
+                if (w.kinds.is_empty() || w.kinds.contains(&kind))
+                    && (w.outcomes.is_empty() || w.outcomes.contains(&outcome))
+                {
+                    add(&mut counts, &kind, Some(outcome), n)?;
                 }
             }
+            return Ok(counts);
+        }
+        let (mut conds, cond_params) = w.conds(None);
+        let mut params = Vec::new();
+        if let Some(expr) = &w.fts {
+            params.push(SqlValue::Text(expr.clone()));
+            conds.insert(0, "events_fts MATCH ?".into());
+        }
+        params.extend(cond_params);
+        conds.push("e.seq BETWEEN ? AND ?".into());
+        params.push(SqlValue::Integer(lo as i64));
+        params.push(SqlValue::Integer(hi as i64));
+        let wh = conds.join(" AND ");
+        let sql = if w.fts.is_some() || w.task.is_some() {
+            // Driven by a small set (a task, a search): group the rows directly.
+            let from = if w.fts.is_some() {
+                "events_fts f CROSS JOIN events e ON e.seq = f.rowid"
+            } else {
+                "events e INDEXED BY events_task"
+            };
+            format!("SELECT e.kind, e.outcome, count(*) FROM {from} WHERE {wh} GROUP BY e.kind, e.outcome")
+        } else {
+            // Two streaming scans of covering indexes already ordered by the group key.
+            format!(
+                "SELECT e.kind, NULL, count(*) FROM events e INDEXED BY events_kind WHERE {wh} GROUP BY e.kind \
+                 UNION ALL \
+                 SELECT NULL, e.outcome, count(*) FROM events e INDEXED BY events_outcome \
+                 WHERE e.outcome IS NOT NULL AND {wh} GROUP BY e.outcome"
+            )
+        };
+        let split = !(w.fts.is_some() || w.task.is_some());
+        let params: Vec<SqlValue> = if split { params.iter().cloned().chain(params.iter().cloned()).collect() } else { params };
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let mut rows = stmt.query(rusqlite::params_from_iter(params))?;
+        let mut with_outcome = 0u64;
+        while let Some(r) = rows.next()? {
+            let kind: Option<String> = r.get(0)?;
+            let outcome: Option<String> = r.get(1)?;
+            let n = r.get::<_, i64>(2)? as u64;
+            match (split, kind) {
+                (false, Some(k)) => add(&mut counts, &k, Some(outcome.unwrap_or_default()), n)?,
+                (true, Some(k)) => add(&mut counts, &k, None, n)?,
+                (_, None) => {
+                    with_outcome += n;
+                    *counts.by_outcome.entry(outcome.unwrap_or_default()).or_default() += n;
+                }
+            }
+        }
+        if split && counts.total > with_outcome {
+            counts.by_outcome.insert(String::new(), counts.total - with_outcome);
         }
         Ok(counts)
     }
@@ -494,6 +528,16 @@ impl AuditLog {
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
+}
+
+fn add(c: &mut Counts, kind: &str, outcome: Option<String>, n: u64) -> Result<(), AuditError> {
+    let kind = kind.parse::<Kind>().map_err(|e| AuditError::Corrupt(e.to_string()))?;
+    *c.by_kind.entry(kind).or_default() += n;
+    c.total += n;
+    if let Some(o) = outcome {
+        *c.by_outcome.entry(o).or_default() += n;
+    }
+    Ok(())
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -33,6 +33,15 @@ CREATE VIRTUAL TABLE IF NOT EXISTS events_fts USING fts5(
     action, resource, outcome, detail, content='', tokenize='unicode61'
 );
 
+-- Running totals for the summary strip, kept by the append transaction. A cache, not
+-- evidence: verify never relies on it.
+CREATE TABLE IF NOT EXISTS counts (
+    kind    TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    n       INTEGER NOT NULL,
+    PRIMARY KEY (kind, outcome)
+) WITHOUT ROWID;
+
 CREATE TABLE IF NOT EXISTS checkpoints (
     seq        INTEGER PRIMARY KEY,
     hash       TEXT NOT NULL,

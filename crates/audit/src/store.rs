@@ -153,6 +153,14 @@ impl AuditLog {
             "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?1), ('created_with_key', ?2)",
             params![schema::SCHEMA_VERSION, key.public_hex()],
         )?;
+        // Files from before the counts table existed get it filled once.
+        writer.execute_batch(
+            "BEGIN IMMEDIATE;
+             INSERT INTO counts (kind, outcome, n)
+               SELECT kind, ifnull(outcome, ''), count(*) FROM events
+               WHERE NOT EXISTS (SELECT 1 FROM counts) GROUP BY 1, 2;
+             COMMIT;",
+        )?;
         let reader = open_conn(path, &opts)?;
         let sidecar = Sidecar::for_db(path);
         let log = AuditLog {
@@ -308,6 +316,19 @@ impl AuditLog {
                     detail: p.detail,
                     hash: hex::encode(hash),
                 });
+            }
+        }
+        {
+            let mut tally: std::collections::BTreeMap<(&'static str, &str), i64> = std::collections::BTreeMap::new();
+            for e in &out {
+                *tally.entry((e.kind.as_str(), e.outcome.as_deref().unwrap_or(""))).or_default() += 1;
+            }
+            let mut up = tx.prepare_cached(
+                "INSERT INTO counts (kind, outcome, n) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (kind, outcome) DO UPDATE SET n = n + excluded.n",
+            )?;
+            for ((kind, outcome), n) in tally {
+                up.execute(params![kind, outcome, n])?;
             }
         }
         // Full-text indexing runs in batches: FTS5 writes a new segment per transaction,
