@@ -161,6 +161,18 @@ impl AuditLog {
                WHERE NOT EXISTS (SELECT 1 FROM counts) GROUP BY 1, 2;
              COMMIT;",
         )?;
+        let created_with: Option<String> = writer
+            .query_row("SELECT value FROM meta WHERE key = 'created_with_key'", [], |r| r.get(0))
+            .optional()?;
+        if created_with.as_deref().is_some_and(|k| k != key.public_hex()) {
+            // Not fatal: reading still works, and verify names every checkpoint the
+            // current key cannot vouch for.
+            tracing::warn!(
+                db = %path.display(),
+                "audit signing key differs from the one this log was created with; \
+                 older checkpoints will not verify (was the key file replaced or lost?)"
+            );
+        }
         let reader = open_conn(path, &opts)?;
         let sidecar = Sidecar::for_db(path);
         let log = AuditLog {
