@@ -118,6 +118,28 @@ fn appends(c: &mut Criterion) {
             black_box(log.append(event(i)).unwrap());
         })
     });
+    // Four threads appending single events at once share commits (group commit).
+    let shared = std::sync::Arc::new(AuditLog::open(&dir.path().join("threads.db")).unwrap());
+    g.throughput(Throughput::Elements(400));
+    g.bench_function("single_4_threads_x100", |b| {
+        b.iter_custom(|iters| {
+            let start = Instant::now();
+            for _ in 0..iters {
+                let hs: Vec<_> = (0..4)
+                    .map(|t| {
+                        let log = std::sync::Arc::clone(&shared);
+                        std::thread::spawn(move || {
+                            for k in 0..100 {
+                                log.append(event(t * 1000 + k)).unwrap();
+                            }
+                        })
+                    })
+                    .collect();
+                hs.into_iter().for_each(|h| h.join().unwrap());
+            }
+            start.elapsed()
+        })
+    });
     g.throughput(Throughput::Elements(1000));
     g.bench_function("batch_1000", |b| {
         b.iter_batched(

@@ -16,6 +16,8 @@ pub enum AuditError {
     Key { path: PathBuf, reason: String },
     #[error("audit database is corrupt: {0}")]
     Corrupt(String),
+    #[error("appending to the audit log: {0}")]
+    Write(String),
     #[error("writing audit export: {0}")]
     Export(String),
 }

@@ -106,3 +106,52 @@ fn concurrent_writer_processes_form_one_chain() {
         assert_eq!(ns, (0..EACH).collect::<Vec<_>>(), "writer {task}");
     }
 }
+
+#[test]
+fn concurrent_threads_sharing_one_log_form_one_chain() {
+    use std::sync::Arc;
+    let dir = tempfile::tempdir().unwrap();
+    let log = Arc::new(AuditLog::open(&dir.path().join("audit.db")).unwrap());
+    const THREADS: u64 = 8;
+    const EACH: u64 = 150;
+    let handles: Vec<_> = (0..THREADS)
+        .map(|t| {
+            let log = Arc::clone(&log);
+            std::thread::spawn(move || {
+                let mut seqs = Vec::new();
+                for n in 0..EACH {
+                    let ev = paddock_audit::NewEvent::new(paddock_audit::Actor::Agent, paddock_audit::Kind::Egress, "GET")
+                        .task(format!("thread-{t}"))
+                        .detail(serde_json::json!({ "n": n }));
+                    // Mix single appends and small batches through the group commit.
+                    if n % 10 == 0 {
+                        let evs = vec![ev.clone(), ev];
+                        let got = log.append_batch(evs).unwrap();
+                        assert_eq!(got.len(), 2);
+                        assert_eq!(got[1].seq, got[0].seq + 1, "a batch must stay consecutive");
+                        assert!(got.iter().all(|e| e.task_id.as_deref() == Some(&*format!("thread-{t}"))));
+                        seqs.extend(got.iter().map(|e| e.seq));
+                    } else {
+                        let e = log.append(ev).unwrap();
+                        assert_eq!(e.task_id.as_deref(), Some(&*format!("thread-{t}")), "got someone else's event");
+                        assert_eq!(e.detail["n"], n);
+                        seqs.push(e.seq);
+                    }
+                }
+                seqs
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for h in handles {
+        let seqs = h.join().unwrap();
+        assert!(seqs.windows(2).all(|w| w[0] < w[1]), "a thread's events out of order");
+        all.extend(seqs);
+    }
+    all.sort_unstable();
+    let total = THREADS * (EACH + EACH / 10);
+    assert_eq!(all, (1..=total).collect::<Vec<_>>());
+    let report = log.verify().unwrap();
+    assert!(report.ok, "{report:#?}");
+    assert_eq!(report.head_seq, total);
+}
