@@ -60,4 +60,5 @@ CREATE TRIGGER IF NOT EXISTS checkpoints_no_delete BEFORE DELETE ON checkpoints
 BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only: DELETE refused'); END;
 "#;
 
-pub const EVENT_COLUMNS: &str = "seq, id, ts, task_id, actor, kind, action, resource, outcome, detail, hash";
+pub const EVENT_COLUMNS: &str =
+    "seq, id, ts, task_id, actor, kind, action, resource, outcome, detail, hash";
