@@ -117,7 +117,13 @@ impl AuditLog {
         }
 
         // 2. Walk the chain.
-        let conn = self.lock_reader();
+        // Its own read-only connection: a full walk takes seconds, and queries from the
+        // UI must not queue behind it. WAL gives it one consistent snapshot.
+        let conn = rusqlite::Connection::open_with_flags(
+            &self.path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(std::time::Duration::from_secs(30))?;
         let mut stmt = conn.prepare(
             "SELECT seq, id, ts, task_id, actor, kind, action, resource, outcome, detail, hash FROM events ORDER BY seq",
         )?;
