@@ -24,7 +24,13 @@ fn event(i: u64) -> NewEvent {
         14..=16 => Kind::Egress,
         17 => Kind::Sandbox,
         18 => Kind::Credential,
-        _ => if i % 40 == 19 { Kind::Approval } else { Kind::Task },
+        _ => {
+            if i % 40 == 19 {
+                Kind::Approval
+            } else {
+                Kind::Task
+            }
+        }
     };
     let actor = match i % 50 {
         0 => Actor::User,
@@ -47,15 +53,23 @@ fn event(i: u64) -> NewEvent {
         5 => format!("python3 scripts/migrate_{}.py", i % 17),
         _ => format!("ls -la target/debug/build/{}", i % 101),
     };
-    let mut ev = NewEvent::new(actor, kind, if kind == Kind::Egress { "CONNECT" } else { "Bash" })
-        .task(format!("task-{:04}", (i / 2000) % 500))
-        .resource(cmd.clone())
-        .detail(serde_json::json!({
-            "command": cmd,
-            "cwd": format!("/home/dev/work/repo{}", i % 3),
-            "duration_ms": i % 1000,
-            "rule": if i.is_multiple_of(10) { "deny-network-writes" } else { "default-allow" },
-        }));
+    let mut ev = NewEvent::new(
+        actor,
+        kind,
+        if kind == Kind::Egress {
+            "CONNECT"
+        } else {
+            "Bash"
+        },
+    )
+    .task(format!("task-{:04}", (i / 2000) % 500))
+    .resource(cmd.clone())
+    .detail(serde_json::json!({
+        "command": cmd,
+        "cwd": format!("/home/dev/work/repo{}", i % 3),
+        "duration_ms": i % 1000,
+        "rule": if i.is_multiple_of(10) { "deny-network-writes" } else { "default-allow" },
+    }));
     if i.is_multiple_of(100_003) {
         ev = ev.detail(serde_json::json!({ "command": cmd, "note": "zanzibar rare marker" }));
     }
@@ -77,7 +91,10 @@ fn fixture() -> AuditLog {
     let dir = fixture_dir();
     let db = dir.join("audit-1m.db");
     let done = dir.join("audit-1m.complete");
-    let opts = || OpenOptions { checkpoint_every: 1024, ..OpenOptions::default() };
+    let opts = || OpenOptions {
+        checkpoint_every: 1024,
+        ..OpenOptions::default()
+    };
     if !done.exists() {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
@@ -87,7 +104,10 @@ fn fixture() -> AuditLog {
             let evs = (chunk * 10_000..(chunk + 1) * 10_000).map(event).collect();
             log.append_batch(evs).unwrap();
         }
-        eprintln!("built {FIXTURE_EVENTS}-event fixture in {:.1?}", t.elapsed());
+        eprintln!(
+            "built {FIXTURE_EVENTS}-event fixture in {:.1?}",
+            t.elapsed()
+        );
         drop(log);
         std::fs::write(&done, b"").unwrap();
     }
@@ -118,6 +138,28 @@ fn appends(c: &mut Criterion) {
             black_box(log.append(event(i)).unwrap());
         })
     });
+    // Four threads appending single events at once share commits (group commit).
+    let shared = std::sync::Arc::new(AuditLog::open(&dir.path().join("threads.db")).unwrap());
+    g.throughput(Throughput::Elements(400));
+    g.bench_function("single_4_threads_x100", |b| {
+        b.iter_custom(|iters| {
+            let start = Instant::now();
+            for _ in 0..iters {
+                let hs: Vec<_> = (0..4)
+                    .map(|t| {
+                        let log = std::sync::Arc::clone(&shared);
+                        std::thread::spawn(move || {
+                            for k in 0..100 {
+                                log.append(event(t * 1000 + k)).unwrap();
+                            }
+                        })
+                    })
+                    .collect();
+                hs.into_iter().for_each(|h| h.join().unwrap());
+            }
+            start.elapsed()
+        })
+    });
     g.throughput(Throughput::Elements(1000));
     g.bench_function("batch_1000", |b| {
         b.iter_batched(
@@ -131,25 +173,81 @@ fn appends(c: &mut Criterion) {
 
 fn queries(c: &mut Criterion) {
     let log = fixture();
-    let mid_ts = chrono::DateTime::parse_from_rfc3339(&log.get(600_000).unwrap().unwrap().ts).unwrap().to_utc();
+    let mid_ts = chrono::DateTime::parse_from_rfc3339(&log.get(600_000).unwrap().unwrap().ts)
+        .unwrap()
+        .to_utc();
     let mut g = c.benchmark_group("page_1m");
     let cases: Vec<(&str, Filter, Cursor)> = vec![
         ("newest_unfiltered", Filter::default(), Cursor::Newest),
-        ("middle_unfiltered", Filter::default(), Cursor::Before(500_000)),
-        ("kind_egress", Filter { kinds: vec![Kind::Egress], ..Filter::default() }, Cursor::Newest),
-        ("kind_approval_rare_middle", Filter { kinds: vec![Kind::Approval], ..Filter::default() }, Cursor::Before(500_000)),
-        ("actor_user", Filter { actors: vec![Actor::User], ..Filter::default() }, Cursor::Newest),
-        ("outcome_deny", Filter { outcomes: vec!["deny".into()], ..Filter::default() }, Cursor::Newest),
-        ("task", Filter { task_id: Some("task-0123".into()), ..Filter::default() }, Cursor::Oldest),
-        ("since_time", Filter { since: Some(mid_ts), ..Filter::default() }, Cursor::Oldest),
+        (
+            "middle_unfiltered",
+            Filter::default(),
+            Cursor::Before(500_000),
+        ),
+        (
+            "kind_egress",
+            Filter {
+                kinds: vec![Kind::Egress],
+                ..Filter::default()
+            },
+            Cursor::Newest,
+        ),
+        (
+            "kind_approval_rare_middle",
+            Filter {
+                kinds: vec![Kind::Approval],
+                ..Filter::default()
+            },
+            Cursor::Before(500_000),
+        ),
+        (
+            "actor_user",
+            Filter {
+                actors: vec![Actor::User],
+                ..Filter::default()
+            },
+            Cursor::Newest,
+        ),
+        (
+            "outcome_deny",
+            Filter {
+                outcomes: vec!["deny".into()],
+                ..Filter::default()
+            },
+            Cursor::Newest,
+        ),
+        (
+            "task",
+            Filter {
+                task_id: Some("task-0123".into()),
+                ..Filter::default()
+            },
+            Cursor::Oldest,
+        ),
+        (
+            "since_time",
+            Filter {
+                since: Some(mid_ts),
+                ..Filter::default()
+            },
+            Cursor::Oldest,
+        ),
         (
             "kind_and_outcome",
-            Filter { kinds: vec![Kind::GateDecision], outcomes: vec!["deny".into()], ..Filter::default() },
+            Filter {
+                kinds: vec![Kind::GateDecision],
+                outcomes: vec!["deny".into()],
+                ..Filter::default()
+            },
             Cursor::Newest,
         ),
         (
             "no_match_user_credential",
-            Filter { kinds: vec![Kind::Credential], actors: vec![Actor::User], ..Filter::default() },
+            Filter {
+                kinds: vec![Kind::Credential],
+                actors: vec![Actor::User],
+                ..Filter::default()
+            },
             Cursor::Newest,
         ),
         (
@@ -163,30 +261,67 @@ fn queries(c: &mut Criterion) {
         ),
     ];
     for (name, filter, cursor) in cases {
-        let q = Query { filter, cursor, limit: 100 };
+        let q = Query {
+            filter,
+            cursor,
+            limit: 100,
+        };
         g.bench_function(name, |b| b.iter(|| black_box(log.query(&q).unwrap())));
     }
     g.finish();
 
     let mut g = c.benchmark_group("fts_1m");
-    let text = |t: &str| Filter { text: Some(t.into()), ..Filter::default() };
+    let text = |t: &str| Filter {
+        text: Some(t.into()),
+        ..Filter::default()
+    };
     let cases: Vec<(&str, Filter)> = vec![
         ("common_word", text("cargo")),
         ("two_words", text("migrate python3")),
         ("prefix", text("modul*")),
         ("rare_word", text("zanzibar")),
-        ("word_and_kind", Filter { kinds: vec![Kind::Egress], ..text("items") }),
-        ("word_and_rare_actor", Filter { actors: vec![Actor::User], ..text("npm") }),
+        (
+            "word_and_kind",
+            Filter {
+                kinds: vec![Kind::Egress],
+                ..text("items")
+            },
+        ),
+        (
+            "word_and_rare_actor",
+            Filter {
+                actors: vec![Actor::User],
+                ..text("npm")
+            },
+        ),
+        // Worst case: a common word and a filter nothing matches, so every posting is read.
+        (
+            "common_word_no_match",
+            Filter {
+                outcomes: vec!["no-such-outcome".into()],
+                ..text("cargo")
+            },
+        ),
     ];
     for (name, filter) in cases {
-        let q = Query { filter, cursor: Cursor::Newest, limit: 100 };
+        let q = Query {
+            filter,
+            cursor: Cursor::Newest,
+            limit: 100,
+        };
         g.bench_function(name, |b| b.iter(|| black_box(log.query(&q).unwrap())));
     }
     g.finish();
 
     let mut g = c.benchmark_group("counts_1m");
-    g.bench_function("unfiltered", |b| b.iter(|| black_box(log.counts(&Filter::default()).unwrap())));
-    let task = Filter { task_id: Some("task-0042".into()), ..Filter::default() };
+    g.sample_size(10);
+    g.bench_function("unfiltered", |b| {
+        b.iter(|| black_box(log.counts(&Filter::default()).unwrap()))
+    });
+    let task = Filter {
+        task_id: Some("task-0042".into()),
+        ..Filter::default()
+    };
     g.bench_function("task", |b| b.iter(|| black_box(log.counts(&task).unwrap())));
     g.finish();
 

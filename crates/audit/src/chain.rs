@@ -76,14 +76,34 @@ mod tests {
     #[test]
     fn field_boundaries_are_unambiguous() {
         // Moving bytes from one field to the next must change the hash.
-        let a = row_hash(&GENESIS, &RowRef { action: "ab", resource: "", ..row(None, "") });
-        let b = row_hash(&GENESIS, &RowRef { action: "a", resource: "b", ..row(None, "") });
+        let a = row_hash(
+            &GENESIS,
+            &RowRef {
+                action: "ab",
+                resource: "",
+                ..row(None, "")
+            },
+        );
+        let b = row_hash(
+            &GENESIS,
+            &RowRef {
+                action: "a",
+                resource: "b",
+                ..row(None, "")
+            },
+        );
         assert_ne!(a, b);
-        assert_ne!(row_hash(&GENESIS, &row(None, "x")), row_hash(&GENESIS, &row(Some(""), "x")));
+        assert_ne!(
+            row_hash(&GENESIS, &row(None, "x")),
+            row_hash(&GENESIS, &row(Some(""), "x"))
+        );
     }
 
     #[test]
     fn previous_hash_is_covered() {
-        assert_ne!(row_hash(&GENESIS, &row(None, "x")), row_hash(&[1; 32], &row(None, "x")));
+        assert_ne!(
+            row_hash(&GENESIS, &row(None, "x")),
+            row_hash(&[1; 32], &row(None, "x"))
+        );
     }
 }

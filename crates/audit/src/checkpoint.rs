@@ -68,16 +68,24 @@ impl KeyPair {
 
     /// Loads the key at `path`, creating it (0600) when missing.
     pub fn load_or_create(path: &Path) -> Result<KeyPair, AuditError> {
-        let key_err = |reason: String| AuditError::Key { path: path.to_owned(), reason };
+        let key_err = |reason: String| AuditError::Key {
+            path: path.to_owned(),
+            reason,
+        };
         if !path.exists() {
             create_key_file(path)?;
         }
         check_permissions(path)?;
-        let text = fs::read_to_string(path).map_err(|e| AuditError::io("reading audit signing key", path, e))?;
-        let bytes = hex::decode(text.trim()).map_err(|_| key_err("is not a hex Ed25519 seed".into()))?;
-        let seed: [u8; 32] =
-            bytes.try_into().map_err(|_| key_err("must hold exactly 32 bytes (64 hex digits)".into()))?;
-        Ok(KeyPair { signing: SigningKey::from_bytes(&seed) })
+        let text = fs::read_to_string(path)
+            .map_err(|e| AuditError::io("reading audit signing key", path, e))?;
+        let bytes =
+            hex::decode(text.trim()).map_err(|_| key_err("is not a hex Ed25519 seed".into()))?;
+        let seed: [u8; 32] = bytes
+            .try_into()
+            .map_err(|_| key_err("must hold exactly 32 bytes (64 hex digits)".into()))?;
+        Ok(KeyPair {
+            signing: SigningKey::from_bytes(&seed),
+        })
     }
 }
 
@@ -88,7 +96,11 @@ fn create_key_file(path: &Path) -> Result<(), AuditError> {
     // another process created the key meanwhile, and nobody ever reads a half-written key.
     let tmp = path.with_extension(format!("key.tmp-{}", uuid::Uuid::new_v4().simple()));
     let write = || -> std::io::Result<()> {
-        let mut f = fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&tmp)?;
+        let mut f = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&tmp)?;
         f.write_all(hex::encode(seed).as_bytes())?;
         f.write_all(b"\n")?;
         f.sync_all()
@@ -103,7 +115,8 @@ fn create_key_file(path: &Path) -> Result<(), AuditError> {
 
 fn check_permissions(path: &Path) -> Result<(), AuditError> {
     use std::os::unix::fs::PermissionsExt;
-    let meta = fs::metadata(path).map_err(|e| AuditError::io("reading audit signing key", path, e))?;
+    let meta =
+        fs::metadata(path).map_err(|e| AuditError::io("reading audit signing key", path, e))?;
     let mode = meta.permissions().mode() & 0o777;
     if mode & 0o077 != 0 {
         return Err(AuditError::Key {
@@ -131,13 +144,17 @@ pub fn check_signature(cp: &Checkpoint, trusted: &str) -> Result<(), String> {
         .ok()
         .and_then(|b| b.try_into().ok())
         .ok_or_else(|| "trusted public key is not 64 hex digits".to_owned())?;
-    let key = VerifyingKey::from_bytes(&key_bytes).map_err(|_| "trusted public key is not a valid Ed25519 key")?;
+    let key = VerifyingKey::from_bytes(&key_bytes)
+        .map_err(|_| "trusted public key is not a valid Ed25519 key")?;
     let sig_bytes: [u8; 64] = hex::decode(&cp.signature)
         .ok()
         .and_then(|b| b.try_into().ok())
         .ok_or_else(|| format!("checkpoint at #{} has a malformed signature", cp.seq))?;
-    key.verify(&message(cp.seq, &cp.hash, &cp.ts), &Signature::from_bytes(&sig_bytes))
-        .map_err(|_| format!("checkpoint at #{} has an invalid signature", cp.seq))
+    key.verify(
+        &message(cp.seq, &cp.hash, &cp.ts),
+        &Signature::from_bytes(&sig_bytes),
+    )
+    .map_err(|_| format!("checkpoint at #{} has an invalid signature", cp.seq))
 }
 
 pub fn short(key_hex: &str) -> &str {
@@ -153,7 +170,9 @@ impl Sidecar {
     pub fn for_db(db: &Path) -> Sidecar {
         let mut p = db.as_os_str().to_owned();
         p.push(".checkpoints");
-        Sidecar { path: PathBuf::from(p) }
+        Sidecar {
+            path: PathBuf::from(p),
+        }
     }
 
     pub fn create_empty_if_missing(&self) -> Result<(), AuditError> {
@@ -176,7 +195,10 @@ impl Sidecar {
             buf.push(b'\n');
         }
         let io = |e| AuditError::io("appending to audit checkpoint file", &self.path, e);
-        let mut f = fs::OpenOptions::new().append(true).open(&self.path).map_err(io)?;
+        let mut f = fs::OpenOptions::new()
+            .append(true)
+            .open(&self.path)
+            .map_err(io)?;
         f.write_all(&buf).map_err(io)?;
         f.sync_data().map_err(io)
     }
@@ -187,15 +209,25 @@ impl Sidecar {
         let f = match fs::File::open(&self.path) {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(AuditError::io("reading audit checkpoint file", &self.path, e)),
+            Err(e) => {
+                return Err(AuditError::io(
+                    "reading audit checkpoint file",
+                    &self.path,
+                    e,
+                ));
+            }
         };
         let mut out = Vec::new();
         for (n, line) in BufReader::new(f).lines().enumerate() {
-            let line = line.map_err(|e| AuditError::io("reading audit checkpoint file", &self.path, e))?;
+            let line =
+                line.map_err(|e| AuditError::io("reading audit checkpoint file", &self.path, e))?;
             if line.trim().is_empty() {
                 continue;
             }
-            out.push(serde_json::from_str(&line).map_err(|e| format!("line {} is not a checkpoint: {e}", n + 1)));
+            out.push(
+                serde_json::from_str(&line)
+                    .map_err(|e| format!("line {} is not a checkpoint: {e}", n + 1)),
+            );
         }
         Ok(Some(out))
     }

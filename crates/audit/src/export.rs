@@ -20,13 +20,17 @@ impl std::str::FromStr for ExportFormat {
         match s.to_ascii_lowercase().as_str() {
             "jsonl" | "ndjson" => Ok(ExportFormat::Jsonl),
             "csv" => Ok(ExportFormat::Csv),
-            _ => Err(AuditError::InvalidQuery(format!("unknown export format {s:?}; expected jsonl or csv"))),
+            _ => Err(AuditError::InvalidQuery(format!(
+                "unknown export format {s:?}; expected jsonl or csv"
+            ))),
         }
     }
 }
 
-const CSV_HEADER: [&str; 11] =
-    ["seq", "id", "ts", "task_id", "actor", "kind", "action", "resource", "outcome", "detail", "hash"];
+const CSV_HEADER: [&str; 11] = [
+    "seq", "id", "ts", "task_id", "actor", "kind", "action", "resource", "outcome", "detail",
+    "hash",
+];
 
 /// Spreadsheets run cells starting with these as formulas; prefix them so an agent
 /// cannot plant `=HYPERLINK(...)` in a file a person opens.
@@ -48,7 +52,11 @@ impl AuditLog {
         let mut n = 0u64;
         let mut cursor = Cursor::Oldest;
         loop {
-            let page = self.query(&Query { filter: filter.clone(), cursor, limit: 1000 })?;
+            let page = self.query(&Query {
+                filter: filter.clone(),
+                cursor,
+                limit: 1000,
+            })?;
             for e in &page.events {
                 each(e)?;
                 n += 1;
@@ -61,7 +69,12 @@ impl AuditLog {
     }
 
     /// Writes every event matching `filter`, oldest first. Returns how many were written.
-    pub fn export<W: Write>(&self, filter: &Filter, format: ExportFormat, out: W) -> Result<u64, AuditError> {
+    pub fn export<W: Write>(
+        &self,
+        filter: &Filter,
+        format: ExportFormat,
+        out: W,
+    ) -> Result<u64, AuditError> {
         fn err(e: impl std::fmt::Display) -> AuditError {
             AuditError::Export(e.to_string())
         }

@@ -85,12 +85,15 @@ impl FromStr for Actor {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         // Accept the hyphenated spelling people type ("sub-agent") as well.
         let norm = s.trim().to_ascii_lowercase().replace('-', "_");
-        Actor::ALL.into_iter().find(|a| a.as_str() == norm).ok_or_else(|| {
-            AuditError::InvalidQuery(format!(
-                "unknown actor {s:?}; expected one of: {}",
-                names(&Actor::ALL, Actor::as_str)
-            ))
-        })
+        Actor::ALL
+            .into_iter()
+            .find(|a| a.as_str() == norm)
+            .ok_or_else(|| {
+                AuditError::InvalidQuery(format!(
+                    "unknown actor {s:?}; expected one of: {}",
+                    names(&Actor::ALL, Actor::as_str)
+                ))
+            })
     }
 }
 
@@ -98,12 +101,15 @@ impl FromStr for Kind {
     type Err = AuditError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let norm = s.trim().to_ascii_lowercase().replace('-', "_");
-        Kind::ALL.into_iter().find(|k| k.as_str() == norm).ok_or_else(|| {
-            AuditError::InvalidQuery(format!(
-                "unknown kind {s:?}; expected one of: {}",
-                names(&Kind::ALL, Kind::as_str)
-            ))
-        })
+        Kind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == norm)
+            .ok_or_else(|| {
+                AuditError::InvalidQuery(format!(
+                    "unknown kind {s:?}; expected one of: {}",
+                    names(&Kind::ALL, Kind::as_str)
+                ))
+            })
     }
 }
 

@@ -60,7 +60,11 @@ pub struct Query {
 
 impl Default for Query {
     fn default() -> Self {
-        Query { filter: Filter::default(), cursor: Cursor::Newest, limit: 100 }
+        Query {
+            filter: Filter::default(),
+            cursor: Cursor::Newest,
+            limit: 100,
+        }
     }
 }
 
@@ -77,11 +81,17 @@ pub struct Page {
 impl Page {
     /// Cursor for the page of older events, if any.
     pub fn older(&self) -> Option<Cursor> {
-        self.events.first().filter(|_| self.has_older).map(|e| Cursor::Before(e.seq))
+        self.events
+            .first()
+            .filter(|_| self.has_older)
+            .map(|e| Cursor::Before(e.seq))
     }
     /// Cursor for the page of newer events, if any.
     pub fn newer(&self) -> Option<Cursor> {
-        self.events.last().filter(|_| self.has_newer).map(|e| Cursor::After(e.seq))
+        self.events
+            .last()
+            .filter(|_| self.has_newer)
+            .map(|e| Cursor::After(e.seq))
     }
 }
 
@@ -139,7 +149,11 @@ fn fts_expression(text: &str) -> Result<String, AuditError> {
         if !body.chars().any(char::is_alphanumeric) {
             continue;
         }
-        let quoted = format!("\"{}\"{}", body.replace('"', "\"\""), if prefix { "*" } else { "" });
+        let quoted = format!(
+            "\"{}\"{}",
+            body.replace('"', "\"\""),
+            if prefix { "*" } else { "" }
+        );
         terms.push(quoted);
     }
     if terms.is_empty() {
@@ -168,7 +182,9 @@ impl Filter {
             return Err(AuditError::InvalidQuery("task id is empty".into()));
         }
         if self.outcomes.iter().any(|o| o.trim().is_empty()) {
-            return Err(AuditError::InvalidQuery("an outcome filter is empty".into()));
+            return Err(AuditError::InvalidQuery(
+                "an outcome filter is empty".into(),
+            ));
         }
         if let Some(t) = &self.text {
             fts_expression(t)?;
@@ -207,7 +223,11 @@ impl Where {
             conds.push("e.task_id = ?".to_owned());
             params.push(SqlValue::Text(t.clone()));
         }
-        for (col, vals) in [("kind", &self.kinds), ("actor", &self.actors), ("outcome", &self.outcomes)] {
+        for (col, vals) in [
+            ("kind", &self.kinds),
+            ("actor", &self.actors),
+            ("outcome", &self.outcomes),
+        ] {
             if vals.is_empty() || skip == Some(col) {
                 continue;
             }
@@ -246,7 +266,8 @@ impl Where {
 
 /// Smallest seq whose ts >= `t` (head+1 when none), by binary search on the rowid.
 fn first_seq_at_or_after(conn: &Connection, t: &str, head: u64) -> Result<u64, AuditError> {
-    let mut stmt = conn.prepare_cached("SELECT ts FROM events WHERE seq >= ?1 ORDER BY seq LIMIT 1")?;
+    let mut stmt =
+        conn.prepare_cached("SELECT ts FROM events WHERE seq >= ?1 ORDER BY seq LIMIT 1")?;
     let (mut lo, mut hi) = (1u64, head + 1);
     while lo < hi {
         let mid = lo + (hi - lo) / 2;
@@ -305,8 +326,12 @@ pub(crate) fn event_from_row(r: &Row<'_>) -> rusqlite::Result<Event> {
         id: r.get(1)?,
         ts: r.get(2)?,
         task_id: r.get(3)?,
-        actor: actor.parse().map_err(|e: AuditError| bad(4, e.to_string()))?,
-        kind: kind.parse().map_err(|e: AuditError| bad(5, e.to_string()))?,
+        actor: actor
+            .parse()
+            .map_err(|e: AuditError| bad(4, e.to_string()))?,
+        kind: kind
+            .parse()
+            .map_err(|e: AuditError| bad(5, e.to_string()))?,
         action: r.get(6)?,
         resource: r.get(7)?,
         outcome: r.get(8)?,
@@ -322,7 +347,15 @@ pub(crate) fn event_from_row(r: &Row<'_>) -> rusqlite::Result<Event> {
 /// column becomes one walk per value merged by UNION ALL, instead of collecting every
 /// match and sorting. The structured indexes carry the other filter columns, so rows
 /// that do not match are rejected without reading the table.
-fn select(conn: &Connection, w: &Where, cols: &str, lo: u64, hi: u64, desc: bool, limit: u32) -> Result<Vec<Event>, AuditError> {
+fn select(
+    conn: &Connection,
+    w: &Where,
+    cols: &str,
+    lo: u64,
+    hi: u64,
+    desc: bool,
+    limit: u32,
+) -> Result<Vec<Event>, AuditError> {
     let dir = if desc { "DESC" } else { "ASC" };
     let range = |params: &mut Vec<SqlValue>| {
         params.push(SqlValue::Integer(lo as i64));
@@ -348,8 +381,14 @@ fn select(conn: &Connection, w: &Where, cols: &str, lo: u64, hi: u64, desc: bool
             all.extend(params);
             range(&mut all);
             let extra: String = conds.iter().map(|c| format!("{c} AND ")).collect();
-            let index = if matches!(w.driver(), Driver::Task) { "INDEXED BY events_task" } else { "" };
-            format!("SELECT {cols} FROM events e {index} WHERE {extra}e.seq BETWEEN ? AND ? ORDER BY e.seq {dir} LIMIT ?")
+            let index = if matches!(w.driver(), Driver::Task) {
+                "INDEXED BY events_task"
+            } else {
+                ""
+            };
+            format!(
+                "SELECT {cols} FROM events e {index} WHERE {extra}e.seq BETWEEN ? AND ? ORDER BY e.seq {dir} LIMIT ?"
+            )
         }
         Driver::Column(col, index) => {
             let (conds, params) = w.conds(Some(col));
@@ -381,7 +420,11 @@ fn select(conn: &Connection, w: &Where, cols: &str, lo: u64, hi: u64, desc: bool
 }
 
 fn prefixed_columns() -> String {
-    schema::EVENT_COLUMNS.split(", ").map(|c| format!("e.{c}")).collect::<Vec<_>>().join(", ")
+    schema::EVENT_COLUMNS
+        .split(", ")
+        .map(|c| format!("e.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl AuditLog {
@@ -399,7 +442,11 @@ impl AuditLog {
         let conn = self.lock_reader();
         let w = build_where(&conn, &q.filter)?;
         let Some((lo, hi)) = w.seq_range else {
-            return Ok(Page { events: Vec::new(), has_older: false, has_newer: false });
+            return Ok(Page {
+                events: Vec::new(),
+                has_older: false,
+                has_newer: false,
+            });
         };
         let (lo, hi, desc) = match q.cursor {
             Cursor::Newest => (lo, hi, true),
@@ -407,7 +454,11 @@ impl AuditLog {
             Cursor::Before(s) => (lo, hi.min(s.saturating_sub(1)), true),
             Cursor::After(s) => (lo.max(s.saturating_add(1)), hi, false),
         };
-        let mut events = if lo > hi { Vec::new() } else { select(&conn, &w, &prefixed_columns(), lo, hi, desc, q.limit + 1)? };
+        let mut events = if lo > hi {
+            Vec::new()
+        } else {
+            select(&conn, &w, &prefixed_columns(), lo, hi, desc, q.limit + 1)?
+        };
         let more = events.len() > q.limit as usize;
         events.truncate(q.limit as usize);
         if desc {
@@ -417,20 +468,34 @@ impl AuditLog {
         // "More on the far side": beyond the page in the direction we were not scanning.
         let (has_older, has_newer) = match (events.first(), events.last()) {
             (Some(_), Some(last)) if desc => (more, exists(&conn, &w, last.seq + 1, all_hi)?),
-            (Some(first), Some(_)) => (exists(&conn, &w, all_lo, first.seq.saturating_sub(1))?, more),
+            (Some(first), Some(_)) => (
+                exists(&conn, &w, all_lo, first.seq.saturating_sub(1))?,
+                more,
+            ),
             _ => match q.cursor {
                 Cursor::Before(s) => (false, exists(&conn, &w, s.max(all_lo), all_hi)?),
                 Cursor::After(s) => (exists(&conn, &w, all_lo, s.min(all_hi))?, false),
                 Cursor::Newest | Cursor::Oldest => (false, false),
             },
         };
-        Ok(Page { events, has_older, has_newer })
+        Ok(Page {
+            events,
+            has_older,
+            has_newer,
+        })
     }
 
     /// Every event of one task, oldest first, a page at a time (`cursor` `Oldest` / `After`).
     pub fn timeline(&self, task_id: &str, cursor: Cursor, limit: u32) -> Result<Page, AuditError> {
-        let filter = Filter { task_id: Some(task_id.to_owned()), ..Filter::default() };
-        self.query(&Query { filter, cursor, limit })
+        let filter = Filter {
+            task_id: Some(task_id.to_owned()),
+            ..Filter::default()
+        };
+        self.query(&Query {
+            filter,
+            cursor,
+            limit,
+        })
     }
 
     /// Counts by kind and by outcome of the events matching `filter`.
@@ -441,38 +506,89 @@ impl AuditLog {
         let conn = self.lock_reader();
         let w = build_where(&conn, filter)?;
         let mut counts = Counts::default();
-        let Some((lo, hi)) = w.seq_range else { return Ok(counts) };
-        for (col, by_kind) in [("kind", true), ("outcome", false)] {
-            let (mut conds, cond_params) = w.conds(None);
-            let mut params = Vec::new();
-            let from = if let Some(expr) = &w.fts {
-                params.push(SqlValue::Text(expr.clone()));
-                conds.insert(0, "events_fts MATCH ?".into());
-                "events_fts f CROSS JOIN events e ON e.seq = f.rowid"
-            } else {
-                "events e"
-            };
-            params.extend(cond_params);
-            conds.push("e.seq BETWEEN ? AND ?".into());
-            params.push(SqlValue::Integer(lo as i64));
-            params.push(SqlValue::Integer(hi as i64));
-            let sql = format!(
-                "SELECT e.{col}, count(*) FROM {from} WHERE {} GROUP BY e.{col}",
-                conds.join(" AND ")
-            );
-            let mut stmt = conn.prepare_cached(&sql)?;
-            let mut rows = stmt.query(rusqlite::params_from_iter(params))?;
+        let Some((lo, hi)) = w.seq_range else {
+            return Ok(counts);
+        };
+        let whole_log = filter.since.is_none() && filter.until.is_none();
+        if whole_log && w.fts.is_none() && w.task.is_none() && w.actors.is_empty() {
+            // The running totals answer it in microseconds.
+            let mut stmt = conn.prepare_cached("SELECT kind, outcome, n FROM counts")?;
+            let mut rows = stmt.query([])?;
             while let Some(r) = rows.next()? {
-                let key: Option<String> = r.get(0)?;
-                let n = r.get::<_, i64>(1)? as u64;
-                if by_kind {
-                    let kind = key.unwrap_or_default().parse::<Kind>().map_err(|e| AuditError::Corrupt(e.to_string()))?;
-                    counts.by_kind.insert(kind, n);
-                    counts.total += n;
-                } else {
-                    counts.by_outcome.insert(key.unwrap_or_default(), n);
+                let kind: String = r.get(0)?;
+                let outcome: String = r.get(1)?;
+                let n = r.get::<_, i64>(2)? as u64;
+                if (w.kinds.is_empty() || w.kinds.contains(&kind))
+                    && (w.outcomes.is_empty() || w.outcomes.contains(&outcome))
+                {
+                    add(&mut counts, &kind, Some(outcome), n)?;
                 }
             }
+            return Ok(counts);
+        }
+        let (mut conds, cond_params) = w.conds(None);
+        let mut params = Vec::new();
+        if let Some(expr) = &w.fts {
+            params.push(SqlValue::Text(expr.clone()));
+            conds.insert(0, "events_fts MATCH ?".into());
+        }
+        params.extend(cond_params);
+        conds.push("e.seq BETWEEN ? AND ?".into());
+        params.push(SqlValue::Integer(lo as i64));
+        params.push(SqlValue::Integer(hi as i64));
+        let wh = conds.join(" AND ");
+        let sql = if w.fts.is_some() || w.task.is_some() {
+            // Driven by a small set (a task, a search): group the rows directly.
+            let from = if w.fts.is_some() {
+                "events_fts f CROSS JOIN events e ON e.seq = f.rowid"
+            } else {
+                "events e INDEXED BY events_task"
+            };
+            format!(
+                "SELECT e.kind, e.outcome, count(*) FROM {from} WHERE {wh} GROUP BY e.kind, e.outcome"
+            )
+        } else {
+            // Two streaming scans of covering indexes already ordered by the group key.
+            format!(
+                "SELECT e.kind, NULL, count(*) FROM events e INDEXED BY events_kind WHERE {wh} GROUP BY e.kind \
+                 UNION ALL \
+                 SELECT NULL, e.outcome, count(*) FROM events e INDEXED BY events_outcome \
+                 WHERE e.outcome IS NOT NULL AND {wh} GROUP BY e.outcome"
+            )
+        };
+        let split = !(w.fts.is_some() || w.task.is_some());
+        let params: Vec<SqlValue> = if split {
+            params
+                .iter()
+                .cloned()
+                .chain(params.iter().cloned())
+                .collect()
+        } else {
+            params
+        };
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let mut rows = stmt.query(rusqlite::params_from_iter(params))?;
+        let mut with_outcome = 0u64;
+        while let Some(r) = rows.next()? {
+            let kind: Option<String> = r.get(0)?;
+            let outcome: Option<String> = r.get(1)?;
+            let n = r.get::<_, i64>(2)? as u64;
+            match (split, kind) {
+                (false, Some(k)) => add(&mut counts, &k, Some(outcome.unwrap_or_default()), n)?,
+                (true, Some(k)) => add(&mut counts, &k, None, n)?,
+                (_, None) => {
+                    with_outcome += n;
+                    *counts
+                        .by_outcome
+                        .entry(outcome.unwrap_or_default())
+                        .or_default() += n;
+                }
+            }
+        }
+        if split && counts.total > with_outcome {
+            counts
+                .by_outcome
+                .insert(String::new(), counts.total - with_outcome);
         }
         Ok(counts)
     }
@@ -494,6 +610,18 @@ impl AuditLog {
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
+}
+
+fn add(c: &mut Counts, kind: &str, outcome: Option<String>, n: u64) -> Result<(), AuditError> {
+    let kind = kind
+        .parse::<Kind>()
+        .map_err(|e| AuditError::Corrupt(e.to_string()))?;
+    *c.by_kind.entry(kind).or_default() += n;
+    c.total += n;
+    if let Some(o) = outcome {
+        *c.by_outcome.entry(o).or_default() += n;
+    }
+    Ok(())
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -525,8 +653,14 @@ mod tests {
 
     #[test]
     fn fts_expression_quotes_everything() {
-        assert_eq!(fts_expression("rm -rf").ok().as_deref(), Some("\"rm\" AND \"-rf\""));
-        assert_eq!(fts_expression("a\"b cur*").ok().as_deref(), Some("\"a\"\"b\" AND \"cur\"*"));
+        assert_eq!(
+            fts_expression("rm -rf").ok().as_deref(),
+            Some("\"rm\" AND \"-rf\"")
+        );
+        assert_eq!(
+            fts_expression("a\"b cur*").ok().as_deref(),
+            Some("\"a\"\"b\" AND \"cur\"*")
+        );
         assert!(fts_expression(" -- * ").is_err());
     }
 

@@ -29,15 +29,51 @@ const RULES: &[Rule] = &[
         pattern: r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?(?:-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|\z)",
         keep: 0,
     },
-    Rule { name: "anthropic-key", pattern: r"sk-ant-[A-Za-z0-9_\-]{8,}", keep: 0 },
-    Rule { name: "openai-key", pattern: r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}", keep: 0 },
-    Rule { name: "github-token", pattern: r"\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})", keep: 0 },
-    Rule { name: "gitlab-token", pattern: r"\bglpat-[A-Za-z0-9_\-]{20,}", keep: 0 },
-    Rule { name: "slack-token", pattern: r"\bxox[abposr]-[A-Za-z0-9\-]{10,}", keep: 0 },
-    Rule { name: "aws-access-key", pattern: r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|ABIA|ACCA)[A-Z0-9]{16}\b", keep: 0 },
-    Rule { name: "google-api-key", pattern: r"\bAIza[0-9A-Za-z_\-]{35}", keep: 0 },
-    Rule { name: "stripe-key", pattern: r"\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}", keep: 0 },
-    Rule { name: "jwt", pattern: r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}", keep: 0 },
+    Rule {
+        name: "anthropic-key",
+        pattern: r"sk-ant-[A-Za-z0-9_\-]{8,}",
+        keep: 0,
+    },
+    Rule {
+        name: "openai-key",
+        pattern: r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}",
+        keep: 0,
+    },
+    Rule {
+        name: "github-token",
+        pattern: r"\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})",
+        keep: 0,
+    },
+    Rule {
+        name: "gitlab-token",
+        pattern: r"\bglpat-[A-Za-z0-9_\-]{20,}",
+        keep: 0,
+    },
+    Rule {
+        name: "slack-token",
+        pattern: r"\bxox[abposr]-[A-Za-z0-9\-]{10,}",
+        keep: 0,
+    },
+    Rule {
+        name: "aws-access-key",
+        pattern: r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|ABIA|ACCA)[A-Z0-9]{16}\b",
+        keep: 0,
+    },
+    Rule {
+        name: "google-api-key",
+        pattern: r"\bAIza[0-9A-Za-z_\-]{35}",
+        keep: 0,
+    },
+    Rule {
+        name: "stripe-key",
+        pattern: r"\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}",
+        keep: 0,
+    },
+    Rule {
+        name: "jwt",
+        pattern: r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}",
+        keep: 0,
+    },
     // `Authorization: Bearer x`, `Authorization: Basic x`, `-H "Authorization: token x"`.
     Rule {
         name: "authorization",
@@ -45,7 +81,11 @@ const RULES: &[Rule] = &[
         keep: 1,
     },
     // user:password@host in URLs.
-    Rule { name: "url-credentials", pattern: r"([a-zA-Z][a-zA-Z0-9+.\-]*://[^/\s:@]+:)[^/\s@]+(@)", keep: 1 },
+    Rule {
+        name: "url-credentials",
+        pattern: r"([a-zA-Z][a-zA-Z0-9+.\-]*://[^/\s:@]+:)[^/\s@]+(@)",
+        keep: 1,
+    },
     // key=value and key: value for secret-sounding keys, optionally quoted (also JSON text).
     Rule {
         name: "secret-assignment",
@@ -85,7 +125,11 @@ pub fn redact_str(s: &str) -> Cow<'_, str> {
     for idx in hits.iter() {
         let (name, re, keep) = &c.rules[idx];
         let replaced = re.replace_all(&out, |caps: &regex::Captures<'_>| {
-            let prefix = if *keep > 0 { caps.get(*keep).map_or("", |m| m.as_str()) } else { "" };
+            let prefix = if *keep > 0 {
+                caps.get(*keep).map_or("", |m| m.as_str())
+            } else {
+                ""
+            };
             // The URL rule keeps the `@` after the password too.
             let suffix = if *name == "url-credentials" { "@" } else { "" };
             format!("{prefix}[REDACTED:{name}]{suffix}")
@@ -100,7 +144,15 @@ pub fn redact_str(s: &str) -> Cow<'_, str> {
 /// Keys whose string values are always secrets, whatever they look like.
 fn is_secret_key(key: &str) -> bool {
     let k = key.to_ascii_lowercase().replace('-', "_");
-    const EXACT: &[&str] = &["password", "passwd", "pwd", "passphrase", "secret", "apikey", "api_key"];
+    const EXACT: &[&str] = &[
+        "password",
+        "passwd",
+        "pwd",
+        "passphrase",
+        "secret",
+        "apikey",
+        "api_key",
+    ];
     const SUFFIX: &[&str] = &[
         "_password",
         "_secret",
@@ -118,9 +170,18 @@ fn is_secret_key(key: &str) -> bool {
 /// Keys that hint at a secret; their values are redacted when they look random.
 fn is_hint_key(key: &str) -> bool {
     let k = key.to_ascii_lowercase();
-    ["token", "auth", "credential", "session", "cookie", "key", "signature", "sig"]
-        .iter()
-        .any(|h| k.contains(h))
+    [
+        "token",
+        "auth",
+        "credential",
+        "session",
+        "cookie",
+        "key",
+        "signature",
+        "sig",
+    ]
+    .iter()
+    .any(|h| k.contains(h))
 }
 
 /// Shannon entropy in bits per character.
@@ -167,11 +228,15 @@ pub fn redact_json(v: &mut serde_json::Value) {
             for (k, val) in map.iter_mut() {
                 let secret = is_secret_key(k);
                 match val {
-                    Value::String(s) if !s.is_empty() && (secret || (is_hint_key(k) && looks_random(s))) => {
+                    Value::String(s)
+                        if !s.is_empty() && (secret || (is_hint_key(k) && looks_random(s))) =>
+                    {
                         *s = "[REDACTED:secret-field]".to_owned();
                     }
                     // A number or bool under `password` is still a password.
-                    Value::Number(_) if secret => *val = Value::String("[REDACTED:secret-field]".to_owned()),
+                    Value::Number(_) if secret => {
+                        *val = Value::String("[REDACTED:secret-field]".to_owned())
+                    }
                     _ => redact_json(val),
                 }
             }
@@ -191,6 +256,9 @@ mod tests {
 
     #[test]
     fn clean_strings_are_borrowed_not_copied() {
-        assert!(matches!(redact_str("cargo test -p paddock-audit"), Cow::Borrowed(_)));
+        assert!(matches!(
+            redact_str("cargo test -p paddock-audit"),
+            Cow::Borrowed(_)
+        ));
     }
 }

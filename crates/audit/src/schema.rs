@@ -33,6 +33,15 @@ CREATE VIRTUAL TABLE IF NOT EXISTS events_fts USING fts5(
     action, resource, outcome, detail, content='', tokenize='unicode61'
 );
 
+-- Running totals for the summary strip, kept by the append transaction. A cache, not
+-- evidence: verify never relies on it.
+CREATE TABLE IF NOT EXISTS counts (
+    kind    TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    n       INTEGER NOT NULL,
+    PRIMARY KEY (kind, outcome)
+) WITHOUT ROWID;
+
 CREATE TABLE IF NOT EXISTS checkpoints (
     seq        INTEGER PRIMARY KEY,
     hash       TEXT NOT NULL,
@@ -51,4 +60,5 @@ CREATE TRIGGER IF NOT EXISTS checkpoints_no_delete BEFORE DELETE ON checkpoints
 BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only: DELETE refused'); END;
 "#;
 
-pub const EVENT_COLUMNS: &str = "seq, id, ts, task_id, actor, kind, action, resource, outcome, detail, hash";
+pub const EVENT_COLUMNS: &str =
+    "seq, id, ts, task_id, actor, kind, action, resource, outcome, detail, hash";

@@ -1,7 +1,7 @@
 //! [`AuditLog`]: opening, appending, checkpointing, point look-ups.
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Mutex, mpsc};
 use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
@@ -56,6 +56,13 @@ pub struct AuditLog {
     pub(crate) key: KeyPair,
     pub(crate) sidecar: Sidecar,
     pub(crate) checkpoint_every: u64,
+    /// Appends waiting for the next group commit.
+    queue: Mutex<Vec<Waiting>>,
+}
+
+struct Waiting {
+    evs: Vec<Prepared>,
+    reply: mpsc::SyncSender<Result<Vec<Event>, AuditError>>,
 }
 
 /// A row ready to insert: redacted and serialised, before the lock is taken.
@@ -80,7 +87,8 @@ pub(crate) fn now_ts() -> String {
 fn prepare(ev: NewEvent) -> Result<Prepared, AuditError> {
     let mut detail = ev.detail;
     redact::redact_json(&mut detail);
-    let detail_text = serde_json::to_string(&detail).map_err(|e| AuditError::Corrupt(e.to_string()))?;
+    let detail_text =
+        serde_json::to_string(&detail).map_err(|e| AuditError::Corrupt(e.to_string()))?;
     Ok(Prepared {
         task_id: ev.task_id.map(|t| redact::redact_str(&t).into_owned()),
         actor: ev.actor,
@@ -94,7 +102,10 @@ fn prepare(ev: NewEvent) -> Result<Prepared, AuditError> {
 }
 
 fn open_conn(path: &Path, opts: &OpenOptions) -> Result<Connection, AuditError> {
-    let conn = Connection::open(path).map_err(|source| AuditError::Open { path: path.to_owned(), source })?;
+    let conn = Connection::open(path).map_err(|source| AuditError::Open {
+        path: path.to_owned(),
+        source,
+    })?;
     conn.busy_timeout(opts.busy_timeout)?;
     let sync = match opts.durability {
         Durability::ProcessCrash => "NORMAL",
@@ -105,7 +116,10 @@ fn open_conn(path: &Path, opts: &OpenOptions) -> Result<Connection, AuditError> 
     // Small pages: a single-event commit dirties one leaf in the table and in each
     // index, and the WAL writes whole pages. Only takes effect on a new, empty file.
     conn.execute_batch("PRAGMA page_size=1024;")
-        .map_err(|source| AuditError::Open { path: path.to_owned(), source })?;
+        .map_err(|source| AuditError::Open {
+            path: path.to_owned(),
+            source,
+        })?;
     let deadline = std::time::Instant::now() + opts.busy_timeout;
     loop {
         match conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get::<_, String>(0)) {
@@ -113,12 +127,22 @@ fn open_conn(path: &Path, opts: &OpenOptions) -> Result<Connection, AuditError> 
             Err(e) if is_busy(&e) && std::time::Instant::now() < deadline => {
                 std::thread::sleep(Duration::from_millis(5));
             }
-            Err(source) => return Err(AuditError::Open { path: path.to_owned(), source }),
+            Err(source) => {
+                return Err(AuditError::Open {
+                    path: path.to_owned(),
+                    source,
+                });
+            }
         }
     }
-    conn.execute_batch(&format!("PRAGMA synchronous={sync}; PRAGMA cache_size=-16000; \
-         PRAGMA wal_autocheckpoint=8192; PRAGMA journal_size_limit=67108864;"))
-        .map_err(|source| AuditError::Open { path: path.to_owned(), source })?;
+    conn.execute_batch(&format!(
+        "PRAGMA synchronous={sync}; PRAGMA cache_size=-16000; \
+         PRAGMA wal_autocheckpoint=8192; PRAGMA journal_size_limit=67108864;"
+    ))
+    .map_err(|source| AuditError::Open {
+        path: path.to_owned(),
+        source,
+    })?;
     Ok(conn)
 }
 
@@ -137,7 +161,8 @@ impl AuditLog {
 
     pub fn open_with(path: &Path, opts: OpenOptions) -> Result<AuditLog, AuditError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| AuditError::io("creating audit directory", dir, e))?;
+            std::fs::create_dir_all(dir)
+                .map_err(|e| AuditError::io("creating audit directory", dir, e))?;
         }
         let key_path = opts.key_path.clone().unwrap_or_else(|| {
             let mut p = path.as_os_str().to_owned();
@@ -153,6 +178,33 @@ impl AuditLog {
             "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?1), ('created_with_key', ?2)",
             params![schema::SCHEMA_VERSION, key.public_hex()],
         )?;
+        // Files from before the counts table existed get it filled once.
+        writer.execute_batch(
+            "BEGIN IMMEDIATE;
+             INSERT INTO counts (kind, outcome, n)
+               SELECT kind, ifnull(outcome, ''), count(*) FROM events
+               WHERE NOT EXISTS (SELECT 1 FROM counts) GROUP BY 1, 2;
+             COMMIT;",
+        )?;
+        let created_with: Option<String> = writer
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'created_with_key'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if created_with
+            .as_deref()
+            .is_some_and(|k| k != key.public_hex())
+        {
+            // Not fatal: reading still works, and verify names every checkpoint the
+            // current key cannot vouch for.
+            tracing::warn!(
+                db = %path.display(),
+                "audit signing key differs from the one this log was created with; \
+                 older checkpoints will not verify (was the key file replaced or lost?)"
+            );
+        }
         let reader = open_conn(path, &opts)?;
         let sidecar = Sidecar::for_db(path);
         let log = AuditLog {
@@ -162,6 +214,7 @@ impl AuditLog {
             key,
             sidecar,
             checkpoint_every: opts.checkpoint_every.max(1),
+            queue: Mutex::new(Vec::new()),
         };
         log.mirror_missing_checkpoints()?;
         Ok(log)
@@ -191,17 +244,26 @@ impl AuditLog {
             }
             return Ok(());
         };
-        let last = lines.iter().filter_map(|l| l.as_ref().ok()).map(|c| c.seq).max().unwrap_or(0);
+        let last = lines
+            .iter()
+            .filter_map(|l| l.as_ref().ok())
+            .map(|c| c.seq)
+            .max()
+            .unwrap_or(0);
         let missing: Vec<Checkpoint> = db_cps
             .into_iter()
-            .filter(|c| c.seq > last && crate::checkpoint::check_signature(c, &self.key.public_hex()).is_ok())
+            .filter(|c| {
+                c.seq > last
+                    && crate::checkpoint::check_signature(c, &self.key.public_hex()).is_ok()
+            })
             .collect();
         self.sidecar.append(&missing)
     }
 
     pub(crate) fn db_checkpoints(&self) -> Result<Vec<Checkpoint>, AuditError> {
         let conn = self.lock_reader();
-        let mut stmt = conn.prepare("SELECT seq, hash, ts, public_key, signature FROM checkpoints ORDER BY seq")?;
+        let mut stmt = conn
+            .prepare("SELECT seq, hash, ts, public_key, signature FROM checkpoints ORDER BY seq")?;
         let rows = stmt.query_map([], |r| {
             Ok(Checkpoint {
                 seq: r.get::<_, i64>(0)? as u64,
@@ -220,6 +282,10 @@ impl AuditLog {
         self.reader.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    fn lock_queue(&self) -> std::sync::MutexGuard<'_, Vec<Waiting>> {
+        self.queue.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     fn lock_writer(&self) -> std::sync::MutexGuard<'_, Connection> {
         self.writer.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -227,16 +293,78 @@ impl AuditLog {
     /// Appends one event; it is committed (see [`Durability`]) when this returns.
     pub fn append(&self, ev: NewEvent) -> Result<Event, AuditError> {
         let mut v = self.append_batch(vec![ev])?;
-        v.pop().ok_or_else(|| AuditError::Corrupt("append produced no event".into()))
+        v.pop()
+            .ok_or_else(|| AuditError::Corrupt("append produced no event".into()))
     }
 
     /// Appends events in one transaction: all or none, consecutive sequence numbers.
+    ///
+    /// Group commit: callers on other threads that arrive while a commit is running are
+    /// committed together in the next transaction by whichever of them gets the write
+    /// lock first, so N threads appending at once cost far fewer than N commits. Each
+    /// caller still gets back exactly its own events, consecutive, once they are durable.
     pub fn append_batch(&self, evs: Vec<NewEvent>) -> Result<Vec<Event>, AuditError> {
         if evs.is_empty() {
             return Ok(Vec::new());
         }
-        let prepared = evs.into_iter().map(prepare).collect::<Result<Vec<_>, _>>()?;
-        let mut conn = self.lock_writer();
+        let prepared = evs
+            .into_iter()
+            .map(prepare)
+            .collect::<Result<Vec<_>, _>>()?;
+        let (reply, answer) = mpsc::sync_channel(1);
+        self.lock_queue().push(Waiting {
+            evs: prepared,
+            reply,
+        });
+        {
+            let mut conn = self.lock_writer();
+            let group = std::mem::take(&mut *self.lock_queue());
+            if !group.is_empty() {
+                self.commit_group(&mut conn, group);
+            }
+        }
+        // Our events were committed either just now by us or, before we got the lock,
+        // by another caller, who answered before releasing it.
+        answer
+            .recv()
+            .map_err(|_| AuditError::Write("the thread committing this event stopped".into()))?
+    }
+
+    fn commit_group(&self, conn: &mut Connection, group: Vec<Waiting>) {
+        let sizes: Vec<usize> = group.iter().map(|w| w.evs.len()).collect();
+        let mut all = Vec::with_capacity(sizes.iter().sum());
+        let mut replies = Vec::with_capacity(group.len());
+        for w in group {
+            all.extend(w.evs);
+            replies.push(w.reply);
+        }
+        let result = self.commit(conn, all).and_then(|(events, cps)| {
+            // After the commit, never before: the sidecar must not name a head the
+            // database might not have. A crash in between is repaired on the next open.
+            self.sidecar.append(&cps).map(|()| events)
+        });
+        match result {
+            Ok(events) => {
+                let mut events = events.into_iter();
+                for (reply, n) in replies.into_iter().zip(sizes) {
+                    let _ = reply.send(Ok(events.by_ref().take(n).collect()));
+                }
+            }
+            Err(e) => {
+                let msg = e.to_string();
+                for reply in replies {
+                    let _ = reply.send(Err(AuditError::Write(msg.clone())));
+                }
+            }
+        }
+    }
+
+    /// One transaction appending `prepared`; returns the events and any new checkpoint.
+    fn commit(
+        &self,
+        conn: &mut Connection,
+        prepared: Vec<Prepared>,
+    ) -> Result<(Vec<Event>, Vec<Checkpoint>), AuditError> {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         // Read the head inside the write transaction: no other process can move it now.
         let head: Option<(i64, String, Vec<u8>)> = tx
@@ -245,9 +373,9 @@ impl AuditLog {
             .optional()?;
         let (mut seq, mut last_ts, mut prev) = match head {
             Some((s, ts, h)) => {
-                let h: [u8; 32] = h
-                    .try_into()
-                    .map_err(|_| AuditError::Corrupt(format!("event #{s} has a hash that is not 32 bytes")))?;
+                let h: [u8; 32] = h.try_into().map_err(|_| {
+                    AuditError::Corrupt(format!("event #{s} has a hash that is not 32 bytes"))
+                })?;
                 (s as u64, ts, h)
             }
             None => (0, String::new(), chain::GENESIS),
@@ -256,7 +384,11 @@ impl AuditLog {
         let now = now_ts();
         // Never let time run backwards along the sequence (clock steps, other processes):
         // time ranges are answered by binary search on seq, which relies on it.
-        let ts = if now < last_ts { std::mem::take(&mut last_ts) } else { now };
+        let ts = if now < last_ts {
+            std::mem::take(&mut last_ts)
+        } else {
+            now
+        };
         let mut out = Vec::with_capacity(prepared.len());
         {
             let mut ins = tx.prepare_cached(
@@ -310,6 +442,22 @@ impl AuditLog {
                 });
             }
         }
+        {
+            let mut tally: std::collections::BTreeMap<(&'static str, &str), i64> =
+                std::collections::BTreeMap::new();
+            for e in &out {
+                *tally
+                    .entry((e.kind.as_str(), e.outcome.as_deref().unwrap_or("")))
+                    .or_default() += 1;
+            }
+            let mut up = tx.prepare_cached(
+                "INSERT INTO counts (kind, outcome, n) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (kind, outcome) DO UPDATE SET n = n + excluded.n",
+            )?;
+            for ((kind, outcome), n) in tally {
+                up.execute(params![kind, outcome, n])?;
+            }
+        }
         // Full-text indexing runs in batches: FTS5 writes a new segment per transaction,
         // which would triple the cost of a single append. Searches catch up first
         // (`sync_fts`), so no committed event is ever missing from a search.
@@ -324,11 +472,7 @@ impl AuditLog {
             new_cps.push(cp);
         }
         tx.commit()?;
-        drop(conn);
-        // After the commit, never before: the sidecar must not name a head the database
-        // might not have. A crash in between is repaired on the next open.
-        self.sidecar.append(&new_cps)?;
-        Ok(out)
+        Ok((out, new_cps))
     }
 
     /// Signs a checkpoint at the current head now (no-op when the head already has one
@@ -337,11 +481,20 @@ impl AuditLog {
         let mut conn = self.lock_writer();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let head: Option<(i64, Vec<u8>)> = tx
-            .query_row("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_row(
+                "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .optional()?;
-        let Some((seq, hash)) = head else { return Ok(None) };
-        let exists: bool =
-            tx.query_row("SELECT EXISTS(SELECT 1 FROM checkpoints WHERE seq = ?1)", [seq], |r| r.get(0))?;
+        let Some((seq, hash)) = head else {
+            return Ok(None);
+        };
+        let exists: bool = tx.query_row(
+            "SELECT EXISTS(SELECT 1 FROM checkpoints WHERE seq = ?1)",
+            [seq],
+            |r| r.get(0),
+        )?;
         if exists {
             return Ok(None);
         }
@@ -371,7 +524,11 @@ impl AuditLog {
     pub fn head(&self) -> Result<Option<(u64, String)>, AuditError> {
         let conn = self.lock_reader();
         let head: Option<(i64, Vec<u8>)> = conn
-            .query_row("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_row(
+                "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .optional()?;
         Ok(head.map(|(s, h)| (s as u64, hex::encode(h))))
     }
@@ -379,9 +536,14 @@ impl AuditLog {
     /// One event by sequence number.
     pub fn get(&self, seq: u64) -> Result<Option<Event>, AuditError> {
         let conn = self.lock_reader();
-        let sql = format!("SELECT {} FROM events WHERE seq = ?1", schema::EVENT_COLUMNS);
+        let sql = format!(
+            "SELECT {} FROM events WHERE seq = ?1",
+            schema::EVENT_COLUMNS
+        );
         let mut stmt = conn.prepare_cached(&sql)?;
-        Ok(stmt.query_row([seq as i64], crate::query::event_from_row).optional()?)
+        Ok(stmt
+            .query_row([seq as i64], crate::query::event_from_row)
+            .optional()?)
     }
 
     /// One event by its UUID.
@@ -389,7 +551,9 @@ impl AuditLog {
         let conn = self.lock_reader();
         let sql = format!("SELECT {} FROM events WHERE id = ?1", schema::EVENT_COLUMNS);
         let mut stmt = conn.prepare_cached(&sql)?;
-        Ok(stmt.query_row([id], crate::query::event_from_row).optional()?)
+        Ok(stmt
+            .query_row([id], crate::query::event_from_row)
+            .optional()?)
     }
 }
 

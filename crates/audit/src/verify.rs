@@ -68,7 +68,10 @@ impl AuditLog {
                 Some((h, other)) if *h != cp.hash => push(
                     problems,
                     Some(cp.seq),
-                    format!("checkpoints at #{} in {other} and {source} name different head hashes", cp.seq),
+                    format!(
+                        "checkpoints at #{} in {other} and {source} name different head hashes",
+                        cp.seq
+                    ),
                 ),
                 Some(_) => {}
                 None => {
@@ -103,7 +106,10 @@ impl AuditLog {
                         push(
                             &mut problems,
                             Some(cp.seq),
-                            format!("checkpoint at #{} is in the database but not in the checkpoint file", cp.seq),
+                            format!(
+                                "checkpoint at #{} is in the database but not in the checkpoint file",
+                                cp.seq
+                            ),
                         );
                     }
                 }
@@ -111,7 +117,13 @@ impl AuditLog {
         }
 
         // 2. Walk the chain.
-        let conn = self.lock_reader();
+        // Its own read-only connection: a full walk takes seconds, and queries from the
+        // UI must not queue behind it. WAL gives it one consistent snapshot.
+        let conn = rusqlite::Connection::open_with_flags(
+            &self.path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(std::time::Duration::from_secs(30))?;
         let mut stmt = conn.prepare(
             "SELECT seq, id, ts, task_id, actor, kind, action, resource, outcome, detail, hash FROM events ORDER BY seq",
         )?;
@@ -136,8 +148,11 @@ impl AuditLog {
                 push(&mut problems, Some(expect_seq.min(seq)), msg);
                 chain_broken = true;
             }
-            let text = |i: usize| -> rusqlite::Result<&str> { r.get_ref(i)?.as_str().map_err(Into::into) };
-            let opt = |i: usize| -> rusqlite::Result<Option<&str>> { r.get_ref(i)?.as_str_or_null().map_err(Into::into) };
+            let text =
+                |i: usize| -> rusqlite::Result<&str> { r.get_ref(i)?.as_str().map_err(Into::into) };
+            let opt = |i: usize| -> rusqlite::Result<Option<&str>> {
+                r.get_ref(i)?.as_str_or_null().map_err(Into::into)
+            };
             let ts = text(2)?;
             let computed = chain::row_hash(
                 &prev,
@@ -157,12 +172,22 @@ impl AuditLog {
             let stored = r.get_ref(10)?.as_blob().map_err(rusqlite::Error::from)?;
             if stored != computed {
                 if !chain_broken {
-                    push(&mut problems, Some(seq), format!("event #{seq} does not match its hash: it was altered, or an earlier event was"));
+                    push(
+                        &mut problems,
+                        Some(seq),
+                        format!(
+                            "event #{seq} does not match its hash: it was altered, or an earlier event was"
+                        ),
+                    );
                 }
                 chain_broken = true;
             }
             if ts < last_ts.as_str() && !chain_broken {
-                push(&mut problems, Some(seq), format!("event #{seq} is older than the event before it"));
+                push(
+                    &mut problems,
+                    Some(seq),
+                    format!("event #{seq} is older than the event before it"),
+                );
             }
             if let Some((want, source)) = expected.get(&seq) {
                 let stored_hex = hex::encode(stored);
@@ -171,7 +196,9 @@ impl AuditLog {
                     push(
                         &mut problems,
                         Some(seq),
-                        format!("event #{seq} differs from the signed checkpoint in {source}: the log was rewritten"),
+                        format!(
+                            "event #{seq} differs from the signed checkpoint in {source}: the log was rewritten"
+                        ),
                     );
                 } else if !chain_broken {
                     checkpoints_verified += 1;
@@ -189,7 +216,9 @@ impl AuditLog {
             push(
                 &mut problems,
                 Some(head_seq + 1),
-                format!("the log ends at #{head_seq} but {source} has a signed checkpoint at #{seq}: events were cut off"),
+                format!(
+                    "the log ends at #{head_seq} but {source} has a signed checkpoint at #{seq}: events were cut off"
+                ),
             );
         }
         let first_broken = problems.iter().filter_map(|p| p.seq).min();

@@ -13,7 +13,11 @@ const STRESS: &str = env!("CARGO_BIN_EXE_paddock-audit-stress");
 /// (seq, id, writer-local n) for every `committed` line.
 fn parse_committed(line: &str) -> Option<(u64, String, u64)> {
     let mut it = line.strip_prefix("committed ")?.split(' ');
-    Some((it.next()?.parse().ok()?, it.next()?.to_owned(), it.next()?.parse().ok()?))
+    Some((
+        it.next()?.parse().ok()?,
+        it.next()?.to_owned(),
+        it.next()?.parse().ok()?,
+    ))
 }
 
 #[test]
@@ -33,7 +37,10 @@ fn kill_9_mid_burst_loses_no_committed_event() {
     // Let it get well into the burst (past several checkpoints), then SIGKILL it.
     while committed.len() < 3000 {
         line.clear();
-        assert!(reader.read_line(&mut line).unwrap() > 0, "writer exited early");
+        assert!(
+            reader.read_line(&mut line).unwrap() > 0,
+            "writer exited early"
+        );
         committed.push(parse_committed(line.trim_end()).expect("malformed line from writer"));
     }
     child.kill().unwrap(); // SIGKILL on Unix
@@ -49,7 +56,10 @@ fn kill_9_mid_burst_loses_no_committed_event() {
 
     let log = AuditLog::open(&db).unwrap();
     for (seq, id, n) in &committed {
-        let ev = log.get(*seq).unwrap().unwrap_or_else(|| panic!("committed event #{seq} is gone"));
+        let ev = log
+            .get(*seq)
+            .unwrap()
+            .unwrap_or_else(|| panic!("committed event #{seq} is gone"));
         assert_eq!(&ev.id, id, "event #{seq} changed identity");
         assert_eq!(ev.detail["n"], *n, "event #{seq} changed content");
     }
@@ -79,10 +89,17 @@ fn concurrent_writer_processes_form_one_chain() {
     let mut seen: HashMap<u64, String> = HashMap::new();
     for (i, child) in children.into_iter().enumerate() {
         let out = child.wait_with_output().unwrap();
-        assert!(out.status.success(), "writer {i} failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "writer {i} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         for line in String::from_utf8(out.stdout).unwrap().lines() {
             let (seq, _, _) = parse_committed(line).unwrap();
-            assert!(seen.insert(seq, format!("w{i}")).is_none(), "two writers got #{seq}");
+            assert!(
+                seen.insert(seq, format!("w{i}")).is_none(),
+                "two writers got #{seq}"
+            );
         }
     }
     let total = WRITERS as u64 * EACH;
@@ -97,12 +114,81 @@ fn concurrent_writer_processes_form_one_chain() {
     for i in 0..WRITERS {
         let task = format!("w{i}");
         let mut ns = Vec::new();
-        log.for_each_event(&Filter { task_id: Some(task.clone()), ..Filter::default() }, |e| {
-            assert_eq!(seen.get(&e.seq), Some(&task));
-            ns.push(e.detail["n"].as_u64().unwrap());
-            Ok(())
-        })
+        log.for_each_event(
+            &Filter {
+                task_id: Some(task.clone()),
+                ..Filter::default()
+            },
+            |e| {
+                assert_eq!(seen.get(&e.seq), Some(&task));
+                ns.push(e.detail["n"].as_u64().unwrap());
+                Ok(())
+            },
+        )
         .unwrap();
         assert_eq!(ns, (0..EACH).collect::<Vec<_>>(), "writer {task}");
     }
+}
+
+#[test]
+fn concurrent_threads_sharing_one_log_form_one_chain() {
+    use std::sync::Arc;
+    let dir = tempfile::tempdir().unwrap();
+    let log = Arc::new(AuditLog::open(&dir.path().join("audit.db")).unwrap());
+    const THREADS: u64 = 8;
+    const EACH: u64 = 150;
+    let handles: Vec<_> = (0..THREADS)
+        .map(|t| {
+            let log = Arc::clone(&log);
+            std::thread::spawn(move || {
+                let mut seqs = Vec::new();
+                for n in 0..EACH {
+                    let ev = paddock_audit::NewEvent::new(
+                        paddock_audit::Actor::Agent,
+                        paddock_audit::Kind::Egress,
+                        "GET",
+                    )
+                    .task(format!("thread-{t}"))
+                    .detail(serde_json::json!({ "n": n }));
+                    // Mix single appends and small batches through the group commit.
+                    if n % 10 == 0 {
+                        let evs = vec![ev.clone(), ev];
+                        let got = log.append_batch(evs).unwrap();
+                        assert_eq!(got.len(), 2);
+                        assert_eq!(got[1].seq, got[0].seq + 1, "a batch must stay consecutive");
+                        assert!(
+                            got.iter()
+                                .all(|e| e.task_id.as_deref() == Some(&*format!("thread-{t}")))
+                        );
+                        seqs.extend(got.iter().map(|e| e.seq));
+                    } else {
+                        let e = log.append(ev).unwrap();
+                        assert_eq!(
+                            e.task_id.as_deref(),
+                            Some(&*format!("thread-{t}")),
+                            "got someone else's event"
+                        );
+                        assert_eq!(e.detail["n"], n);
+                        seqs.push(e.seq);
+                    }
+                }
+                seqs
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for h in handles {
+        let seqs = h.join().unwrap();
+        assert!(
+            seqs.windows(2).all(|w| w[0] < w[1]),
+            "a thread's events out of order"
+        );
+        all.extend(seqs);
+    }
+    all.sort_unstable();
+    let total = THREADS * (EACH + EACH / 10);
+    assert_eq!(all, (1..=total).collect::<Vec<_>>());
+    let report = log.verify().unwrap();
+    assert!(report.ok, "{report:#?}");
+    assert_eq!(report.head_seq, total);
 }

@@ -41,7 +41,10 @@ fn check(case: &Case, unchanged: &str, out: &str, failures: &mut Vec<String>) {
         }
     }
     if !case.marker.is_empty() && !out.contains(&case.marker) {
-        failures.push(format!("{}: no marker {:?} in {out:?}", case.name, case.marker));
+        failures.push(format!(
+            "{}: no marker {:?} in {out:?}",
+            case.name, case.marker
+        ));
     }
     if case.secret.is_empty() && case.marker.is_empty() && out != unchanged {
         failures.push(format!("{}: clean input was changed to {out:?}", case.name));
@@ -63,7 +66,8 @@ fn string_corpus() {
 fn json_corpus() {
     let mut failures = Vec::new();
     for case in &corpus().json {
-        let mut v: serde_json::Value = serde_json::from_str(&case.input).unwrap_or_else(|e| panic!("{}: {e}", case.name));
+        let mut v: serde_json::Value =
+            serde_json::from_str(&case.input).unwrap_or_else(|e| panic!("{}: {e}", case.name));
         let unchanged = v.to_string();
         redact_json(&mut v);
         check(case, &unchanged, &v.to_string(), &mut failures);
@@ -92,7 +96,8 @@ fn planted_secrets_never_reach_the_database_files() {
     let mut planted = Vec::new();
     for case in corpus.string.iter().chain(&corpus.json) {
         planted.extend(case.secret.iter().filter(|s| s.len() >= 6).cloned());
-        let detail = serde_json::from_str(&case.input).unwrap_or_else(|_| serde_json::json!({ "command": case.input }));
+        let detail = serde_json::from_str(&case.input)
+            .unwrap_or_else(|_| serde_json::json!({ "command": case.input }));
         log.append(
             NewEvent::new(Actor::Agent, Kind::ToolCall, format!("Bash {}", case.input))
                 .resource(case.input.clone())
@@ -108,9 +113,18 @@ fn planted_secrets_never_reach_the_database_files() {
     let closed_bytes = raw_bytes(dir.path());
     assert!(!planted.is_empty());
     // Sanity: the check can see text that was written.
-    assert!(contains(&closed_bytes, "REDACTED"), "no marker in the files: the scan is broken");
+    assert!(
+        contains(&closed_bytes, "REDACTED"),
+        "no marker in the files: the scan is broken"
+    );
     for s in &planted {
-        assert!(!contains(&open_bytes, s), "secret {s:?} is in the database files (open)");
-        assert!(!contains(&closed_bytes, s), "secret {s:?} is in the database files (closed)");
+        assert!(
+            !contains(&open_bytes, s),
+            "secret {s:?} is in the database files (open)"
+        );
+        assert!(
+            !contains(&closed_bytes, s),
+            "secret {s:?} is in the database files (closed)"
+        );
     }
 }

@@ -13,7 +13,10 @@ const EVENTS: u64 = 25;
 const EVERY: u64 = 10;
 
 fn opts() -> OpenOptions {
-    OpenOptions { checkpoint_every: EVERY, ..OpenOptions::default() }
+    OpenOptions {
+        checkpoint_every: EVERY,
+        ..OpenOptions::default()
+    }
 }
 
 /// A closed log of 25 events with checkpoints at 10 and 20.
@@ -90,7 +93,10 @@ fn edited_row_is_detected_at_its_sequence() {
 fn edited_detail_is_detected() {
     let dir = tempfile::tempdir().unwrap();
     let db = fixture(dir.path());
-    tamper(&db, r#"UPDATE events SET detail = '{"i":99}' WHERE seq = 12"#);
+    tamper(
+        &db,
+        r#"UPDATE events SET detail = '{"i":99}' WHERE seq = 12"#,
+    );
     assert_eq!(verify(&db).first_broken, Some(12));
 }
 
@@ -123,11 +129,17 @@ fn truncated_tail_is_detected_by_the_checkpoint_file() {
     let dir = tempfile::tempdir().unwrap();
     let db = fixture(dir.path());
     // Cut after #15, including the checkpoint at #20 inside the database.
-    tamper(&db, "DELETE FROM events WHERE seq > 15; DELETE FROM checkpoints WHERE seq > 15;");
+    tamper(
+        &db,
+        "DELETE FROM events WHERE seq > 15; DELETE FROM checkpoints WHERE seq > 15;",
+    );
     let r = verify(&db);
     assert!(!r.ok);
     assert_eq!(r.first_broken, Some(16), "{r:#?}");
-    assert!(r.problems.iter().any(|p| p.message.contains("cut off")), "{r:#?}");
+    assert!(
+        r.problems.iter().any(|p| p.message.contains("cut off")),
+        "{r:#?}"
+    );
 }
 
 #[test]
@@ -161,7 +173,11 @@ fn rechained_rewrite_without_the_key_is_detected() {
                 detail: &row.8,
             },
         );
-        conn.execute("UPDATE events SET hash = ?1 WHERE seq = ?2", rusqlite::params![&h[..], seq as i64]).unwrap();
+        conn.execute(
+            "UPDATE events SET hash = ?1 WHERE seq = ?2",
+            rusqlite::params![&h[..], seq as i64],
+        )
+        .unwrap();
         prev = h;
     }
     drop(conn);
@@ -169,7 +185,10 @@ fn rechained_rewrite_without_the_key_is_detected() {
     assert!(!r.ok, "{r:#?}");
     // The chain itself is consistent again; the first signed head after the edit is not.
     assert_eq!(r.first_broken, Some(EVERY), "{r:#?}");
-    assert!(r.problems.iter().any(|p| p.message.contains("rewritten")), "{r:#?}");
+    assert!(
+        r.problems.iter().any(|p| p.message.contains("rewritten")),
+        "{r:#?}"
+    );
 }
 
 /// Builds a complete, self-consistent log with a different signing key.
@@ -177,7 +196,10 @@ fn forged_log(dir: &Path) -> PathBuf {
     let forged_dir = dir.join("forger");
     let forged = fixture(&forged_dir);
     // Merge the WAL into the main file so a plain copy is the whole database.
-    Connection::open(&forged).unwrap().execute_batch("PRAGMA wal_checkpoint(TRUNCATE)").unwrap();
+    Connection::open(&forged)
+        .unwrap()
+        .execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+        .unwrap();
     forged
 }
 
@@ -190,10 +212,19 @@ fn database_rebuilt_with_another_key_is_detected() {
     std::fs::copy(&forged, &db).unwrap();
     let _ = std::fs::remove_file(dir.path().join("audit.db-wal"));
     let _ = std::fs::remove_file(dir.path().join("audit.db-shm"));
-    std::fs::copy(forged.with_extension("db.checkpoints"), dir.path().join("audit.db.checkpoints")).unwrap();
+    std::fs::copy(
+        forged.with_extension("db.checkpoints"),
+        dir.path().join("audit.db.checkpoints"),
+    )
+    .unwrap();
     let r = verify(&db);
     assert!(!r.ok, "{r:#?}");
-    assert!(r.problems.iter().any(|p| p.message.contains("not the trusted key")), "{r:#?}");
+    assert!(
+        r.problems
+            .iter()
+            .any(|p| p.message.contains("not the trusted key")),
+        "{r:#?}"
+    );
     assert_eq!(r.checkpoints_verified, 0);
 }
 
@@ -217,7 +248,10 @@ fn deleted_checkpoint_file_is_detected() {
     std::fs::remove_file(dir.path().join("audit.db.checkpoints")).unwrap();
     let r = verify(&db);
     assert!(!r.ok);
-    assert!(r.problems.iter().any(|p| p.message.contains("is missing")), "{r:#?}");
+    assert!(
+        r.problems.iter().any(|p| p.message.contains("is missing")),
+        "{r:#?}"
+    );
 }
 
 #[test]
@@ -232,7 +266,8 @@ fn pinned_public_key_catches_a_replaced_key_file() {
     assert_ne!(log.public_key(), genuine);
     assert!(!log.verify().unwrap().ok);
     assert!(log.verify_with_key(&genuine).unwrap().ok);
-    log.append(NewEvent::new(Actor::User, Kind::Config, "x")).unwrap();
+    log.append(NewEvent::new(Actor::User, Kind::Config, "x"))
+        .unwrap();
     log.checkpoint().unwrap();
     assert!(!log.verify_with_key(&genuine).unwrap().ok);
 }

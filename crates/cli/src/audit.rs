@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use chrono::{DateTime, Utc};
-use paddock_audit::{Actor, AuditLog, Cursor, Event, ExportFormat, Filter, Kind, Query, VerifyReport};
+use paddock_audit::{
+    Actor, AuditLog, Cursor, Event, ExportFormat, Filter, Kind, Query, VerifyReport,
+};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -141,7 +143,8 @@ struct ExportArgs {
 }
 
 fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
-    paddock_audit::parse_time_bound(s).map_err(|e| e.to_string().replace("invalid audit query: ", ""))
+    paddock_audit::parse_time_bound(s)
+        .map_err(|e| e.to_string().replace("invalid audit query: ", ""))
 }
 
 pub(crate) fn db_path(explicit: Option<PathBuf>) -> anyhow::Result<PathBuf> {
@@ -151,7 +154,8 @@ pub(crate) fn db_path(explicit: Option<PathBuf>) -> anyhow::Result<PathBuf> {
     if let Some(dir) = std::env::var_os("PADDOCK_DATA_DIR").filter(|d| !d.is_empty()) {
         return Ok(PathBuf::from(dir).join("audit.db"));
     }
-    let base = dirs::data_dir().context("no user data directory; set PADDOCK_DATA_DIR or pass --db")?;
+    let base =
+        dirs::data_dir().context("no user data directory; set PADDOCK_DATA_DIR or pass --db")?;
     Ok(base.join("paddock").join("audit.db"))
 }
 
@@ -178,13 +182,23 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::Verify(a) => verify(&log, a, &mut out),
         Command::Export(a) => export(&log, a, &mut out),
         Command::Checkpoint => match log.checkpoint()? {
-            Some(cp) => writeln!(out, "signed checkpoint at #{} ({})", cp.seq, cp.hash).map(|()| ExitCode::SUCCESS).map_err(Into::into),
-            None => writeln!(out, "nothing to sign: the head is already checkpointed or the log is empty").map(|()| ExitCode::SUCCESS).map_err(Into::into),
+            Some(cp) => writeln!(out, "signed checkpoint at #{} ({})", cp.seq, cp.hash)
+                .map(|()| ExitCode::SUCCESS)
+                .map_err(Into::into),
+            None => writeln!(
+                out,
+                "nothing to sign: the head is already checkpointed or the log is empty"
+            )
+            .map(|()| ExitCode::SUCCESS)
+            .map_err(Into::into),
         },
     };
     match result {
         // `paddock audit tail -f | head` closing the pipe is a normal way to stop.
-        Err(e) if e.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) => {
+        Err(e)
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
             Ok(ExitCode::SUCCESS)
         }
         other => other,
@@ -192,7 +206,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 fn one_line(s: &str, max: usize) -> String {
-    let flat: String = s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let flat: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
     if flat.chars().count() > max {
         let cut: String = flat.chars().take(max.saturating_sub(1)).collect();
         format!("{cut}…")
@@ -229,7 +246,11 @@ fn list(log: &AuditLog, a: ListArgs, out: &mut impl Write) -> anyhow::Result<Exi
         (_, _, true) => Cursor::Oldest,
         _ => Cursor::Newest,
     };
-    let page = log.query(&Query { filter: a.filter.filter(), cursor, limit: a.limit })?;
+    let page = log.query(&Query {
+        filter: a.filter.filter(),
+        cursor,
+        limit: a.limit,
+    })?;
     for e in &page.events {
         print_event(out, e, a.json)?;
     }
@@ -279,7 +300,11 @@ fn tail(log: &AuditLog, a: TailArgs, out: &mut impl Write) -> anyhow::Result<Exi
     let head_before = log.head()?.map_or(0, |h| h.0);
     let mut last = head_before;
     if a.lines > 0 {
-        let page = log.query(&Query { filter: filter.clone(), cursor: Cursor::Newest, limit: a.lines })?;
+        let page = log.query(&Query {
+            filter: filter.clone(),
+            cursor: Cursor::Newest,
+            limit: a.lines,
+        })?;
         for e in &page.events {
             print_event(out, e, a.json)?;
             last = last.max(e.seq);
@@ -292,7 +317,11 @@ fn tail(log: &AuditLog, a: TailArgs, out: &mut impl Write) -> anyhow::Result<Exi
         return Ok(ExitCode::SUCCESS);
     }
     loop {
-        let page = log.query(&Query { filter: filter.clone(), cursor: Cursor::After(last), limit: 1000 })?;
+        let page = log.query(&Query {
+            filter: filter.clone(),
+            cursor: Cursor::After(last),
+            limit: 1000,
+        })?;
         for e in &page.events {
             print_event(out, e, a.json)?;
             last = e.seq;
@@ -335,21 +364,32 @@ fn verify(log: &AuditLog, a: VerifyArgs, out: &mut impl Write) -> anyhow::Result
         for p in &report.problems {
             writeln!(out, "  - {}", p.message)?;
         }
-        writeln!(out, "{} events read; key checked: {}", report.events, report.trusted_key)?;
+        writeln!(
+            out,
+            "{} events read; key checked: {}",
+            report.events, report.trusted_key
+        )?;
     }
-    Ok(if report.ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if report.ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 fn export(log: &AuditLog, a: ExportArgs, out: &mut impl Write) -> anyhow::Result<ExitCode> {
     let format: ExportFormat = match (&a.format, &a.output) {
         (Some(f), _) => f.parse()?,
-        (None, Some(p)) if p.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")) => ExportFormat::Csv,
+        (None, Some(p)) if p.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")) => {
+            ExportFormat::Csv
+        }
         _ => ExportFormat::Jsonl,
     };
     let filter = a.filter.filter();
     let n = match &a.output {
         Some(p) => {
-            let f = std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?;
+            let f =
+                std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?;
             log.export(&filter, format, f)?
         }
         None => log.export(&filter, format, &mut *out)?,

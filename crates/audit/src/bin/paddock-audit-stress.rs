@@ -21,7 +21,10 @@ fn main() -> ExitCode {
         eprintln!("COUNT must be a number");
         return ExitCode::from(2);
     };
-    let opts = OpenOptions { checkpoint_every: 64, ..OpenOptions::default() };
+    let opts = OpenOptions {
+        checkpoint_every: 64,
+        ..OpenOptions::default()
+    };
     let log = match AuditLog::open_with(&PathBuf::from(db), opts) {
         Ok(l) => l,
         Err(e) => {
@@ -39,7 +42,10 @@ fn main() -> ExitCode {
         match log.append(ev) {
             Ok(e) => {
                 // Reported only after append returned, i.e. after the commit.
-                if writeln!(out, "committed {} {} {n}", e.seq, e.id).and_then(|()| out.flush()).is_err() {
+                if writeln!(out, "committed {} {} {n}", e.seq, e.id)
+                    .and_then(|()| out.flush())
+                    .is_err()
+                {
                     return ExitCode::from(1);
                 }
             }
