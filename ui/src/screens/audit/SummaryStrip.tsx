@@ -6,7 +6,7 @@ export function SummaryStrip({ counts }: { counts: AuditCounts | null }) {
   return (
     <div className="summary-strip" data-testid="summary-strip">
       <span className="total">
-        <strong>{counts.total.toLocaleString()}</strong> events
+        <strong>{counts.total.toLocaleString()}</strong> {counts.total === 1 ? "event" : "events"}
       </span>
       <span className="sep" />
       {counts.by_kind.map((c) => (
