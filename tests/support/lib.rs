@@ -1,5 +1,7 @@
 //! Harness for the end-to-end tests: a private X server, tauri-driver on
-//! private ports, a WebDriver session on the real app, and screenshots.
+//! private ports, a WebDriver session on the real app, and screenshots; the
+//! real Claude Code ([`claude`]) against a scripted fake Messages API
+//! ([`fake_anthropic`]).
 //!
 //! Every child process is owned by a guard that stops it on drop, with
 //! SIGTERM (tauri-driver must get the chance to stop WebKitWebDriver and the
@@ -13,6 +15,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+
+pub mod claude;
+pub mod fake_anthropic;
 
 /// The repository root (this crate lives in `tests/`).
 pub fn repo_root() -> PathBuf {
@@ -33,6 +38,21 @@ pub fn app_binary() -> anyhow::Result<PathBuf> {
     let path = PathBuf::from(path);
     if !path.is_file() {
         bail!("PADDOCK_APP_BIN={} does not exist; build it with `cargo xtask test`", path.display());
+    }
+    Ok(path)
+}
+
+/// The built `paddock` CLI: `PADDOCK_CLI_BIN`, set by `cargo xtask test`.
+pub fn cli_binary() -> anyhow::Result<PathBuf> {
+    let Some(path) = std::env::var_os("PADDOCK_CLI_BIN") else {
+        bail!(
+            "PADDOCK_CLI_BIN is not set: run the end-to-end tests with `cargo xtask test`, which builds the CLI \
+             first (or `cargo build -p paddock-cli` and set PADDOCK_CLI_BIN=<target dir>/debug/paddock)"
+        );
+    };
+    let path = PathBuf::from(path);
+    if !path.is_file() {
+        bail!("PADDOCK_CLI_BIN={} does not exist; build it with `cargo build -p paddock-cli`", path.display());
     }
     Ok(path)
 }

@@ -17,7 +17,8 @@ const USAGE: &str = "usage: cargo xtask <app|test|bench> [--skip-setup]
   app    install missing system packages, build the UI, start the desktop app
   test   install missing system packages, then run every test: Rust unit and
          integration tests, clippy, UI unit tests, the web build in Chromium,
-         and the desktop window end to end under Xvfb
+         the desktop window end to end under Xvfb, and the real Claude Code
+         (installed under ~/.cache/paddock/agents) behind the policy gate
   bench  run the benchmarks (slow; results go in docs/benchmarks.md)
 
   --skip-setup   do not check or install system packages";
@@ -101,6 +102,8 @@ fn test(skip_setup: bool) -> Result<(), String> {
     }
     setup::check_node()?;
     build_ui(&mut steps)?;
+    // Not a system package: like `npm ci` it is checked even with --skip-setup.
+    setup::claude_code(&mut steps);
 
     steps.run("UI unit tests (vitest)", npm(&["test"]));
     steps.run("web build in Chromium (Playwright)", npm(&["run", "test:web"]));
@@ -117,10 +120,11 @@ fn test(skip_setup: bool) -> Result<(), String> {
         let mut e2e = cargo();
         e2e.args(["test", "--package", "paddock-e2e"])
             .env("PADDOCK_APP_BIN", target_dir().join("debug").join("paddock-desktop"))
-            .env("PADDOCK_CLI_BIN", target_dir().join("debug").join("paddock"));
-        steps.run("end to end: the window under Xvfb", e2e);
+            .env("PADDOCK_CLI_BIN", target_dir().join("debug").join("paddock"))
+            .env("PADDOCK_CLAUDE_BIN", setup::claude_bin());
+        steps.run("end to end: the window under Xvfb, Claude Code behind the gate", e2e);
     } else {
-        steps.skip_failed("end to end: the window under Xvfb", "the app did not build");
+        steps.skip_failed("end to end: the window under Xvfb, Claude Code behind the gate", "the app did not build");
     }
     steps.finish()
 }

@@ -4,7 +4,7 @@
 //! root). Elsewhere we cannot guess the package manager, so we say what is
 //! needed and go on: the build will then fail with the compiler's own words.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use crate::steps::Steps;
@@ -138,4 +138,53 @@ pub fn tauri_driver(steps: &mut Steps) -> Result<(), String> {
     let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
     cmd.args(["install", "tauri-driver", "--locked"]);
     steps.run_required("install tauri-driver", cmd)
+}
+
+/// The Claude Code release the agent end-to-end tests drive; the hook payload
+/// in `/work/shared/reference` was recorded from this version.
+pub const CLAUDE_CODE_VERSION: &str = "2.1.197";
+
+/// Where the agents the end-to-end tests drive are installed (outside the
+/// repository, so `git clean` does not throw away a 250 MB download).
+pub fn agents_dir() -> PathBuf {
+    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
+    home.join(".cache").join("paddock").join("agents")
+}
+
+/// The `claude` launcher inside [`agents_dir`].
+pub fn claude_bin() -> PathBuf {
+    agents_dir().join("node_modules").join(".bin").join("claude")
+}
+
+/// True when the installed package is the pinned version: bumping the pin
+/// must reinstall, not keep testing the old binary.
+fn claude_code_is_pinned_version(agents: &Path) -> bool {
+    let manifest = agents.join("node_modules").join("@anthropic-ai").join("claude-code").join("package.json");
+    std::fs::read_to_string(manifest)
+        .is_ok_and(|text| text.contains(&format!("\"version\": \"{CLAUDE_CODE_VERSION}\"")))
+}
+
+/// Installs Claude Code (npm `@anthropic-ai/claude-code`, pinned) when its
+/// binary is missing or another version. Its postinstall script copies the
+/// native binary out of the platform package, so neither scripts nor optional
+/// dependencies may be left out.
+///
+/// A failed install does not stop the other steps: the agent tests then fail
+/// and say how to install it.
+pub fn claude_code(steps: &mut Steps) {
+    const STEP: &str = "install Claude Code for the agent end-to-end tests";
+    let agents = agents_dir();
+    if claude_bin().is_file() && claude_code_is_pinned_version(&agents) {
+        return;
+    }
+    if let Err(e) = std::fs::create_dir_all(&agents) {
+        steps.skip_failed(STEP, &format!("cannot create {}: {e}", agents.display()));
+        return;
+    }
+    let mut cmd = Command::new("npm");
+    cmd.arg("install")
+        .arg("--prefix")
+        .arg(&agents)
+        .args(["--no-audit", "--no-fund", &format!("@anthropic-ai/claude-code@{CLAUDE_CODE_VERSION}")]);
+    steps.run(STEP, cmd);
 }
