@@ -44,8 +44,21 @@ after(async () => {
 function fakeBackend({ unsandboxed }) {
   window.__PADDOCK_IPC__ = {
     invoke: async (cmd) => {
-      if (cmd === "app_info") return { version: "0.1.0", platform: "linux", data_dir: "/home/dev/.local/share/paddock", unsandboxed_allowed: unsandboxed };
-      throw { code: "invalid_input", message: `unknown command ${cmd}` };
+      switch (cmd) {
+        case "app_info":
+          return { version: "0.1.0", platform: "linux", data_dir: "/home/dev/.local/share/paddock", unsandboxed_allowed: unsandboxed };
+        // An empty audit trail: the window test (tests/audit_screen.rs) covers a full one.
+        case "audit_query":
+          return { events: [], has_older: false, has_newer: false };
+        case "audit_counts":
+          return { total: 0, by_kind: [], by_outcome: [] };
+        case "audit_tasks":
+          return [];
+        case "audit_verify":
+          return { ok: true, events: 0, head_seq: 0, checkpoints_verified: 0, sealed_through: 0, first_broken: null, problems: [], checked_at: "2026-11-23T02:00:00Z" };
+        default:
+          throw { code: "invalid_input", message: `unknown command ${cmd}` };
+      }
     },
     stream: async (_cmd, _args, onEvent) => {
       const results = [
