@@ -41,6 +41,7 @@ pub mod compare;
 mod fsutil;
 pub mod prompt;
 mod redact;
+mod text;
 
 pub use bypass::{
     AckError, AckRecord, AckStore, BypassKind, BypassWarning, bypass_warnings, is_production, needs_ack,
@@ -48,6 +49,7 @@ pub use bypass::{
 };
 pub use compare::{Row, RowStatus, compare, isolation_holds};
 pub use prompt::{AUDIT_PROMPT, AUDIT_PROMPT_NOTE};
+pub use text::render_text;
 
 /// Largest file the scan reads (bigger ones are reported by presence only).
 pub const MAX_FILE_BYTES: u64 = 1024 * 1024;

@@ -273,8 +273,11 @@ pub(crate) fn classify(name: &str, value: &str, key: &FingerprintKey) -> Option<
             fingerprint: key.hashed(value.as_bytes()),
         });
     }
+    // A path names where a secret is, and is reported there if found.
+    let is_path = value.starts_with('/') || value.starts_with("~/") || value.starts_with("./");
     match name_hint(name) {
-        NameHint::Password if value.len() >= 4 && !value.starts_with('/') => Some(Classified {
+        _ if is_path => None,
+        NameHint::Password if value.len() >= 4 => Some(Classified {
             kind: "password".to_owned(),
             category: Category::Environment,
             severity: Severity::High,
@@ -361,6 +364,7 @@ mod tests {
         assert!(classify("EDITOR", "Zx9Qw8Er7Ty6Ui5Op4As3Df2", &key()).is_none());
         assert!(classify("SECRET", "op://vault/item/field", &key()).is_none());
         assert!(classify("API_KEY", "Zx9Qw8Er7Ty6Ui5Op4As3Df2", &key()).is_some());
+        assert!(classify("GOOGLE_APPLICATION_CREDENTIALS", "/tmp/.tmpZx9Qw8/keys/sa.json", &key()).is_none());
     }
 
     #[test]
