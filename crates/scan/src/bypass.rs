@@ -17,13 +17,12 @@
 //! names like `phoenix-live-view` are common.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::ScanOptions;
-use crate::fsutil::{self, run_with_timeout};
+use crate::fsutil::{self, git, run_with_timeout};
 
 /// What kind of bypass a warning is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -313,17 +312,6 @@ pub fn is_production(repo: &Path) -> bool {
 /// Why the repository counts as production, or `None`.
 pub fn production_reason(repo: &Path) -> Option<String> {
     production_reason_with(repo, std::time::Duration::from_secs(10))
-}
-
-fn git(repo: &Path) -> Command {
-    let mut cmd = Command::new("git");
-    // The user's repos may be owned by someone else (a mounted volume); this
-    // is a read of its config, not running its hooks.
-    cmd.arg("-c").arg(format!("safe.directory={}", repo.display())).arg("-C").arg(repo);
-    for var in ["GIT_DIR", "GIT_WORK_TREE", "GIT_CONFIG", "GIT_CONFIG_PARAMETERS", "GIT_CONFIG_COUNT"] {
-        cmd.env_remove(var);
-    }
-    cmd
 }
 
 fn production_reason_with(repo: &Path, timeout: std::time::Duration) -> Option<String> {

@@ -83,6 +83,19 @@ pub(crate) fn run_with_timeout(cmd: &mut Command, timeout: Duration) -> std::io:
     }
 }
 
+/// `git -C repo` that reads the repo's config without trusting the caller's
+/// environment to point elsewhere.
+pub(crate) fn git(repo: &Path) -> Command {
+    let mut cmd = Command::new("git");
+    // The user's repos may be owned by someone else (a mounted volume); we
+    // only read config and the index, never run hooks.
+    cmd.arg("-c").arg(format!("safe.directory={}", repo.display())).arg("-C").arg(repo);
+    for var in ["GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_CONFIG", "GIT_CONFIG_PARAMETERS", "GIT_CONFIG_COUNT"] {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -114,15 +114,15 @@ pub const RISK_RULES: &str = "\
 The level is the most severe single finding.
 critical: something that hands over the machine or a cloud account outright: long-lived cloud keys \
 (AWS AKIA keys, GCP service-account keys, Azure service-principal secrets; we cannot tell what a key may do \
-without using it, so we assume admin), a Docker or root Podman socket you can write to, passwordless sudo, \
-running as root.
+without using it, so we assume admin), live payment-provider keys, a root-owned Docker/Podman/containerd socket \
+you can write to, passwordless sudo, running as root.
 high: credentials that act as you somewhere: unencrypted SSH keys, an ssh-agent holding keys, GitHub/GitLab/npm/PyPI/\
 crates.io tokens, Kubernetes credentials, cloud refresh tokens and live SSO sessions, unprotected GPG keys, API keys in \
-the environment or in .env files, unlocked password-manager sessions, browser cookie stores, AI agent login tokens, \
-membership of the docker/lxd/disk groups.
-medium: things that need one more step: credential helpers an agent can call, sudo/wheel membership (a password is \
-still asked), registry logins kept in a helper, cloud profiles without keys, agent configs with history.
-low: encrypted keys without an agent, expired tokens, or nothing found.";
+the environment or in .env files, tokens in git remote URLs, unlocked password-manager sessions, browser cookie \
+stores, AI agent login tokens, a rootless container socket, membership of the docker/lxd/disk groups.
+medium: things that need one more step: credential helpers and login plugins an agent can call, SSO profiles, \
+sudo/wheel membership (a password is still asked), a signed-in password-manager CLI.
+low: passphrase-protected keys, expired tokens, agent transcripts, or nothing found.";
 
 /// Broad kind of thing found, for grouping in the UI.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -145,7 +145,7 @@ pub enum Category {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Age {
     pub seconds: u64,
-    /// "3 days", "2 years".
+    /// "3 days", "2 years", "just now".
     pub human: String,
 }
 
@@ -153,7 +153,8 @@ pub struct Age {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
     /// Stable across runs and between outside and inside the sandbox, e.g.
-    /// `aws.credentials:~/.aws/credentials[default]`.
+    /// `aws.key:~/.aws/credentials[default]`, `envfile:repo0/.env[API_KEY, line 3]`
+    /// (files in the i-th scanned repo are `repo<i>/...`, see [`ScanOptions::id_path`]).
     pub id: String,
     pub category: Category,
     /// "AWS access key ID (long-lived)", "SSH private key (unencrypted, ed25519)".
@@ -250,6 +251,18 @@ impl ScanOptions {
             Ok(rel) => format!("~/{}", rel.display()),
             Err(_) => path.display().to_string(),
         }
+    }
+
+    /// The path as it appears in finding ids: `repo<i>/...` inside the i-th
+    /// scanned repo (so a task worktree at another path matches its repo),
+    /// else as [`Self::display`].
+    pub fn id_path(&self, path: &Path) -> String {
+        for (i, repo) in self.repos.iter().enumerate() {
+            if let Ok(rel) = path.strip_prefix(repo) {
+                return format!("repo{i}/{}", rel.display());
+            }
+        }
+        self.display(path)
     }
 
     pub(crate) fn env_var(&self, name: &str) -> Option<&str> {

@@ -119,6 +119,7 @@ const PREFIXES: &[Prefix] = &[
     p("hf_", "Hugging Face token", Category::AiAgent, Severity::High, 30),
     p("dop_v1_", "DigitalOcean API token", Category::Cloud, Severity::Critical, 40),
     p("SG.", "SendGrid API key", Category::Environment, Severity::High, 40),
+    p("hvs.", "HashiCorp Vault token", Category::Cloud, Severity::High, 24),
 ];
 
 fn is_token_char(c: char) -> bool {

@@ -17,7 +17,11 @@ pub fn render_text(report: &Report, warnings: &[BypassWarning]) -> String {
         let _ = writeln!(s, "No findings.");
     }
     for f in &report.findings {
-        let age = f.age.as_ref().map(|a| format!(", {} old", a.human)).unwrap_or_default();
+        let age = match &f.age {
+            Some(a) if a.seconds < 60 => ", changed just now".to_owned(),
+            Some(a) => format!(", changed {} ago", a.human),
+            None => String::new(),
+        };
         let fp = f.fingerprint.as_deref().map(|p| format!(" [{p}]")).unwrap_or_default();
         let _ = writeln!(s, "{:<8} {}{fp}", f.severity.to_string().to_uppercase(), f.kind);
         let _ = writeln!(s, "         at {}{age}", f.location);

@@ -22,8 +22,48 @@ pub(super) fn run(ctx: &mut Ctx<'_>) {
             ctx.note(format!("stopped looking for .env files in {} after {MAX_ENTRIES} entries", ctx.opts.display(&repo)));
         }
         for file in files {
-            env_file(ctx, &file);
+            let committed = is_tracked(&repo, &file, ctx.opts.command_timeout);
+            env_file(ctx, &file, committed);
         }
+        remote_tokens(ctx, &repo);
+    }
+}
+
+/// Whether git tracks the file (so every clone and worktree has it).
+fn is_tracked(repo: &Path, file: &Path, timeout: std::time::Duration) -> bool {
+    let Ok(rel) = file.strip_prefix(repo) else { return false };
+    match fsutil::run_with_timeout(fsutil::git(repo).arg("ls-files").arg("--").arg(rel), timeout) {
+        Ok(Some(out)) => out.status.success() && !out.stdout.is_empty(),
+        _ => false,
+    }
+}
+
+/// Passwords or tokens written into remote URLs (`https://user:token@host/...`):
+/// every worktree's git config has them.
+fn remote_tokens(ctx: &mut Ctx<'_>, repo: &Path) {
+    let cmd = fsutil::run_with_timeout(
+        fsutil::git(repo).args(["config", "--local", "--get-regexp", r"^remote\..*\.url$"]),
+        ctx.opts.command_timeout,
+    );
+    let Ok(Some(out)) = cmd else { return };
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    for line in text.lines() {
+        let Some((key, url)) = line.split_once(' ') else { continue };
+        let Some(host) = crate::redact::url_with_password(url) else { continue };
+        let name = key.trim_start_matches("remote.").trim_end_matches(".url");
+        let password = url.split_once("://").and_then(|(_, r)| r.rsplit_once('@')).and_then(|(u, _)| u.split_once(':'));
+        let fp = password.map(|(_, pw)| {
+            crate::redact::known_token(pw, &ctx.key).map_or_else(|| ctx.key.hashed(pw.as_bytes()), |c| c.fingerprint)
+        });
+        let what = What {
+            category: Category::Vcs,
+            kind: format!("token in git remote URL (host {host})"),
+            severity: crate::Severity::High,
+            explanation: "A password or token written into the remote's URL, in the repo's .git/config: anything \
+                working in the repo can read it and push as you.",
+            mitigation: instead::TOKENS,
+        };
+        ctx.file("git.remote_token", &repo.join(".git/config"), Some(name), what, fp);
     }
 }
 
@@ -51,7 +91,7 @@ fn walk(dir: &Path, depth: usize, budget: &mut usize, out: &mut Vec<PathBuf>) {
     }
 }
 
-fn env_file(ctx: &mut Ctx<'_>, path: &Path) {
+fn env_file(ctx: &mut Ctx<'_>, path: &Path, committed: bool) {
     let Ok(bytes) = fsutil::read_bounded(path) else { return };
     let text = String::from_utf8_lossy(&bytes);
     for (n, line) in text.lines().enumerate() {
@@ -67,11 +107,16 @@ fn env_file(ctx: &mut Ctx<'_>, path: &Path) {
         let Some(found) = classify(name, value, &ctx.key) else { continue };
         let what = What {
             category: Category::EnvFile,
-            kind: found.kind,
+            kind: if committed { format!("{} (committed to git)", found.kind) } else { found.kind },
             severity: found.severity,
-            explanation: "An agent working in this repo reads .env files as a matter of course (to run tests, to \
-                debug), and from there the value can end up in its context, its logs or a commit.",
-            mitigation: instead::ENV_FILE,
+            explanation: if committed {
+                "This .env file is committed: every clone, every task worktree and everyone with read access to \
+                 the repository has the value. Take it out of git and rotate it."
+            } else {
+                "An agent working in this repo reads .env files as a matter of course (to run tests, to debug), \
+                 and from there the value can end up in its context, its logs or a commit."
+            },
+            mitigation: if committed { instead::ENV_FILE_COMMITTED } else { instead::ENV_FILE },
         };
         let detail = format!("{name}, line {}", n + 1);
         ctx.file("envfile", path, Some(&detail), what, Some(found.fingerprint));

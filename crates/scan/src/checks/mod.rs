@@ -37,8 +37,10 @@ pub(crate) mod instead {
         programs cannot raise their privileges, and group membership outside does not reach the daemons.";
     pub const BROWSER: &str = "Browser profiles are outside the sandbox's view: the agent cannot read cookies or \
         saved passwords.";
-    pub const ENV_FILE: &str = "Each task runs in a fresh git worktree, which holds only committed files: an \
-        untracked .env is not there. A committed one is, so take it out of git and rotate what it holds.";
+    pub const ENV_FILE: &str = "Each task runs in a fresh git worktree, which holds only committed files: this \
+        untracked .env is not there.";
+    pub const ENV_FILE_COMMITTED: &str = "Paddock cannot take a committed file out of a task's worktree; the egress \
+        proxy keeps the agent from sending it to hosts you have not allowed. Removing it from git is the fix.";
     pub const AGENT: &str = "The sandbox gets its own agent config and login, not yours; your tokens, MCP \
         settings and transcripts stay outside.";
 }
@@ -101,9 +103,10 @@ impl<'a> Ctx<'a> {
     /// (a profile, a host).
     pub fn file(&mut self, check: &str, path: &Path, detail: Option<&str>, what: What<'_>, fingerprint: Option<String>) {
         let shown = self.opts.display(path);
+        let key = self.opts.id_path(path);
         let (id, location) = match detail {
-            Some(d) => (format!("{check}:{shown}[{d}]"), format!("{shown} ({d})")),
-            None => (format!("{check}:{shown}"), shown),
+            Some(d) => (format!("{check}:{key}[{d}]"), format!("{shown} ({d})")),
+            None => (format!("{check}:{key}"), shown),
         };
         let age = age_of(path, self.now);
         self.push(Finding {
