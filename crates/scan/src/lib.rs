@@ -184,6 +184,9 @@ pub struct Report {
     /// clean report is not mistaken for a complete one.
     #[serde(default)]
     pub notes: Vec<String>,
+    /// When the scan ran (UTC), for "scanned 5 minutes ago".
+    #[serde(default)]
+    pub scanned_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// Streamed while scanning, for a UI that shows findings as they come.
@@ -288,7 +291,7 @@ pub fn scan_with_progress(opts: &ScanOptions, progress: &mut dyn FnMut(&ScanEven
     let (mut findings, notes) = ctx.finish();
     findings.sort_by(|a, b| b.severity.cmp(&a.severity).then_with(|| a.id.cmp(&b.id)));
     let (risk, reasons) = assess(&findings);
-    Report { findings, risk, reasons, notes }
+    Report { findings, risk, reasons, notes, scanned_at: Some(chrono::Utc::now()) }
 }
 
 /// Level and reasons for a set of findings ([`RISK_RULES`]).

@@ -46,6 +46,23 @@ fn socket_candidates(ctx: &Ctx<'_>) -> Vec<PathBuf> {
 }
 
 fn sockets(ctx: &mut Ctx<'_>) {
+    // A daemon on TCP is reported without connecting: the scan sends nothing
+    // over a network.
+    for var in ["DOCKER_HOST", "CONTAINER_HOST"] {
+        let Some(host) = ctx.opts.env_var(var).filter(|v| v.starts_with("tcp://") || v.starts_with("ssh://")) else {
+            continue;
+        };
+        let scheme = host.split("://").next().unwrap_or("tcp");
+        let what = What {
+            category: Category::Privilege,
+            kind: format!("{var} points at a remote container daemon ({scheme})"),
+            severity: Severity::High,
+            explanation: "Every docker/podman command goes to this daemon: an agent can start containers there, \
+                with whatever that daemon's host lets containers mount.",
+            mitigation: instead::SOCKETS,
+        };
+        ctx.other(format!("env:{var}"), format!("env {var}"), what, None);
+    }
     let mut seen = Vec::new();
     for path in socket_candidates(ctx) {
         let Ok(meta) = std::fs::metadata(&path) else { continue };
