@@ -375,3 +375,51 @@ mod tests {
         assert_eq!(url_with_password("https://user@github.com/org/repo"), None);
     }
 }
+
+#[cfg(test)]
+mod corpus {
+    use super::*;
+
+    #[derive(serde::Deserialize)]
+    struct Cases {
+        case: Vec<Case>,
+    }
+
+    #[derive(serde::Deserialize)]
+    struct Case {
+        name: String,
+        var: String,
+        value: String,
+        kind: String,
+        #[serde(default)]
+        fingerprint: String,
+        #[serde(default)]
+        severity: Option<Severity>,
+    }
+
+    #[test]
+    fn token_corpus() {
+        let cases: Cases = toml::from_str(include_str!("../tests/data/tokens.toml")).unwrap();
+        let key = FingerprintKey::new(Some([3; 32]));
+        for c in cases.case {
+            let got = classify(&c.var, &c.value, &key);
+            if c.kind.is_empty() {
+                assert!(got.is_none(), "case {:?}: expected nothing, got {got:?}", c.name);
+                continue;
+            }
+            let got = got.unwrap_or_else(|| panic!("case {:?}: nothing found", c.name));
+            assert!(got.kind.contains(&c.kind), "case {:?}: kind {:?}", c.name, got.kind);
+            if c.fingerprint == "hmac" {
+                assert!(got.fingerprint.starts_with("hmac:") && got.fingerprint.len() == 13, "case {:?}: {}", c.name, got.fingerprint);
+            } else {
+                assert_eq!(got.fingerprint, c.fingerprint, "case {:?}", c.name);
+            }
+            // Never more than 4+4 characters of the value, whatever the rule.
+            let shown: usize = got.fingerprint.split('…').map(|p| p.chars().count()).sum();
+            assert!(got.fingerprint.starts_with("hmac:") || shown <= 8, "case {:?}: {} shows {shown}", c.name, got.fingerprint);
+            if let Some(sev) = c.severity {
+                assert_eq!(got.severity, sev, "case {:?}", c.name);
+            }
+        }
+    }
+}
