@@ -21,20 +21,32 @@ pub(super) fn run(ctx: &mut Ctx<'_>) {
         if budget == 0 {
             ctx.note(format!("stopped looking for .env files in {} after {MAX_ENTRIES} entries", ctx.opts.display(&repo)));
         }
+        let tracked = tracked(&repo, &files, ctx.opts.command_timeout);
         for file in files {
-            let committed = is_tracked(&repo, &file, ctx.opts.command_timeout);
+            let committed = tracked.contains(&file);
             env_file(ctx, &file, committed);
         }
         remote_tokens(ctx, &repo);
     }
 }
 
-/// Whether git tracks the file (so every clone and worktree has it).
-fn is_tracked(repo: &Path, file: &Path, timeout: std::time::Duration) -> bool {
-    let Ok(rel) = file.strip_prefix(repo) else { return false };
-    match fsutil::run_with_timeout(fsutil::git(repo).arg("ls-files").arg("--").arg(rel), timeout) {
-        Ok(Some(out)) => out.status.success() && !out.stdout.is_empty(),
-        _ => false,
+/// Which of `files` git tracks (so every clone and worktree has them): one
+/// `git ls-files` for all of them.
+fn tracked(repo: &Path, files: &[PathBuf], timeout: std::time::Duration) -> Vec<PathBuf> {
+    if files.is_empty() {
+        return Vec::new();
+    }
+    let rels: Vec<&Path> = files.iter().filter_map(|f| f.strip_prefix(repo).ok()).collect();
+    let mut cmd = fsutil::git(repo);
+    cmd.args(["ls-files", "-z", "--"]).args(&rels);
+    match fsutil::run_with_timeout(&mut cmd, timeout) {
+        Ok(Some(out)) if out.status.success() => out
+            .stdout
+            .split(|b| *b == 0)
+            .filter(|p| !p.is_empty())
+            .map(|p| repo.join(String::from_utf8_lossy(p).as_ref()))
+            .collect(),
+        _ => Vec::new(),
     }
 }
 
