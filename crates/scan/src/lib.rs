@@ -19,8 +19,13 @@
 //! - No secret value is ever stored in a [`Finding`], a [`BypassWarning`], a
 //!   log line or an error: values are read into locals, classified by
 //!   `redact`, and only the kind, location and a short fingerprint leave
-//!   (rules in `redact`). Passwords and private key bodies never contribute a
-//!   single character, only a keyed hash.
+//!   (rules in `redact`): issuer-shown identifiers (AWS key IDs) as 4+4
+//!   characters; prefixed tokens as the public prefix cut to 4 plus the last
+//!   4 (≥ 32 secret chars) or 2 (≥ 16), else a hash; unknown random values as
+//!   4+4 (≥ 40), 2+2 (≥ 24), else a hash. Passwords, basic-auth blobs and
+//!   private key bodies never contribute a single character, only a keyed
+//!   hash `hmac:xxxxxxxx` (random key per scan unless the caller fixes one).
+//!   SSH keys show their public-key `SHA256:` fingerprint.
 //! - No PII beyond file locations: account e-mails in gcloud/Azure caches are
 //!   counted, not named.
 //! - The scan never writes anything and never sends anything over a network;
