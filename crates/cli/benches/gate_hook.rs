@@ -1,7 +1,9 @@
 //! The whole hook, as the agent experiences it: spawn `paddock gate`, write
 //! the PreToolUse payload, read the decision, wait — side by side with a bare
 //! `/bin/true` spawn in the same run, interleaved so machine load hits both.
-//! Target: p50 ≤ 5 ms. Run: cargo bench -p paddock-cli --bench gate_hook
+//! The hook writes each decision to the audit trail (a throwaway one here),
+//! so that cost is included. Target: p50 ≤ 5 ms.
+//! Run: cargo bench -p paddock-cli --bench gate_hook
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{Read, Write};
@@ -18,11 +20,18 @@ fn spawn_true() -> Duration {
     t.elapsed()
 }
 
+/// The hook records every decision: a throwaway audit trail, never the user's.
+fn audit_db() -> &'static std::path::Path {
+    static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| tempfile::tempdir().unwrap()).path()
+}
+
 fn spawn_gate(payload: &str) -> Duration {
     let t = Instant::now();
     let mut child = Command::new(env!("CARGO_BIN_EXE_paddock"))
         .arg("gate")
         .env("PADDOCK_WORKTREE", "/home/dev/project")
+        .env("PADDOCK_AUDIT_DB", audit_db().join("audit.db"))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
