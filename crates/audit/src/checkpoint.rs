@@ -205,6 +205,29 @@ impl Sidecar {
 
     /// Reads every line; `Err` lines are reported by verify rather than aborting it.
     /// `None` when the file does not exist.
+    /// The sequence number on the file's last line, reading only its tail; `None`
+    /// when the file is missing, empty, or its last line does not parse.
+    pub fn last_seq(&self) -> Result<Option<u64>, AuditError> {
+        use std::io::{Read, Seek, SeekFrom};
+        let mut f = match fs::File::open(&self.path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(AuditError::io("reading audit checkpoint file", &self.path, e)),
+        };
+        let len = f
+            .metadata()
+            .map_err(|e| AuditError::io("reading audit checkpoint file", &self.path, e))?
+            .len();
+        // A checkpoint line is a few hundred bytes; 4 KiB always holds the last one.
+        let start = len.saturating_sub(4096);
+        let mut tail = String::new();
+        f.seek(SeekFrom::Start(start))
+            .and_then(|_| f.read_to_string(&mut tail))
+            .map_err(|e| AuditError::io("reading audit checkpoint file", &self.path, e))?;
+        let last = tail.lines().rev().find(|l| !l.trim().is_empty());
+        Ok(last.and_then(|l| serde_json::from_str::<Checkpoint>(l).ok()).map(|c| c.seq))
+    }
+
     pub fn read(&self) -> Result<Option<Vec<Result<Checkpoint, String>>>, AuditError> {
         let f = match fs::File::open(&self.path) {
             Ok(f) => f,

@@ -2,6 +2,14 @@
 
 pub const SCHEMA_VERSION: &str = "1";
 
+/// `PRAGMA user_version` once [`DDL`] and the one-time fills have run. Opening a
+/// file already at this version skips them, so a one-shot writer (the gate hook,
+/// once per tool call) opens with reads only.
+pub const USER_VERSION: i64 = 1;
+
+/// How many triggers [`DDL`] creates (two per append-only table).
+pub const TRIGGERS: i64 = 4;
+
 pub const DDL: &str = r#"
 CREATE TABLE IF NOT EXISTS meta (
     key   TEXT PRIMARY KEY,

@@ -171,21 +171,38 @@ impl AuditLog {
         });
         let key = KeyPair::load_or_create(&key_path)?;
         let writer = open_conn(path, &opts)?;
-        // Creating the schema takes the write lock so two processes opening a new file
-        // at once do not race.
-        writer.execute_batch(&format!("BEGIN IMMEDIATE; {} COMMIT;", schema::DDL))?;
-        writer.execute(
-            "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?1), ('created_with_key', ?2)",
-            params![schema::SCHEMA_VERSION, key.public_hex()],
+        let version: i64 = writer.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        // Dropped triggers (someone editing the file) are put back on the next open.
+        let triggers: i64 = writer.query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'",
+            [],
+            |r| r.get(0),
         )?;
-        // Files from before the counts table existed get it filled once.
-        writer.execute_batch(
-            "BEGIN IMMEDIATE;
-             INSERT INTO counts (kind, outcome, n)
-               SELECT kind, ifnull(outcome, ''), count(*) FROM events
-               WHERE NOT EXISTS (SELECT 1 FROM counts) GROUP BY 1, 2;
-             COMMIT;",
-        )?;
+        if version != schema::USER_VERSION || triggers != schema::TRIGGERS {
+            // Creating the schema takes the write lock so two processes opening a new
+            // file at once do not race; the version is set in the same transaction.
+            writer.execute_batch(&format!("BEGIN IMMEDIATE; {}", schema::DDL))?;
+            let setup = (|| -> Result<(), AuditError> {
+                writer.execute(
+                    "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?1), ('created_with_key', ?2)",
+                    params![schema::SCHEMA_VERSION, key.public_hex()],
+                )?;
+                // Files from before the counts table existed get it filled once.
+                writer.execute_batch(&format!(
+                    "INSERT INTO counts (kind, outcome, n)
+                       SELECT kind, ifnull(outcome, ''), count(*) FROM events
+                       WHERE NOT EXISTS (SELECT 1 FROM counts) GROUP BY 1, 2;
+                     PRAGMA user_version = {};
+                     COMMIT;",
+                    schema::USER_VERSION
+                ))?;
+                Ok(())
+            })();
+            if let Err(e) = setup {
+                let _ = writer.execute_batch("ROLLBACK;");
+                return Err(e);
+            }
+        }
         let created_with: Option<String> = writer
             .query_row(
                 "SELECT value FROM meta WHERE key = 'created_with_key'",
@@ -237,6 +254,14 @@ impl AuditLog {
     /// between the commit and the file append) into it. A *missing* sidecar is not
     /// recreated when the database already has checkpoints: verify reports that instead.
     fn mirror_missing_checkpoints(&self) -> Result<(), AuditError> {
+        // Fast path: the sidecar's last line already names the newest checkpoint.
+        let newest: Option<i64> =
+            self.lock_reader().query_row("SELECT max(seq) FROM checkpoints", [], |r| r.get(0))?;
+        if let Some(newest) = newest {
+            if self.sidecar.last_seq()? == Some(newest as u64) {
+                return Ok(());
+            }
+        }
         let db_cps = self.db_checkpoints()?;
         let Some(lines) = self.sidecar.read()? else {
             if db_cps.is_empty() {
