@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod doctor;
+mod sandbox;
 
 #[derive(Parser)]
 #[command(
@@ -31,13 +32,22 @@ struct Cli {
 enum Command {
     /// Check that the tools Paddock needs are installed and working here.
     Doctor(doctor::Args),
+    /// Run a command inside the sandbox, or check which sandbox backends work here.
+    Sandbox(sandbox::Args),
 }
 
 fn main() -> ExitCode {
+    // Hidden entry point: the init that runs inside a sandbox (proxy bridge),
+    // dispatched before clap so it never shows in --help.
+    let raw: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if raw.get(1).is_some_and(|a| a == paddock_sandbox::init::INIT_ARG) {
+        return paddock_sandbox::init::init_main(&raw[2..]);
+    }
     let cli = Cli::parse();
     init_tracing(cli.verbose);
     let result = match cli.command {
         Command::Doctor(args) => doctor::run(args),
+        Command::Sandbox(args) => sandbox::run(args),
     };
     match result {
         Ok(code) => code,

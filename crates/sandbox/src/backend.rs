@@ -170,6 +170,8 @@ pub struct Policy {
     /// Podman: a local root filesystem to run in (`PADDOCK_PODMAN_ROOTFS`).
     /// Without one the Podman backend is not offered (no image can be assumed).
     pub podman_rootfs: Option<PathBuf>,
+    /// Podman OCI runtime override (`PADDOCK_PODMAN_RUNTIME`).
+    pub podman_runtime: Option<String>,
     /// Only consider this backend.
     pub only: Option<BackendKind>,
 }
@@ -179,6 +181,7 @@ impl Policy {
         Self {
             allow_unsandboxed: std::env::var(ALLOW_UNSANDBOXED_ENV).is_ok_and(|v| v == "1"),
             podman_rootfs: std::env::var_os("PADDOCK_PODMAN_ROOTFS").map(PathBuf::from),
+            podman_runtime: std::env::var("PADDOCK_PODMAN_RUNTIME").ok(),
             ..Self::default()
         }
     }
@@ -236,7 +239,7 @@ fn candidates(policy: &Policy) -> Vec<Result<Box<dyn Backend>, BackendStatus>> {
             crate::bwrap::BwrapBackend::locate(policy.bwrap.clone(), policy.init.clone())
                 .map(|b| Box::new(b) as Box<dyn Backend>),
         );
-        list.push(crate::podman::PodmanBackend::locate(policy.podman_rootfs.clone()).map(|b| Box::new(b) as Box<dyn Backend>));
+        list.push(crate::podman::PodmanBackend::locate(policy.podman_rootfs.clone(), policy.podman_runtime.clone()).map(|b| Box::new(b) as Box<dyn Backend>));
     }
     list.push(Err(crate::macos::status()));
     list.push(Err(crate::windows::status()));

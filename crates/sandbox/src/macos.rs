@@ -14,6 +14,11 @@ use std::path::Path;
 use crate::backend::{BackendKind, BackendStatus};
 use crate::manifest::{Manifest, Network};
 
+/// macOS system locations every process needs to start (dyld shared cache,
+/// frameworks, the real /etc), read-only, in addition to the manifest's.
+const MACOS_SYSTEM_READ: &[&str] =
+    &["/System", "/Library/Apple", "/private/etc", "/private/var/db/dyld", "/private/var/select", "/opt/homebrew"];
+
 /// Quotes a string for SBPL (a Scheme-like string literal).
 fn quote(path: &Path) -> String {
     let mut out = String::from("\"");
@@ -40,6 +45,9 @@ pub fn sbpl_profile(manifest: &Manifest, home: &Path) -> String {
     p.push_str("(allow file-read* (literal \"/dev/random\") (literal \"/dev/urandom\"))\n");
 
     p.push_str("(allow file-read*\n");
+    for path in MACOS_SYSTEM_READ {
+        let _ = writeln!(p, "  (subpath {})", quote(Path::new(path)));
+    }
     for path in &manifest.read_only {
         let _ = writeln!(p, "  (subpath {})", quote(&manifest.expand(path)));
     }

@@ -20,10 +20,13 @@ use crate::manifest::{Manifest, Network, SANDBOX_HOME};
 pub struct PodmanBackend {
     pub podman: PathBuf,
     pub rootfs: PathBuf,
+    /// OCI runtime (`PADDOCK_PODMAN_RUNTIME`, e.g. `runc` where crun cannot
+    /// run, as on cgroup v1/hybrid hosts).
+    pub runtime: Option<String>,
 }
 
 impl PodmanBackend {
-    pub fn locate(rootfs: Option<PathBuf>) -> Result<Self, BackendStatus> {
+    pub fn locate(rootfs: Option<PathBuf>, runtime: Option<String>) -> Result<Self, BackendStatus> {
         let unavailable = |detail: String, fix| BackendStatus { kind: BackendKind::Podman, available: false, detail, fix };
         let podman = which::which("podman")
             .map_err(|_| unavailable("podman is not installed".into(), Some(install_command(InstallHint::Podman))))?;
@@ -33,7 +36,7 @@ impl PodmanBackend {
                 Some("set PADDOCK_PODMAN_ROOTFS to a directory (an empty one works: toolchains are bind-mounted)".into()),
             )
         })?;
-        Ok(Self { podman, rootfs })
+        Ok(Self { podman, rootfs, runtime })
     }
 }
 
@@ -73,6 +76,9 @@ impl Backend for PodmanBackend {
         }
         let env = sandbox_env(manifest, host_env);
         let mut command = Command::new(&self.podman);
+        if let Some(runtime) = &self.runtime {
+            command.arg("--runtime").arg(runtime);
+        }
         command.args(podman_args(manifest, &self.rootfs, &env, argv));
         Ok(SandboxedCommand::new(command, Isolation::Sandboxed { backend: BackendKind::Podman }))
     }
@@ -95,6 +101,12 @@ pub fn podman_args(
     push(&format!("{}:{}", manifest.uid, manifest.gid));
     push(&"--pids-limit");
     push(&"4096");
+    // Explicit limits: also a fork-bomb guard, and runtimes fail on hosts
+    // where raising to their defaults is not permitted.
+    push(&"--ulimit");
+    push(&"nofile=4096:4096");
+    push(&"--ulimit");
+    push(&"nproc=4096:4096");
     push(&"--tmpfs");
     push(&format!("/tmp:rw,size={}m,mode=1777", manifest.tmp_size_mib));
     push(&"--tmpfs");
