@@ -79,7 +79,8 @@ impl Backend for PodmanBackend {
         if let Some(runtime) = &self.runtime {
             command.arg("--runtime").arg(runtime);
         }
-        command.args(podman_args(manifest, &self.rootfs, &env, argv));
+        let rootful = rustix::process::geteuid().is_root();
+        command.args(podman_args(manifest, &self.rootfs, &env, argv, rootful));
         Ok(SandboxedCommand::new(command, Isolation::Sandboxed { backend: BackendKind::Podman }))
     }
 }
@@ -90,6 +91,7 @@ pub fn podman_args(
     rootfs: &Path,
     env: &std::collections::BTreeMap<OsString, OsString>,
     argv: &[OsString],
+    rootful: bool,
 ) -> Vec<OsString> {
     let mut a: Vec<OsString> = Vec::new();
     let mut push = |s: &dyn AsRef<std::ffi::OsStr>| a.push(s.as_ref().to_os_string());
@@ -99,6 +101,20 @@ pub fn podman_args(
     push(&"--read-only");
     push(&"--user");
     push(&format!("{}:{}", manifest.uid, manifest.gid));
+    // The sandbox uid owns what the invoking user owns (the worktree), like
+    // bwrap's mapping; container root is an unprivileged host uid (rootful)
+    // or the user's own subuid range (rootless, keep-id; not verified here).
+    if rootful {
+        for flag in ["--uidmap", "--gidmap"] {
+            let id = if flag == "--uidmap" { manifest.uid } else { manifest.gid };
+            push(&flag);
+            push(&format!("0:100000:{id}"));
+            push(&flag);
+            push(&format!("{id}:0:1"));
+        }
+    } else {
+        push(&format!("--userns=keep-id:uid={},gid={}", manifest.uid, manifest.gid));
+    }
     push(&"--pids-limit");
     push(&"4096");
     // Explicit limits: also a fork-bomb guard, and runtimes fail on hosts
@@ -110,7 +126,9 @@ pub fn podman_args(
     push(&"--tmpfs");
     push(&format!("/tmp:rw,size={}m,mode=1777", manifest.tmp_size_mib));
     push(&"--tmpfs");
-    push(&format!("{SANDBOX_HOME}:rw,size={}m,mode=0700,uid={},gid={}", manifest.home_size_mib, manifest.uid, manifest.gid));
+    // podman 4 tmpfs takes no uid=: a sticky world-writable dir is the private
+    // HOME (nothing else runs in the container).
+    push(&format!("{SANDBOX_HOME}:rw,size={}m,mode=1777", manifest.home_size_mib));
     for path in &manifest.read_only {
         let path = manifest.expand(path);
         if let Ok(real) = std::fs::canonicalize(&path) {

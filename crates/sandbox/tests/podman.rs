@@ -15,7 +15,7 @@ fn args_isolate_like_bwrap() {
     std::fs::create_dir_all(work.path().join(".git/hooks")).unwrap();
     let m = Manifest::builder().writable(work.path()).build().unwrap();
     let env = std::collections::BTreeMap::from([(OsString::from("HOME"), OsString::from("/home/agent"))]);
-    let args: Vec<String> = podman_args(&m, Path::new("/rootfs"), &env, &["true".into()])
+    let args: Vec<String> = podman_args(&m, Path::new("/rootfs"), &env, &["true".into()], true)
         .into_iter()
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
@@ -24,6 +24,7 @@ fn args_isolate_like_bwrap() {
         "run --rm -i --network none --cap-drop all --security-opt no-new-privileges --read-only --user 1000:1000",
         "--tmpfs /tmp:rw,size=1024m,mode=1777",
         "--env HOME=/home/agent",
+        "--uidmap 0:100000:1000 --uidmap 1000:0:1",
         "--rootfs /rootfs true",
     ] {
         assert!(joined.contains(needle), "missing `{needle}` in: {joined}");
