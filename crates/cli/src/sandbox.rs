@@ -68,12 +68,16 @@ fn parse_cache(name: &str) -> Result<ToolCache, String> {
         "pip" => Ok(ToolCache::Pip),
         "uv" => Ok(ToolCache::Uv),
         "go" => Ok(ToolCache::Go),
-        other => Err(format!("unknown cache `{other}` (known: cargo, npm, pip, uv, go)")),
+        other => Err(format!(
+            "unknown cache `{other}` (known: cargo, npm, pip, uv, go)"
+        )),
     }
 }
 
 fn data_dir() -> Option<PathBuf> {
-    std::env::var_os("PADDOCK_DATA_DIR").map(PathBuf::from).or_else(|| dirs::data_dir().map(|d| d.join("paddock")))
+    std::env::var_os("PADDOCK_DATA_DIR")
+        .map(PathBuf::from)
+        .or_else(|| dirs::data_dir().map(|d| d.join("paddock")))
 }
 
 fn load_profile(profile: &str) -> anyhow::Result<Manifest> {
@@ -83,11 +87,15 @@ fn load_profile(profile: &str) -> anyhow::Result<Manifest> {
         let dir = data_dir().context("no data directory: set PADDOCK_DATA_DIR")?;
         let path = dir.join("profiles").join(format!("{profile}.toml"));
         if !path.is_file() {
-            bail!("sandbox profile `{profile}` not found (looked for the file {profile} and {})", path.display());
+            bail!(
+                "sandbox profile `{profile}` not found (looked for the file {profile} and {})",
+                path.display()
+            );
         }
         path
     };
-    let text = std::fs::read_to_string(&path).with_context(|| format!("reading profile {}", path.display()))?;
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("reading profile {}", path.display()))?;
     Manifest::from_toml(&text).with_context(|| format!("in profile {}", path.display()))
 }
 
@@ -101,8 +109,12 @@ fn manifest(options: &ManifestOptions) -> anyhow::Result<Manifest> {
             Some(d) => d.clone(),
             None => std::env::current_dir().context("reading the current directory")?,
         };
-        let dir = std::fs::canonicalize(&dir).with_context(|| format!("worktree {}", dir.display()))?;
-        let home = manifest.host_home.as_ref().and_then(|h| std::fs::canonicalize(h).ok());
+        let dir =
+            std::fs::canonicalize(&dir).with_context(|| format!("worktree {}", dir.display()))?;
+        let home = manifest
+            .host_home
+            .as_ref()
+            .and_then(|h| std::fs::canonicalize(h).ok());
         if dir == Path::new("/") || Some(&dir) == home.as_ref() {
             bail!(
                 "refusing to make {} writable for the sandboxed command: run from (or pass --worktree) a project directory",
@@ -118,7 +130,10 @@ fn manifest(options: &ManifestOptions) -> anyhow::Result<Manifest> {
         Some("none") => manifest.network = Network::None,
         Some(mode) => match mode.strip_prefix("proxy:") {
             Some(socket) if !socket.is_empty() => {
-                manifest.network = Network::ProxyOnly { socket: PathBuf::from(socket), port: 3128 }
+                manifest.network = Network::ProxyOnly {
+                    socket: PathBuf::from(socket),
+                    port: 3128,
+                }
             }
             _ => bail!("--network must be `none` or `proxy:<socket path>`, not `{mode}`"),
         },
@@ -152,7 +167,10 @@ fn run_command(args: RunArgs) -> anyhow::Result<ExitCode> {
 
 fn exit_code(status: std::process::ExitStatus) -> ExitCode {
     use std::os::unix::process::ExitStatusExt;
-    let code = status.code().or_else(|| status.signal().map(|s| 128 + s)).unwrap_or(1);
+    let code = status
+        .code()
+        .or_else(|| status.signal().map(|s| 128 + s))
+        .unwrap_or(1);
     ExitCode::from(u8::try_from(code).unwrap_or(1))
 }
 
@@ -168,7 +186,9 @@ fn check_backends() -> ExitCode {
     if statuses.iter().any(|s| s.available) {
         ExitCode::SUCCESS
     } else {
-        println!("no sandbox backend works here: `paddock sandbox run` will refuse to run (PADDOCK_ALLOW_UNSANDBOXED=1 overrides)");
+        println!(
+            "no sandbox backend works here: `paddock sandbox run` will refuse to run (PADDOCK_ALLOW_UNSANDBOXED=1 overrides)"
+        );
         ExitCode::from(1)
     }
 }

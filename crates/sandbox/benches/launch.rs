@@ -5,13 +5,14 @@
 //! and the ratios. Run it through `benches/launch.sh`, which sets both up.
 //!
 //! `LAUNCH_BENCH_ITERS` (default 200) sets the sample count.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)] // a bench binary: abort loudly
 
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use paddock_sandbox::{Backend, BackendKind, Manifest, Policy, Selected, select_backend};
+use paddock_sandbox::{BackendKind, Manifest, Policy, Selected, select_backend};
 
 fn percentile(samples: &mut [Duration], p: f64) -> Duration {
     samples.sort();
@@ -40,36 +41,61 @@ fn measure(name: &str, iters: usize, mut run: impl FnMut() -> bool) -> Option<St
     }
     let p50 = percentile(&mut samples, 0.5);
     let p90 = percentile(&mut samples, 0.9);
-    Some(Stats { name: name.to_owned(), p50, p90 })
+    Some(Stats {
+        name: name.to_owned(),
+        p50,
+        p90,
+    })
 }
 
 fn quiet(cmd: &mut Command) -> bool {
-    cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success())
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 fn main() {
-    let iters: usize = std::env::var("LAUNCH_BENCH_ITERS").ok().and_then(|v| v.parse().ok()).unwrap_or(200);
+    let iters: usize = std::env::var("LAUNCH_BENCH_ITERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200);
     let work = tempfile::tempdir().expect("tempdir");
     let mut results = Vec::new();
 
-    results.extend(measure("bare true", iters, || quiet(&mut Command::new("/bin/true"))));
+    results.extend(measure("bare true", iters, || {
+        quiet(&mut Command::new("/bin/true"))
+    }));
 
-    let policy = Policy { only: Some(BackendKind::Bubblewrap), ..Policy::default() };
+    let policy = Policy {
+        only: Some(BackendKind::Bubblewrap),
+        ..Policy::default()
+    };
     let Ok(Selected::Sandboxed(backend)) = select_backend(&policy) else {
         eprintln!("bubblewrap does not work here: nothing to measure");
         std::process::exit(1);
     };
-    let manifest = Manifest::builder().writable(work.path()).build().expect("manifest");
+    let manifest = Manifest::builder()
+        .writable(work.path())
+        .build()
+        .expect("manifest");
     let argv: Vec<OsString> = vec!["/bin/true".into()];
     results.extend(measure("library spawn (bwrap+seccomp)", iters, || {
         let mut cmd = backend.command(&manifest, &argv).expect("command");
-        cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
-        cmd.spawn().and_then(|mut c| c.wait().map_err(Into::into)).is_ok_and(|s| s.success())
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        cmd.status().is_ok_and(|s| s.success())
     }));
 
     if let Some(paddock) = std::env::var_os("PADDOCK_BIN").map(PathBuf::from) {
         results.extend(measure("paddock sandbox run -- true", iters, || {
-            quiet(Command::new(&paddock).args(["sandbox", "run", "--", "/bin/true"]).current_dir(work.path()))
+            quiet(
+                Command::new(&paddock)
+                    .args(["sandbox", "run", "--", "/bin/true"])
+                    .current_dir(work.path()),
+            )
         }));
     } else {
         eprintln!("PADDOCK_BIN not set: skipping the CLI measurement");
@@ -108,9 +134,18 @@ fn main() {
     }
     let bare = results.first().map(|s| s.p50).unwrap_or_default();
     for s in results.iter().skip(1) {
-        println!("overhead of {:<30} p50 {:+.2} ms", s.name, ms(s.p50) - ms(bare));
+        println!(
+            "overhead of {:<30} p50 {:+.2} ms",
+            s.name,
+            ms(s.p50) - ms(bare)
+        );
     }
-    let find = |prefix: &str| results.iter().find(|s| s.name.starts_with(prefix)).map(|s| s.p50);
+    let find = |prefix: &str| {
+        results
+            .iter()
+            .find(|s| s.name.starts_with(prefix))
+            .map(|s| s.p50)
+    };
     if let (Some(cli), Some(srt)) = (find("paddock"), find("srt")) {
         println!("srt / paddock (p50): {:.1}x", ms(srt) / ms(cli));
     }

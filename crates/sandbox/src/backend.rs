@@ -47,7 +47,11 @@ pub trait Backend: Send + Sync + fmt::Debug {
     /// Probes the machine (may start a tiny sandbox).
     fn status(&self) -> BackendStatus;
     /// Builds the command running `argv` inside a sandbox described by `manifest`.
-    fn command(&self, manifest: &Manifest, argv: &[OsString]) -> Result<SandboxedCommand, SandboxError> {
+    fn command(
+        &self,
+        manifest: &Manifest,
+        argv: &[OsString],
+    ) -> Result<SandboxedCommand, SandboxError> {
         self.command_with_host_env(manifest, argv, std::env::vars_os().collect())
     }
     /// Same, filtering the given host environment instead of this process's.
@@ -82,7 +86,9 @@ impl InitProgram {
 /// What the caller learns about the isolation of a command it spawns.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Isolation {
-    Sandboxed { backend: BackendKind },
+    Sandboxed {
+        backend: BackendKind,
+    },
     /// No isolation at all: the caller must surface this (audit warning event,
     /// persistent banner in the app).
     Unsandboxed(UnsandboxedWarning),
@@ -149,7 +155,9 @@ impl SandboxedCommand {
     /// long-lived thread, not from a short-lived worker.
     pub fn spawn(&mut self) -> Result<Child, SandboxError> {
         let program = self.command.get_program().to_string_lossy().into_owned();
-        self.command.spawn().map_err(|source| SandboxError::Spawn { program, source })
+        self.command
+            .spawn()
+            .map_err(|source| SandboxError::Spawn { program, source })
     }
 
     /// Runs to completion with inherited stdio.
@@ -212,18 +220,28 @@ impl Selected {
 
     /// Builds the command. Unsandboxed, it still gets the environment
     /// allowlist and working directory, nothing else.
-    pub fn command(&self, manifest: &Manifest, argv: &[OsString]) -> Result<SandboxedCommand, SandboxError> {
+    pub fn command(
+        &self,
+        manifest: &Manifest,
+        argv: &[OsString],
+    ) -> Result<SandboxedCommand, SandboxError> {
         match self {
             Selected::Sandboxed(backend) => backend.command(manifest, argv),
             Selected::Unsandboxed(warning) => {
                 let (program, args) = argv.split_first().ok_or(SandboxError::EmptyCommand)?;
                 manifest.validate()?;
                 let mut command = Command::new(program);
-                command.args(args).env_clear().envs(sandbox_env(manifest, std::env::vars_os()));
+                command
+                    .args(args)
+                    .env_clear()
+                    .envs(sandbox_env(manifest, std::env::vars_os()));
                 if let Some(dir) = manifest.workdir.as_ref().or(manifest.writable.first()) {
                     command.current_dir(manifest.expand(dir));
                 }
-                Ok(SandboxedCommand::new(command, Isolation::Unsandboxed(warning.clone())))
+                Ok(SandboxedCommand::new(
+                    command,
+                    Isolation::Unsandboxed(warning.clone()),
+                ))
             }
         }
     }
@@ -239,7 +257,13 @@ fn candidates(policy: &Policy) -> Vec<Result<Box<dyn Backend>, BackendStatus>> {
             crate::bwrap::BwrapBackend::locate(policy.bwrap.clone(), policy.init.clone())
                 .map(|b| Box::new(b) as Box<dyn Backend>),
         );
-        list.push(crate::podman::PodmanBackend::locate(policy.podman_rootfs.clone(), policy.podman_runtime.clone()).map(|b| Box::new(b) as Box<dyn Backend>));
+        list.push(
+            crate::podman::PodmanBackend::locate(
+                policy.podman_rootfs.clone(),
+                policy.podman_runtime.clone(),
+            )
+            .map(|b| Box::new(b) as Box<dyn Backend>),
+        );
     }
     list.push(Err(crate::macos::status()));
     list.push(Err(crate::windows::status()));
@@ -290,8 +314,12 @@ pub fn select_backend(policy: &Policy) -> Result<Selected, SandboxError> {
         .collect::<Vec<_>>()
         .join("\n");
     if policy.allow_unsandboxed {
-        tracing::warn!("no sandbox backend works; running unsandboxed as {ALLOW_UNSANDBOXED_ENV}=1 allows");
-        Ok(Selected::Unsandboxed(UnsandboxedWarning { reason: details.replace('\n', " ") }))
+        tracing::warn!(
+            "no sandbox backend works; running unsandboxed as {ALLOW_UNSANDBOXED_ENV}=1 allows"
+        );
+        Ok(Selected::Unsandboxed(UnsandboxedWarning {
+            reason: details.replace('\n', " "),
+        }))
     } else {
         Err(SandboxError::NoBackend { details })
     }

@@ -14,7 +14,9 @@ use std::process::{Command, Stdio};
 
 use command_fds::{CommandFdExt, FdMapping};
 
-use crate::backend::{Backend, BackendKind, BackendStatus, InitProgram, Isolation, SandboxedCommand};
+use crate::backend::{
+    Backend, BackendKind, BackendStatus, InitProgram, Isolation, SandboxedCommand,
+};
 use crate::env::sandbox_env;
 use crate::error::SandboxError;
 use crate::install_hint::{InstallHint, install_command};
@@ -32,11 +34,16 @@ pub struct BwrapBackend {
 
 impl BwrapBackend {
     /// Finds `bwrap` on PATH (or takes the given one).
-    pub fn locate(bwrap: Option<PathBuf>, init: Option<InitProgram>) -> Result<Self, BackendStatus> {
+    pub fn locate(
+        bwrap: Option<PathBuf>,
+        init: Option<InitProgram>,
+    ) -> Result<Self, BackendStatus> {
         let found = match bwrap {
             Some(path) if path.is_file() => Ok(path),
             Some(path) => Err(format!("{} does not exist", path.display())),
-            None => which::which("bwrap").map_err(|_| "bubblewrap (bwrap) is not installed".to_owned()),
+            None => {
+                which::which("bwrap").map_err(|_| "bubblewrap (bwrap) is not installed".to_owned())
+            }
         };
         match found {
             Ok(bwrap) => Ok(Self { bwrap, init }),
@@ -52,20 +59,50 @@ impl BwrapBackend {
     /// Really starts a sandbox running `true`: proves user namespaces, mounts
     /// and seccomp all work here, not just that the binary exists.
     pub fn probe(&self) -> BackendStatus {
-        let manifest = Manifest { writable: Vec::new(), ..Manifest::default() };
-        let result = self.command(&manifest, &["true".into()]).and_then(|mut cmd| {
-            cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped());
-            let child = cmd.spawn()?;
-            child.wait_with_output().map_err(SandboxError::Io)
-        });
-        let status = |available, detail: String, fix| BackendStatus { kind: BackendKind::Bubblewrap, available, detail, fix };
+        let manifest = Manifest {
+            writable: Vec::new(),
+            ..Manifest::default()
+        };
+        let result = self
+            .command(&manifest, &["true".into()])
+            .and_then(|mut cmd| {
+                cmd.stdin(Stdio::null())
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::piped());
+                let child = cmd.spawn()?;
+                child.wait_with_output().map_err(SandboxError::Io)
+            });
+        let status = |available, detail: String, fix| BackendStatus {
+            kind: BackendKind::Bubblewrap,
+            available,
+            detail,
+            fix,
+        };
         match result {
-            Ok(out) if out.status.success() => status(true, format!("{} works (user, pid, net namespaces, seccomp)", self.bwrap.display()), None),
+            Ok(out) if out.status.success() => status(
+                true,
+                format!(
+                    "{} works (user, pid, net namespaces, seccomp)",
+                    self.bwrap.display()
+                ),
+                None,
+            ),
             Ok(out) => {
                 let stderr = String::from_utf8_lossy(&out.stderr).trim().to_owned();
-                status(false, format!("{} is installed but cannot create a sandbox: {stderr}", self.bwrap.display()), Some(install_command(InstallHint::UserNamespaces)))
+                status(
+                    false,
+                    format!(
+                        "{} is installed but cannot create a sandbox: {stderr}",
+                        self.bwrap.display()
+                    ),
+                    Some(install_command(InstallHint::UserNamespaces)),
+                )
             }
-            Err(err) => status(false, format!("{} failed to start: {err}", self.bwrap.display()), Some(install_command(InstallHint::Bubblewrap))),
+            Err(err) => status(
+                false,
+                format!("{} failed to start: {err}", self.bwrap.display()),
+                Some(install_command(InstallHint::Bubblewrap)),
+            ),
         }
     }
 }
@@ -90,7 +127,15 @@ impl Backend for BwrapBackend {
         }
         manifest.validate()?;
         let proxy = matches!(manifest.network, Network::ProxyOnly { .. });
-        let init = if proxy { Some(self.init.clone().map_or_else(InitProgram::current_exe, Ok)?) } else { None };
+        let init = if proxy {
+            Some(
+                self.init
+                    .clone()
+                    .map_or_else(InitProgram::current_exe, Ok)?,
+            )
+        } else {
+            None
+        };
         // The agent layer (no AF_UNIX) goes to bwrap unless the bridge needs
         // AF_UNIX, in which case the init applies it to the agent alone.
         let deny_unix = manifest.unix_sockets.is_empty() && !proxy;
@@ -99,14 +144,27 @@ impl Backend for BwrapBackend {
         let mut fds = Vec::new();
         for (i, program) in programs.iter().enumerate() {
             let child_fd = SECCOMP_FD_BASE + i as i32;
-            mappings.push(FdMapping { parent_fd: OwnedFd::from(seccomp::program_file(program)?), child_fd });
+            mappings.push(FdMapping {
+                parent_fd: OwnedFd::from(seccomp::program_file(program)?),
+                child_fd,
+            });
             fds.push(child_fd);
         }
         let args = bwrap_args(manifest, argv, init.as_ref(), &fds)?;
         let mut command = Command::new(&self.bwrap);
-        command.args(&args).env_clear().envs(sandbox_env(manifest, host_env));
-        command.fd_mappings(mappings).map_err(|e| SandboxError::Seccomp(e.to_string()))?;
-        Ok(SandboxedCommand::new(command, Isolation::Sandboxed { backend: BackendKind::Bubblewrap }))
+        command
+            .args(&args)
+            .env_clear()
+            .envs(sandbox_env(manifest, host_env));
+        command
+            .fd_mappings(mappings)
+            .map_err(|e| SandboxError::Seccomp(e.to_string()))?;
+        Ok(SandboxedCommand::new(
+            command,
+            Isolation::Sandboxed {
+                backend: BackendKind::Bubblewrap,
+            },
+        ))
     }
 }
 
@@ -128,8 +186,14 @@ fn existing(path: &Path) -> Option<PathBuf> {
 /// those for a writable root whose `.git` is a file.
 fn linked_git_dirs(root: &Path) -> Vec<PathBuf> {
     let dot_git = root.join(".git");
-    let Ok(text) = fs::read_to_string(&dot_git) else { return Vec::new() };
-    let Some(gitdir) = text.lines().find_map(|l| l.strip_prefix("gitdir:")).map(|s| root.join(s.trim())) else {
+    let Ok(text) = fs::read_to_string(&dot_git) else {
+        return Vec::new();
+    };
+    let Some(gitdir) = text
+        .lines()
+        .find_map(|l| l.strip_prefix("gitdir:"))
+        .map(|s| root.join(s.trim()))
+    else {
         return Vec::new();
     };
     let mut dirs = vec![gitdir.clone()];
@@ -149,31 +213,42 @@ pub fn bwrap_args(
     let mut a: Vec<OsString> = Vec::new();
     let uid = manifest.uid.to_string();
     let gid = manifest.gid.to_string();
-    arg(&mut a, &[
-        "--new-session".as_ref(),
-        "--die-with-parent".as_ref(),
-        "--unshare-user".as_ref(),
-        "--unshare-ipc".as_ref(),
-        "--unshare-pid".as_ref(),
-        "--unshare-net".as_ref(),
-        "--unshare-uts".as_ref(),
-        "--unshare-cgroup-try".as_ref(),
-        "--disable-userns".as_ref(),
-        "--uid".as_ref(),
-        uid.as_ref(),
-        "--gid".as_ref(),
-        gid.as_ref(),
-        "--cap-drop".as_ref(),
-        "ALL".as_ref(),
-        "--hostname".as_ref(),
-        "paddock".as_ref(),
-        "--proc".as_ref(),
-        "/proc".as_ref(),
-        "--dev".as_ref(),
-        "/dev".as_ref(),
-    ]);
+    arg(
+        &mut a,
+        &[
+            "--new-session".as_ref(),
+            "--die-with-parent".as_ref(),
+            "--unshare-user".as_ref(),
+            "--unshare-ipc".as_ref(),
+            "--unshare-pid".as_ref(),
+            "--unshare-net".as_ref(),
+            "--unshare-uts".as_ref(),
+            "--unshare-cgroup-try".as_ref(),
+            "--disable-userns".as_ref(),
+            "--uid".as_ref(),
+            uid.as_ref(),
+            "--gid".as_ref(),
+            gid.as_ref(),
+            "--cap-drop".as_ref(),
+            "ALL".as_ref(),
+            "--hostname".as_ref(),
+            "paddock".as_ref(),
+            "--proc".as_ref(),
+            "/proc".as_ref(),
+            "--dev".as_ref(),
+            "/dev".as_ref(),
+        ],
+    );
     let tmp_bytes = (manifest.tmp_size_mib * 1024 * 1024).to_string();
-    arg(&mut a, &["--size".as_ref(), tmp_bytes.as_ref(), "--tmpfs".as_ref(), "/tmp".as_ref()]);
+    arg(
+        &mut a,
+        &[
+            "--size".as_ref(),
+            tmp_bytes.as_ref(),
+            "--tmpfs".as_ref(),
+            "/tmp".as_ref(),
+        ],
+    );
 
     // Read-only and writable roots, parents before children.
     let mut mounts: Vec<(PathBuf, bool)> = Vec::new();
@@ -183,7 +258,10 @@ pub fn bwrap_args(
             Ok(meta) if meta.file_type().is_symlink() && depth(&path) == 2 => {
                 // /bin -> usr/bin on merged-/usr systems: recreate the link.
                 let target = fs::read_link(&path).map_err(SandboxError::Io)?;
-                arg(&mut a, &["--symlink".as_ref(), target.as_os_str(), path.as_os_str()]);
+                arg(
+                    &mut a,
+                    &["--symlink".as_ref(), target.as_os_str(), path.as_os_str()],
+                );
             }
             Ok(_) => {
                 if let Some(real) = existing(&path) {
@@ -204,19 +282,37 @@ pub fn bwrap_args(
     }
     mounts.sort_by_key(|(p, _)| depth(p));
     for (path, writable) in &mounts {
-        let flag: &OsStr = if *writable { "--bind".as_ref() } else { "--ro-bind".as_ref() };
+        let flag: &OsStr = if *writable {
+            "--bind".as_ref()
+        } else {
+            "--ro-bind".as_ref()
+        };
         arg(&mut a, &[flag, path.as_os_str(), path.as_os_str()]);
     }
 
     // Private HOME: a size-limited tmpfs, seeded read-only, caches opt-in.
     let home_bytes = (manifest.home_size_mib * 1024 * 1024).to_string();
-    arg(&mut a, &["--perms".as_ref(), "0700".as_ref(), "--size".as_ref(), home_bytes.as_ref(), "--tmpfs".as_ref(), SANDBOX_HOME.as_ref()]);
+    arg(
+        &mut a,
+        &[
+            "--perms".as_ref(),
+            "0700".as_ref(),
+            "--size".as_ref(),
+            home_bytes.as_ref(),
+            "--tmpfs".as_ref(),
+            SANDBOX_HOME.as_ref(),
+        ],
+    );
     for seed in &manifest.home_seed {
         let from = manifest.expand(&seed.from);
-        let from = existing(&from)
-            .ok_or_else(|| SandboxError::Manifest(format!("home_seed {} does not exist", from.display())))?;
+        let from = existing(&from).ok_or_else(|| {
+            SandboxError::Manifest(format!("home_seed {} does not exist", from.display()))
+        })?;
         let to = Path::new(SANDBOX_HOME).join(&seed.to);
-        arg(&mut a, &["--ro-bind".as_ref(), from.as_os_str(), to.as_os_str()]);
+        arg(
+            &mut a,
+            &["--ro-bind".as_ref(), from.as_os_str(), to.as_os_str()],
+        );
     }
     let mut caches = manifest.tool_caches.clone();
     caches.sort();
@@ -226,7 +322,10 @@ pub fn bwrap_args(
             let host = manifest.expand(&Path::new("~").join(rel));
             fs::create_dir_all(&host).map_err(SandboxError::Io)?;
             let to = Path::new(SANDBOX_HOME).join(rel);
-            arg(&mut a, &["--bind".as_ref(), host.as_os_str(), to.as_os_str()]);
+            arg(
+                &mut a,
+                &["--bind".as_ref(), host.as_os_str(), to.as_os_str()],
+            );
         }
     }
 
@@ -236,45 +335,97 @@ pub fn bwrap_args(
             // Create the hooks dir so it can be protected (git treats it as empty).
             fs::create_dir_all(root.join(".git/hooks")).map_err(SandboxError::Io)?;
         }
-        let mut candidates: Vec<PathBuf> = manifest.protected.iter().map(|rel| root.join(rel)).collect();
+        let mut candidates: Vec<PathBuf> = manifest
+            .protected
+            .iter()
+            .map(|rel| root.join(rel))
+            .collect();
         for git_dir in linked_git_dirs(root) {
-            candidates.extend(["hooks", "config", "config.worktree", "info"].iter().map(|n| git_dir.join(n)));
+            candidates.extend(
+                ["hooks", "config", "config.worktree", "info"]
+                    .iter()
+                    .map(|n| git_dir.join(n)),
+            );
         }
         for path in candidates {
-            let Some(real) = existing(&path) else { continue };
+            let Some(real) = existing(&path) else {
+                continue;
+            };
             if mounts.iter().any(|(m, w)| *w && real.starts_with(m)) {
-                arg(&mut a, &["--ro-bind".as_ref(), real.as_os_str(), real.as_os_str()]);
+                arg(
+                    &mut a,
+                    &["--ro-bind".as_ref(), real.as_os_str(), real.as_os_str()],
+                );
             }
         }
     }
 
     for socket in &manifest.unix_sockets {
         let socket = manifest.expand(socket);
-        arg(&mut a, &["--ro-bind".as_ref(), socket.as_os_str(), socket.as_os_str()]);
+        arg(
+            &mut a,
+            &["--ro-bind".as_ref(), socket.as_os_str(), socket.as_os_str()],
+        );
     }
 
     // Never-visible paths that a mount would otherwise expose.
     for secret in &manifest.never_visible {
         let secret = manifest.expand(secret);
-        let Some(real) = existing(&secret) else { continue };
+        let Some(real) = existing(&secret) else {
+            continue;
+        };
         if !mounts.iter().any(|(m, _)| real.starts_with(m)) {
             continue; // not mounted at all: already invisible
         }
         if real.is_dir() {
-            arg(&mut a, &["--perms".as_ref(), "0000".as_ref(), "--tmpfs".as_ref(), real.as_os_str(), "--remount-ro".as_ref(), real.as_os_str()]);
+            arg(
+                &mut a,
+                &[
+                    "--perms".as_ref(),
+                    "0000".as_ref(),
+                    "--tmpfs".as_ref(),
+                    real.as_os_str(),
+                    "--remount-ro".as_ref(),
+                    real.as_os_str(),
+                ],
+            );
         } else {
-            arg(&mut a, &["--ro-bind".as_ref(), "/dev/null".as_ref(), real.as_os_str()]);
+            arg(
+                &mut a,
+                &["--ro-bind".as_ref(), "/dev/null".as_ref(), real.as_os_str()],
+            );
         }
     }
 
     let mut command: Vec<OsString> = argv.to_vec();
     if let Network::ProxyOnly { socket, port } = &manifest.network {
         let socket = manifest.expand(socket);
-        let init = init.ok_or_else(|| SandboxError::Manifest("proxy-only network needs the sandbox init program".into()))?;
-        arg(&mut a, &["--ro-bind".as_ref(), socket.as_os_str(), SANDBOX_PROXY_SOCKET.as_ref()]);
-        arg(&mut a, &["--ro-bind".as_ref(), init.path.as_os_str(), SANDBOX_INIT.as_ref()]);
+        let init = init.ok_or_else(|| {
+            SandboxError::Manifest("proxy-only network needs the sandbox init program".into())
+        })?;
+        arg(
+            &mut a,
+            &[
+                "--ro-bind".as_ref(),
+                socket.as_os_str(),
+                SANDBOX_PROXY_SOCKET.as_ref(),
+            ],
+        );
+        arg(
+            &mut a,
+            &[
+                "--ro-bind".as_ref(),
+                init.path.as_os_str(),
+                SANDBOX_INIT.as_ref(),
+            ],
+        );
         let mut wrapped: Vec<OsString> = vec![SANDBOX_INIT.into(), crate::init::INIT_ARG.into()];
-        wrapped.extend(["--proxy-socket".into(), SANDBOX_PROXY_SOCKET.into(), "--port".into(), port.to_string().into()]);
+        wrapped.extend([
+            "--proxy-socket".into(),
+            SANDBOX_PROXY_SOCKET.into(),
+            "--port".into(),
+            port.to_string().into(),
+        ]);
         if manifest.unix_sockets.is_empty() {
             wrapped.push("--deny-unix-sockets".into());
         }

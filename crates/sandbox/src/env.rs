@@ -7,8 +7,16 @@ use std::ffi::OsString;
 use crate::manifest::{Manifest, Network, SANDBOX_HOME};
 
 /// Host variables passed through by default: locale and terminal only.
-pub const DEFAULT_ENV_ALLOW: &[&str] =
-    &["PATH", "LANG", "LANGUAGE", "LC_*", "TERM", "COLORTERM", "NO_COLOR", "TZ"];
+pub const DEFAULT_ENV_ALLOW: &[&str] = &[
+    "PATH",
+    "LANG",
+    "LANGUAGE",
+    "LC_*",
+    "TERM",
+    "COLORTERM",
+    "NO_COLOR",
+    "TZ",
+];
 
 /// Exact names that load code into a process or redirect a tool's config.
 const DANGEROUS_EXACT: &[&str] = &[
@@ -68,7 +76,8 @@ const DANGEROUS_PREFIX: &[&str] = &["LD_", "DYLD_", "GIT_CONFIG", "MALLOC_", "BA
 /// True when the variable can make the next process run attacker code.
 pub fn is_dangerous_env(name: &str) -> bool {
     let upper = name.to_ascii_uppercase();
-    DANGEROUS_EXACT.contains(&upper.as_str()) || DANGEROUS_PREFIX.iter().any(|p| upper.starts_with(p))
+    DANGEROUS_EXACT.contains(&upper.as_str())
+        || DANGEROUS_PREFIX.iter().any(|p| upper.starts_with(p))
 }
 
 fn allowed(patterns: &[String], name: &str) -> bool {
@@ -91,7 +100,8 @@ pub fn sandbox_env(
             env.insert(name, value);
         }
     }
-    env.entry("PATH".into()).or_insert_with(|| "/usr/local/bin:/usr/bin:/bin".into());
+    env.entry("PATH".into())
+        .or_insert_with(|| "/usr/local/bin:/usr/bin:/bin".into());
     for (key, value) in [
         ("HOME", SANDBOX_HOME),
         ("USER", "agent"),
@@ -111,7 +121,14 @@ pub fn sandbox_env(
     }
     if let Network::ProxyOnly { port, .. } = &manifest.network {
         let url = format!("http://127.0.0.1:{port}");
-        for key in ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"] {
+        for key in [
+            "HTTP_PROXY",
+            "HTTPS_PROXY",
+            "ALL_PROXY",
+            "http_proxy",
+            "https_proxy",
+            "all_proxy",
+        ] {
             env.insert(key.into(), url.clone().into());
         }
         for key in ["NO_PROXY", "no_proxy"] {

@@ -22,7 +22,10 @@ pub enum SandboxError {
     #[error("the sandbox init program {} is not usable: {reason}", path.display())]
     Init { path: PathBuf, reason: String },
     #[error("starting {program} failed: {source}")]
-    Spawn { program: String, source: std::io::Error },
+    Spawn {
+        program: String,
+        source: std::io::Error,
+    },
     #[error(transparent)]
     Io(std::io::Error),
 }

@@ -39,7 +39,12 @@ fn parse(args: &[OsString]) -> Result<InitArgs, String> {
     while let Some(arg) = iter.next() {
         match arg.to_str() {
             Some("--proxy-socket") => proxy_socket = iter.next().map(PathBuf::from),
-            Some("--port") => port = iter.next().and_then(|p| p.to_str()).and_then(|p| p.parse().ok()),
+            Some("--port") => {
+                port = iter
+                    .next()
+                    .and_then(|p| p.to_str())
+                    .and_then(|p| p.parse().ok())
+            }
             Some("--deny-unix-sockets") => deny_unix_sockets = true,
             Some("--") => break,
             _ => return Err(format!("unexpected argument {arg:?}")),
@@ -115,10 +120,20 @@ fn run(args: &[OsString]) -> Result<ExitCode, String> {
             crate::seccomp::apply_agent_filter().map_err(|e| e.to_string())?;
         }
         let (program, rest) = command.split_first().ok_or("empty command")?;
-        Command::new(program).args(rest).spawn().map_err(|e| format!("cannot start {program:?}: {e}"))
+        Command::new(program)
+            .args(rest)
+            .spawn()
+            .map_err(|e| format!("cannot start {program:?}: {e}"))
     });
-    let mut child = spawner.join().map_err(|_| "agent spawner thread panicked".to_owned())??;
-    let status = child.wait().map_err(|e| format!("waiting for the command: {e}"))?;
-    let code = status.code().or_else(|| status.signal().map(|s| 128 + s)).unwrap_or(1);
+    let mut child = spawner
+        .join()
+        .map_err(|_| "agent spawner thread panicked".to_owned())??;
+    let status = child
+        .wait()
+        .map_err(|e| format!("waiting for the command: {e}"))?;
+    let code = status
+        .code()
+        .or_else(|| status.signal().map(|s| 128 + s))
+        .unwrap_or(1);
     Ok(ExitCode::from(u8::try_from(code).unwrap_or(1)))
 }

@@ -16,7 +16,12 @@ pub fn install_command_for(what: InstallHint, os_release: &str, root: bool) -> S
     let ids: Vec<String> = os_release
         .lines()
         .filter_map(|l| l.strip_prefix("ID=").or_else(|| l.strip_prefix("ID_LIKE=")))
-        .flat_map(|v| v.trim_matches('"').split_whitespace().map(str::to_owned).collect::<Vec<_>>())
+        .flat_map(|v| {
+            v.trim_matches('"')
+                .split_whitespace()
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
         .collect();
     let has = |name: &str| ids.iter().any(|i| i == name);
     let sudo = if root { "" } else { "sudo " };
@@ -30,7 +35,9 @@ pub fn install_command_for(what: InstallHint, os_release: &str, root: bool) -> S
                      (or install an AppArmor profile allowing bwrap to create user namespaces)"
                 )
             } else {
-                format!("{sudo}sysctl -w kernel.unprivileged_userns_clone=1 user.max_user_namespaces=15000")
+                format!(
+                    "{sudo}sysctl -w kernel.unprivileged_userns_clone=1 user.max_user_namespaces=15000"
+                )
             };
         }
     };

@@ -47,11 +47,11 @@ pub mod podman;
 pub mod seccomp;
 
 pub use backend::{
-    ALLOW_UNSANDBOXED_ENV, Backend, BackendKind, BackendStatus, InitProgram, Isolation, Policy, SandboxedCommand,
-    Selected, UnsandboxedWarning, check, select_backend,
+    ALLOW_UNSANDBOXED_ENV, Backend, BackendKind, BackendStatus, InitProgram, Isolation, Policy,
+    SandboxedCommand, Selected, UnsandboxedWarning, check, select_backend,
 };
 pub use error::SandboxError;
 pub use manifest::{
-    DEFAULT_NEVER_VISIBLE, DEFAULT_PROTECTED, DEFAULT_READ_ONLY, EnvPolicy, HomeSeed, Manifest, ManifestBuilder,
-    Network, SANDBOX_HOME, SANDBOX_INIT, SANDBOX_PROXY_SOCKET, ToolCache,
+    DEFAULT_NEVER_VISIBLE, DEFAULT_PROTECTED, DEFAULT_READ_ONLY, EnvPolicy, HomeSeed, Manifest,
+    ManifestBuilder, Network, SANDBOX_HOME, SANDBOX_INIT, SANDBOX_PROXY_SOCKET, ToolCache,
 };

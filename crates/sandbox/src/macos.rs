@@ -16,8 +16,14 @@ use crate::manifest::{Manifest, Network};
 
 /// macOS system locations every process needs to start (dyld shared cache,
 /// frameworks, the real /etc), read-only, in addition to the manifest's.
-const MACOS_SYSTEM_READ: &[&str] =
-    &["/System", "/Library/Apple", "/private/etc", "/private/var/db/dyld", "/private/var/select", "/opt/homebrew"];
+const MACOS_SYSTEM_READ: &[&str] = &[
+    "/System",
+    "/Library/Apple",
+    "/private/etc",
+    "/private/var/db/dyld",
+    "/private/var/select",
+    "/opt/homebrew",
+];
 
 /// Quotes a string for SBPL (a Scheme-like string literal).
 fn quote(path: &Path) -> String {
@@ -38,7 +44,9 @@ fn quote(path: &Path) -> String {
 pub fn sbpl_profile(manifest: &Manifest, home: &Path) -> String {
     let mut p = String::new();
     p.push_str("(version 1)\n(deny default)\n");
-    p.push_str("(allow process-fork)\n(allow process-exec)\n(allow signal (target same-sandbox))\n");
+    p.push_str(
+        "(allow process-fork)\n(allow process-exec)\n(allow signal (target same-sandbox))\n",
+    );
     p.push_str("(allow sysctl-read)\n(allow file-read-metadata)\n");
     p.push_str("(allow mach-lookup (global-name \"com.apple.system.logger\"))\n");
     p.push_str("(allow file-read* file-write* (literal \"/dev/null\") (literal \"/dev/zero\") (literal \"/dev/tty\"))\n");
@@ -80,8 +88,15 @@ pub fn sbpl_profile(manifest: &Manifest, home: &Path) -> String {
     match &manifest.network {
         Network::None => p.push_str("(deny network*)\n"),
         Network::ProxyOnly { socket, port } => {
-            let _ = writeln!(p, "(allow network-outbound (remote tcp \"localhost:{port}\"))");
-            let _ = writeln!(p, "(deny network-outbound (remote unix-socket (path-literal {})))", quote(socket));
+            let _ = writeln!(
+                p,
+                "(allow network-outbound (remote tcp \"localhost:{port}\"))"
+            );
+            let _ = writeln!(
+                p,
+                "(deny network-outbound (remote unix-socket (path-literal {})))",
+                quote(socket)
+            );
         }
     }
     p

@@ -62,7 +62,10 @@ impl ToolCache {
             ToolCache::Npm => &[(".npm", Some("npm_config_cache"))],
             ToolCache::Pip => &[(".cache/pip", Some("PIP_CACHE_DIR"))],
             ToolCache::Uv => &[(".cache/uv", Some("UV_CACHE_DIR"))],
-            ToolCache::Go => &[("go/pkg/mod", Some("GOMODCACHE")), (".cache/go-build", Some("GOCACHE"))],
+            ToolCache::Go => &[
+                ("go/pkg/mod", Some("GOMODCACHE")),
+                (".cache/go-build", Some("GOCACHE")),
+            ],
         }
     }
 }
@@ -89,7 +92,10 @@ pub struct EnvPolicy {
 
 impl Default for EnvPolicy {
     fn default() -> Self {
-        Self { allow: DEFAULT_ENV_ALLOW.iter().map(|s| (*s).to_owned()).collect(), set: BTreeMap::new() }
+        Self {
+            allow: DEFAULT_ENV_ALLOW.iter().map(|s| (*s).to_owned()).collect(),
+            set: BTreeMap::new(),
+        }
     }
 }
 
@@ -131,7 +137,9 @@ pub struct Manifest {
 }
 
 /// System directories a toolchain needs, read-only.
-pub const DEFAULT_READ_ONLY: &[&str] = &["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc", "/opt"];
+pub const DEFAULT_READ_ONLY: &[&str] = &[
+    "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc", "/opt",
+];
 
 /// Secrets and control sockets that must never be reachable.
 pub const DEFAULT_NEVER_VISIBLE: &[&str] = &[
@@ -221,12 +229,15 @@ impl Default for Manifest {
 impl Manifest {
     /// Starts from the defaults: system dirs read-only, nothing writable, no network.
     pub fn builder() -> ManifestBuilder {
-        ManifestBuilder { manifest: Manifest::default() }
+        ManifestBuilder {
+            manifest: Manifest::default(),
+        }
     }
 
     /// Parses a TOML profile; missing fields take the defaults.
     pub fn from_toml(text: &str) -> Result<Self, SandboxError> {
-        let manifest: Manifest = toml::from_str(text).map_err(|e| SandboxError::Profile(e.to_string()))?;
+        let manifest: Manifest =
+            toml::from_str(text).map_err(|e| SandboxError::Profile(e.to_string()))?;
         Ok(manifest)
     }
 
@@ -246,10 +257,16 @@ impl Manifest {
     /// paths, granting a never-visible path, setting a dangerous variable.
     pub fn validate(&self) -> Result<(), SandboxError> {
         if self.uid == 0 || self.gid == 0 {
-            return Err(SandboxError::Manifest("uid and gid inside the sandbox must not be 0 (root)".into()));
+            return Err(SandboxError::Manifest(
+                "uid and gid inside the sandbox must not be 0 (root)".into(),
+            ));
         }
         let never: Vec<PathBuf> = self.never_visible.iter().map(|p| self.expand(p)).collect();
-        let granted = self.read_only.iter().chain(&self.writable).chain(self.home_seed.iter().map(|s| &s.from));
+        let granted = self
+            .read_only
+            .iter()
+            .chain(&self.writable)
+            .chain(self.home_seed.iter().map(|s| &s.from));
         for path in granted {
             let expanded = self.expand(path);
             if !expanded.is_absolute() {
@@ -267,7 +284,12 @@ impl Manifest {
             }
         }
         for seed in &self.home_seed {
-            if seed.to.is_absolute() || seed.to.components().any(|c| matches!(c, std::path::Component::ParentDir)) {
+            if seed.to.is_absolute()
+                || seed
+                    .to
+                    .components()
+                    .any(|c| matches!(c, std::path::Component::ParentDir))
+            {
                 return Err(SandboxError::Manifest(format!(
                     "home_seed target {} must be relative to HOME without `..`",
                     seed.to.display()
@@ -284,7 +306,9 @@ impl Manifest {
         if let Network::ProxyOnly { port, .. } = &self.network
             && *port == 0
         {
-            return Err(SandboxError::Manifest("proxy bridge port must not be 0".into()));
+            return Err(SandboxError::Manifest(
+                "proxy bridge port must not be 0".into(),
+            ));
         }
         Ok(())
     }
@@ -318,7 +342,10 @@ impl ManifestBuilder {
         self
     }
     pub fn home_seed(mut self, from: impl Into<PathBuf>, to: impl Into<PathBuf>) -> Self {
-        self.manifest.home_seed.push(HomeSeed { from: from.into(), to: to.into() });
+        self.manifest.home_seed.push(HomeSeed {
+            from: from.into(),
+            to: to.into(),
+        });
         self
     }
     pub fn tool_cache(mut self, cache: ToolCache) -> Self {

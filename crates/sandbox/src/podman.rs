@@ -27,16 +27,29 @@ pub struct PodmanBackend {
 
 impl PodmanBackend {
     pub fn locate(rootfs: Option<PathBuf>, runtime: Option<String>) -> Result<Self, BackendStatus> {
-        let unavailable = |detail: String, fix| BackendStatus { kind: BackendKind::Podman, available: false, detail, fix };
-        let podman = which::which("podman")
-            .map_err(|_| unavailable("podman is not installed".into(), Some(install_command(InstallHint::Podman))))?;
+        let unavailable = |detail: String, fix| BackendStatus {
+            kind: BackendKind::Podman,
+            available: false,
+            detail,
+            fix,
+        };
+        let podman = which::which("podman").map_err(|_| {
+            unavailable(
+                "podman is not installed".into(),
+                Some(install_command(InstallHint::Podman)),
+            )
+        })?;
         let rootfs = rootfs.ok_or_else(|| {
             unavailable(
                 "installed, but no local root filesystem is configured (no image is pulled)".into(),
                 Some("set PADDOCK_PODMAN_ROOTFS to a directory (an empty one works: toolchains are bind-mounted)".into()),
             )
         })?;
-        Ok(Self { podman, rootfs, runtime })
+        Ok(Self {
+            podman,
+            rootfs,
+            runtime,
+        })
     }
 }
 
@@ -48,13 +61,33 @@ impl Backend for PodmanBackend {
     fn status(&self) -> BackendStatus {
         let manifest = Manifest::default();
         let out = self.command(&manifest, &["true".into()]).and_then(|mut c| {
-            c.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped());
+            c.stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped());
             c.spawn()?.wait_with_output().map_err(SandboxError::Io)
         });
-        let status = |available, detail| BackendStatus { kind: BackendKind::Podman, available, detail, fix: None };
+        let status = |available, detail| BackendStatus {
+            kind: BackendKind::Podman,
+            available,
+            detail,
+            fix: None,
+        };
         match out {
-            Ok(o) if o.status.success() => status(true, format!("{} works with rootfs {}", self.podman.display(), self.rootfs.display())),
-            Ok(o) => status(false, format!("podman cannot start a container here: {}", String::from_utf8_lossy(&o.stderr).trim())),
+            Ok(o) if o.status.success() => status(
+                true,
+                format!(
+                    "{} works with rootfs {}",
+                    self.podman.display(),
+                    self.rootfs.display()
+                ),
+            ),
+            Ok(o) => status(
+                false,
+                format!(
+                    "podman cannot start a container here: {}",
+                    String::from_utf8_lossy(&o.stderr).trim()
+                ),
+            ),
             Err(e) => status(false, format!("podman failed to start: {e}")),
         }
     }
@@ -81,7 +114,12 @@ impl Backend for PodmanBackend {
         }
         let rootful = rustix::process::geteuid().is_root();
         command.args(podman_args(manifest, &self.rootfs, &env, argv, rootful));
-        Ok(SandboxedCommand::new(command, Isolation::Sandboxed { backend: BackendKind::Podman }))
+        Ok(SandboxedCommand::new(
+            command,
+            Isolation::Sandboxed {
+                backend: BackendKind::Podman,
+            },
+        ))
     }
 }
 
@@ -95,7 +133,17 @@ pub fn podman_args(
 ) -> Vec<OsString> {
     let mut a: Vec<OsString> = Vec::new();
     let mut push = |s: &dyn AsRef<std::ffi::OsStr>| a.push(s.as_ref().to_os_string());
-    for s in ["run", "--rm", "-i", "--network", "none", "--cap-drop", "all", "--security-opt", "no-new-privileges"] {
+    for s in [
+        "run",
+        "--rm",
+        "-i",
+        "--network",
+        "none",
+        "--cap-drop",
+        "all",
+        "--security-opt",
+        "no-new-privileges",
+    ] {
         push(&s);
     }
     push(&"--read-only");
@@ -106,14 +154,21 @@ pub fn podman_args(
     // or the user's own subuid range (rootless, keep-id; not verified here).
     if rootful {
         for flag in ["--uidmap", "--gidmap"] {
-            let id = if flag == "--uidmap" { manifest.uid } else { manifest.gid };
+            let id = if flag == "--uidmap" {
+                manifest.uid
+            } else {
+                manifest.gid
+            };
             push(&flag);
             push(&format!("0:100000:{id}"));
             push(&flag);
             push(&format!("{id}:0:1"));
         }
     } else {
-        push(&format!("--userns=keep-id:uid={},gid={}", manifest.uid, manifest.gid));
+        push(&format!(
+            "--userns=keep-id:uid={},gid={}",
+            manifest.uid, manifest.gid
+        ));
     }
     push(&"--pids-limit");
     push(&"4096");
@@ -124,11 +179,17 @@ pub fn podman_args(
     push(&"--ulimit");
     push(&"nproc=4096:4096");
     push(&"--tmpfs");
-    push(&format!("/tmp:rw,size={}m,mode=1777", manifest.tmp_size_mib));
+    push(&format!(
+        "/tmp:rw,size={}m,mode=1777",
+        manifest.tmp_size_mib
+    ));
     push(&"--tmpfs");
     // podman 4 tmpfs takes no uid=: a sticky world-writable dir is the private
     // HOME (nothing else runs in the container).
-    push(&format!("{SANDBOX_HOME}:rw,size={}m,mode=1777", manifest.home_size_mib));
+    push(&format!(
+        "{SANDBOX_HOME}:rw,size={}m,mode=1777",
+        manifest.home_size_mib
+    ));
     for path in &manifest.read_only {
         let path = manifest.expand(path);
         if let Ok(real) = std::fs::canonicalize(&path) {

@@ -15,8 +15,8 @@ use std::collections::BTreeMap;
 use std::io::{Seek, SeekFrom, Write};
 
 use seccompiler::{
-    BpfProgram, SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter, SeccompRule,
-    TargetArch, sock_filter,
+    BpfProgram, SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter,
+    SeccompRule, TargetArch, sock_filter,
 };
 
 use crate::error::SandboxError;
@@ -73,13 +73,23 @@ fn denied_syscalls() -> Vec<i64> {
         libc::SYS_acct,
     ];
     #[cfg(target_arch = "x86_64")]
-    calls.extend([libc::SYS_iopl, libc::SYS_ioperm, libc::SYS_umount2, libc::SYS_uselib]);
+    calls.extend([
+        libc::SYS_iopl,
+        libc::SYS_ioperm,
+        libc::SYS_umount2,
+        libc::SYS_uselib,
+    ]);
     calls.sort_unstable();
     calls.dedup();
     calls
 }
 
-fn cond(arg: u8, len: SeccompCmpArgLen, op: SeccompCmpOp, value: u64) -> Result<SeccompCondition, SandboxError> {
+fn cond(
+    arg: u8,
+    len: SeccompCmpArgLen,
+    op: SeccompCmpOp,
+    value: u64,
+) -> Result<SeccompCondition, SandboxError> {
     SeccompCondition::new(arg, len, op, value).map_err(seccomp_err)
 }
 
@@ -97,7 +107,13 @@ fn base_rules() -> Result<BTreeMap<i64, Vec<SeccompRule>>, SandboxError> {
     let ioctl_rules = [libc::TIOCSTI, libc::TIOCLINUX]
         .into_iter()
         .map(|req| {
-            SeccompRule::new(vec![cond(1, SeccompCmpArgLen::Dword, SeccompCmpOp::Eq, req)?]).map_err(seccomp_err)
+            SeccompRule::new(vec![cond(
+                1,
+                SeccompCmpArgLen::Dword,
+                SeccompCmpOp::Eq,
+                req,
+            )?])
+            .map_err(seccomp_err)
         })
         .collect::<Result<Vec<_>, _>>()?;
     rules.insert(libc::SYS_ioctl, ioctl_rules);
@@ -114,8 +130,13 @@ fn base_rules() -> Result<BTreeMap<i64, Vec<SeccompRule>>, SandboxError> {
     ]
     .into_iter()
     .map(|flag| {
-        SeccompRule::new(vec![cond(0, SeccompCmpArgLen::Qword, SeccompCmpOp::MaskedEq(flag as u64), flag as u64)?])
-            .map_err(seccomp_err)
+        SeccompRule::new(vec![cond(
+            0,
+            SeccompCmpArgLen::Qword,
+            SeccompCmpOp::MaskedEq(flag as u64),
+            flag as u64,
+        )?])
+        .map_err(seccomp_err)
     })
     .collect::<Result<Vec<_>, _>>()?;
     rules.insert(libc::SYS_clone, clone_rules);
@@ -123,14 +144,24 @@ fn base_rules() -> Result<BTreeMap<i64, Vec<SeccompRule>>, SandboxError> {
 }
 
 fn unix_socket_rules() -> Result<BTreeMap<i64, Vec<SeccompRule>>, SandboxError> {
-    let rule = SeccompRule::new(vec![cond(0, SeccompCmpArgLen::Dword, SeccompCmpOp::Eq, libc::AF_UNIX as u64)?])
-        .map_err(seccomp_err)?;
+    let rule = SeccompRule::new(vec![cond(
+        0,
+        SeccompCmpArgLen::Dword,
+        SeccompCmpOp::Eq,
+        libc::AF_UNIX as u64,
+    )?])
+    .map_err(seccomp_err)?;
     Ok(BTreeMap::from([(libc::SYS_socket, vec![rule])]))
 }
 
 fn compile(rules: BTreeMap<i64, Vec<SeccompRule>>, errno: i32) -> Result<BpfProgram, SandboxError> {
-    let filter = SeccompFilter::new(rules, SeccompAction::Allow, SeccompAction::Errno(errno as u32), ARCH)
-        .map_err(seccomp_err)?;
+    let filter = SeccompFilter::new(
+        rules,
+        SeccompAction::Allow,
+        SeccompAction::Errno(errno as u32),
+        ARCH,
+    )
+    .map_err(seccomp_err)?;
     let program: BpfProgram = filter.try_into().map_err(seccomp_err)?;
     Ok(program)
 }
@@ -144,15 +175,33 @@ fn x32_guard() -> Vec<sock_filter> {
     const BPF_RET_K: u16 = 0x06;
     const SECCOMP_RET_ERRNO: u32 = 0x0005_0000;
     vec![
-        sock_filter { code: BPF_LD_W_ABS, jt: 0, jf: 0, k: 0 }, // A = seccomp_data.nr
-        sock_filter { code: BPF_JGE_K, jt: 0, jf: 1, k: 0x4000_0000 },
-        sock_filter { code: BPF_RET_K, jt: 0, jf: 0, k: SECCOMP_RET_ERRNO | libc::ENOSYS as u32 },
+        sock_filter {
+            code: BPF_LD_W_ABS,
+            jt: 0,
+            jf: 0,
+            k: 0,
+        }, // A = seccomp_data.nr
+        sock_filter {
+            code: BPF_JGE_K,
+            jt: 0,
+            jf: 1,
+            k: 0x4000_0000,
+        },
+        sock_filter {
+            code: BPF_RET_K,
+            jt: 0,
+            jf: 0,
+            k: SECCOMP_RET_ERRNO | libc::ENOSYS as u32,
+        },
     ]
 }
 
 /// clone3 → ENOSYS (a separate program: different errno from the base rules).
 fn clone3_program() -> Result<BpfProgram, SandboxError> {
-    compile(BTreeMap::from([(libc::SYS_clone3, Vec::new())]), libc::ENOSYS)
+    compile(
+        BTreeMap::from([(libc::SYS_clone3, Vec::new())]),
+        libc::ENOSYS,
+    )
 }
 
 /// The filter for the whole sandbox; `deny_unix_sockets` adds the agent layer.

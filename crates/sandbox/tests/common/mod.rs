@@ -1,6 +1,6 @@
 //! Shared fixtures for the sandbox tests: a throwaway world with a fake host
 //! HOME full of planted fake secrets, a worktree, and the real bwrap backend.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::ffi::OsString;
 use std::fs;
@@ -8,7 +8,9 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
 
-use paddock_sandbox::{Backend, BackendKind, InitProgram, Manifest, ManifestBuilder, Policy, Selected, select_backend};
+use paddock_sandbox::{
+    Backend, BackendKind, InitProgram, Manifest, ManifestBuilder, Policy, Selected, select_backend,
+};
 use tempfile::TempDir;
 
 /// Marker planted in every fake secret; must never show up in sandbox output.
@@ -28,13 +30,19 @@ pub struct World {
 pub fn backend() -> Box<dyn Backend> {
     let policy = Policy {
         only: Some(BackendKind::Bubblewrap),
-        init: Some(InitProgram { path: PathBuf::from(env!("CARGO_BIN_EXE_paddock-sandbox-init")) }),
+        init: Some(InitProgram {
+            path: PathBuf::from(env!("CARGO_BIN_EXE_paddock-sandbox-init")),
+        }),
         ..Policy::default()
     };
     match select_backend(&policy) {
         Ok(Selected::Sandboxed(b)) => b,
-        Ok(Selected::Unsandboxed(w)) => panic!("escape tests need bubblewrap, got unsandboxed: {w}"),
-        Err(e) => panic!("escape tests need a working bubblewrap (apt-get install bubblewrap): {e}"),
+        Ok(Selected::Unsandboxed(w)) => {
+            panic!("escape tests need bubblewrap, got unsandboxed: {w}")
+        }
+        Err(e) => {
+            panic!("escape tests need a working bubblewrap (apt-get install bubblewrap): {e}")
+        }
     }
 }
 
@@ -45,7 +53,10 @@ fn write(path: &Path, text: &str) {
 
 impl World {
     pub fn new() -> World {
-        let dir = tempfile::Builder::new().prefix("paddock-escape-").tempdir().unwrap();
+        let dir = tempfile::Builder::new()
+            .prefix("paddock-escape-")
+            .tempdir()
+            .unwrap();
         let root = fs::canonicalize(dir.path()).unwrap();
         let home = root.join("home");
         let worktree = root.join("worktree");
@@ -76,26 +87,50 @@ impl World {
             .status()
             .expect("git is needed by the escape tests");
         assert!(git.success());
-        write(&worktree.join(".git/hooks/pre-commit"), "#!/bin/sh\nexit 0\n");
-        World { _dir: dir, root, home, worktree, outside }
+        write(
+            &worktree.join(".git/hooks/pre-commit"),
+            "#!/bin/sh\nexit 0\n",
+        );
+        World {
+            _dir: dir,
+            root,
+            home,
+            worktree,
+            outside,
+        }
     }
 
     /// Default manifest for this world: worktree writable, fake HOME as the host HOME.
     pub fn manifest(&self) -> ManifestBuilder {
-        Manifest::builder().host_home(&self.home).writable(&self.worktree)
+        Manifest::builder()
+            .host_home(&self.home)
+            .writable(&self.worktree)
     }
 
-    pub fn run_with(&self, manifest: &Manifest, argv: &[&str], host_env: Vec<(OsString, OsString)>) -> Output {
+    pub fn run_with(
+        &self,
+        manifest: &Manifest,
+        argv: &[&str],
+        host_env: Vec<(OsString, OsString)>,
+    ) -> Output {
         let argv: Vec<OsString> = argv.iter().map(OsString::from).collect();
-        let mut cmd = backend().command_with_host_env(manifest, &argv, host_env).unwrap();
+        let mut cmd = backend()
+            .command_with_host_env(manifest, &argv, host_env)
+            .unwrap();
         assert!(cmd.is_sandboxed());
-        cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
         cmd.spawn().unwrap().wait_with_output().unwrap()
     }
 
     /// Runs `sh -c script` in the sandbox built from `manifest`.
     pub fn sh_in(&self, manifest: &Manifest, script: &str) -> Output {
-        self.run_with(manifest, &["/bin/sh", "-c", script], vec![("PATH".into(), "/usr/bin:/bin".into())])
+        self.run_with(
+            manifest,
+            &["/bin/sh", "-c", script],
+            vec![("PATH".into(), "/usr/bin:/bin".into())],
+        )
     }
 
     pub fn sh(&self, script: &str) -> Output {
@@ -104,7 +139,11 @@ impl World {
 
     /// Runs a python3 program in the sandbox.
     pub fn py_in(&self, manifest: &Manifest, program: &str) -> Output {
-        self.run_with(manifest, &["/usr/bin/python3", "-c", program], vec![("PATH".into(), "/usr/bin:/bin".into())])
+        self.run_with(
+            manifest,
+            &["/usr/bin/python3", "-c", program],
+            vec![("PATH".into(), "/usr/bin:/bin".into())],
+        )
     }
 
     pub fn py(&self, program: &str) -> Output {
@@ -128,7 +167,10 @@ pub fn stderr(out: &Output) -> String {
 #[track_caller]
 pub fn assert_no_secret(out: &Output) {
     let all = format!("{}{}", stdout(out), stderr(out));
-    assert!(!all.contains(SECRET), "secret leaked into sandbox output:\n{all}");
+    assert!(
+        !all.contains(SECRET),
+        "secret leaked into sandbox output:\n{all}"
+    );
 }
 
 /// Lines printed by a script as `KEY=VALUE`, for asserting each step.
@@ -137,5 +179,11 @@ pub fn field(out: &Output, key: &str) -> String {
     stdout(out)
         .lines()
         .find_map(|l| l.strip_prefix(&prefix).map(str::to_owned))
-        .unwrap_or_else(|| panic!("no {key}= line in output:\nstdout: {}\nstderr: {}", stdout(out), stderr(out)))
+        .unwrap_or_else(|| {
+            panic!(
+                "no {key}= line in output:\nstdout: {}\nstderr: {}",
+                stdout(out),
+                stderr(out)
+            )
+        })
 }
