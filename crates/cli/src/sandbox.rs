@@ -155,13 +155,27 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 
 fn run_command(args: RunArgs) -> anyhow::Result<ExitCode> {
     let manifest = manifest(&args.options)?;
-    let selected = select_backend(&Policy::from_env())?;
+    // Skip the probe launch on this hot path; if the command fails, the
+    // probe runs afterwards to tell a broken sandbox from a failing command.
+    let policy = Policy { skip_probe: true, ..Policy::from_env() };
+    let selected = select_backend(&policy)?;
     let mut command = selected.command(&manifest, &args.command)?;
     if let Isolation::Unsandboxed(warning) = command.isolation() {
         tracing::warn!(event = "sandbox.unsandboxed", "{warning}");
         eprintln!("paddock: WARNING: {warning}");
     }
     let status = command.status()?;
+    if !status.success()
+        && let Isolation::Sandboxed { backend } = command.isolation()
+    {
+        let probe = Policy { only: Some(*backend), ..Policy::from_env() };
+        for broken in check(&probe).into_iter().filter(|s| !s.available) {
+            eprintln!("paddock: the {} sandbox itself cannot start here: {}", broken.kind, broken.detail);
+            if let Some(fix) = broken.fix {
+                eprintln!("paddock: fix: {fix}");
+            }
+        }
+    }
     Ok(exit_code(status))
 }
 

@@ -182,6 +182,11 @@ pub struct Policy {
     pub podman_runtime: Option<String>,
     /// Only consider this backend.
     pub only: Option<BackendKind>,
+    /// Trust a located backend without starting a probe sandbox first (saves
+    /// one sandbox launch). Still fails closed: a backend that cannot start
+    /// makes the command fail, it never runs unsandboxed. Ignored when
+    /// `allow_unsandboxed` is set (the fallback needs the probe's answer).
+    pub skip_probe: bool,
 }
 
 impl Policy {
@@ -296,6 +301,9 @@ pub fn select_backend(policy: &Policy) -> Result<Selected, SandboxError> {
     for candidate in candidates(policy) {
         match candidate {
             Ok(backend) => {
+                if policy.skip_probe && !policy.allow_unsandboxed {
+                    return Ok(Selected::Sandboxed(backend));
+                }
                 let status = backend.status();
                 if status.available {
                     return Ok(Selected::Sandboxed(backend));

@@ -27,6 +27,19 @@
 //! - network: loopback only; in ProxyOnly mode the only route out is the
 //!   egress proxy's unix socket, reached through a bridge run by the
 //!   in-sandbox init ([`init`]) on `127.0.0.1:<port>`.
+//!
+//! Not enforced: a size quota on the writable worktree (it is a bind mount of
+//! the host filesystem; `/tmp` and HOME are size-limited tmpfs). Protected
+//! paths that do not exist when the sandbox starts (e.g. no `.envrc`) can be
+//! created by the command (`.git/hooks` is created first so it is protected).
+//!
+//! What is verified where:
+//! | backend | status | verified |
+//! |---|---|---|
+//! | bubblewrap (Linux) | implemented | escape suite against real bwrap, in CI |
+//! | Podman (Linux) | implemented, network none only, needs a local rootfs | argument tests; a real run is an ignored test (needs podman + a working OCI runtime) |
+//! | sandbox-exec (macOS) | SBPL generation only | expected-text tests on Linux; never run on macOS |
+//! | AppContainer (Windows) | design + cfg-gated stub, reports unavailable | nothing runs |
 
 mod backend;
 pub mod env;

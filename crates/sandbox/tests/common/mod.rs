@@ -27,12 +27,27 @@ pub struct World {
     pub outside: PathBuf,
 }
 
+/// Mutation check (test-only): with `PADDOCK_ESCAPE_MUTATION=<name>` the
+/// suite runs through a wrapper `bwrap` that drops one protection from the
+/// real bwrap's arguments, to prove the tests notice (see `mutation.py`).
+fn mutated_bwrap() -> Option<PathBuf> {
+    let mutation = std::env::var("PADDOCK_ESCAPE_MUTATION").ok()?;
+    let dir = std::env::temp_dir().join(format!("paddock-mutation-{}", std::process::id()));
+    fs::create_dir_all(&dir).unwrap();
+    let wrapper = dir.join("bwrap");
+    let script = include_str!("mutation.py").replace("@MUTATION@", &mutation);
+    fs::write(&wrapper, script).unwrap();
+    fs::set_permissions(&wrapper, fs::Permissions::from_mode(0o755)).unwrap();
+    Some(wrapper)
+}
+
 pub fn backend() -> Box<dyn Backend> {
     let policy = Policy {
         only: Some(BackendKind::Bubblewrap),
         init: Some(InitProgram {
             path: PathBuf::from(env!("CARGO_BIN_EXE_paddock-sandbox-init")),
         }),
+        bwrap: mutated_bwrap(),
         ..Policy::default()
     };
     match select_backend(&policy) {
