@@ -257,10 +257,10 @@ impl AuditLog {
         // Fast path: the sidecar's last line already names the newest checkpoint.
         let newest: Option<i64> =
             self.lock_reader().query_row("SELECT max(seq) FROM checkpoints", [], |r| r.get(0))?;
-        if let Some(newest) = newest {
-            if self.sidecar.last_seq()? == Some(newest as u64) {
-                return Ok(());
-            }
+        if let Some(newest) = newest
+            && self.sidecar.last_seq()? == Some(newest as u64)
+        {
+            return Ok(());
         }
         let db_cps = self.db_checkpoints()?;
         let Some(lines) = self.sidecar.read()? else {

@@ -12,6 +12,7 @@ mod doctor;
 mod egress;
 mod gate;
 mod scan;
+mod sandbox;
 
 #[derive(Parser)]
 #[command(
@@ -43,9 +44,17 @@ enum Command {
     Gate(gate::Args),
     /// Audit what an agent could reach on this machine; never prints a secret.
     Scan(scan::Args),
+    /// Run a command inside the sandbox, or check which sandbox backends work here.
+    Sandbox(sandbox::Args),
 }
 
 fn main() -> ExitCode {
+    // Hidden entry point: the init that runs inside a sandbox (proxy bridge),
+    // dispatched before clap so it never shows in --help.
+    let raw: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if raw.get(1).is_some_and(|a| a == paddock_sandbox::init::INIT_ARG) {
+        return paddock_sandbox::init::init_main(&raw[2..]);
+    }
     let cli = Cli::parse();
     init_tracing(cli.verbose);
     let result = match cli.command {
@@ -54,6 +63,7 @@ fn main() -> ExitCode {
         Command::Egress(args) => egress::run(args),
         Command::Gate(args) => gate::run(args),
         Command::Scan(args) => scan::run(args),
+        Command::Sandbox(args) => sandbox::run(args),
     };
     match result {
         Ok(code) => code,

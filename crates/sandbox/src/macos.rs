@@ -1,0 +1,117 @@
+//! macOS: `sandbox-exec` with a generated deny-by-default SBPL profile.
+//!
+//! Profile generation is a pure function of the manifest (tested on Linux
+//! against expected text). Running it needs macOS: there the backend would be
+//! `sandbox-exec -p <profile> -- CMD` with the manifest's environment. macOS has
+//! no network namespaces, so ProxyOnly allows exactly one outbound TCP
+//! destination, the bridge on `localhost:<port>` run by Paddock outside the
+//! sandbox, and the proxy unix socket itself is denied. Verified on Linux:
+//! text generation only; not verified: execution on macOS.
+
+use std::fmt::Write;
+use std::path::Path;
+
+use crate::backend::{BackendKind, BackendStatus};
+use crate::manifest::{Manifest, Network};
+
+/// macOS system locations every process needs to start (dyld shared cache,
+/// frameworks, the real /etc), read-only, in addition to the manifest's.
+const MACOS_SYSTEM_READ: &[&str] = &[
+    "/System",
+    "/Library/Apple",
+    "/private/etc",
+    "/private/var/db/dyld",
+    "/private/var/select",
+    "/opt/homebrew",
+];
+
+/// Quotes a string for SBPL (a Scheme-like string literal).
+fn quote(path: &Path) -> String {
+    let mut out = String::from("\"");
+    for c in path.to_string_lossy().chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Generates the SBPL profile for `manifest`. `home` is the private HOME
+/// directory Paddock creates for the run on macOS (no mount namespaces there).
+pub fn sbpl_profile(manifest: &Manifest, home: &Path) -> String {
+    let mut p = String::new();
+    p.push_str("(version 1)\n(deny default)\n");
+    p.push_str(
+        "(allow process-fork)\n(allow process-exec)\n(allow signal (target same-sandbox))\n",
+    );
+    p.push_str("(allow sysctl-read)\n(allow file-read-metadata)\n");
+    p.push_str("(allow mach-lookup (global-name \"com.apple.system.logger\"))\n");
+    p.push_str("(allow file-read* file-write* (literal \"/dev/null\") (literal \"/dev/zero\") (literal \"/dev/tty\"))\n");
+    p.push_str("(allow file-read* (literal \"/dev/random\") (literal \"/dev/urandom\"))\n");
+
+    p.push_str("(allow file-read*\n");
+    for path in MACOS_SYSTEM_READ {
+        let _ = writeln!(p, "  (subpath {})", quote(Path::new(path)));
+    }
+    for path in &manifest.read_only {
+        let _ = writeln!(p, "  (subpath {})", quote(&manifest.expand(path)));
+    }
+    p.push_str(")\n");
+
+    p.push_str("(allow file-read* file-write*\n");
+    for path in &manifest.writable {
+        let _ = writeln!(p, "  (subpath {})", quote(&manifest.expand(path)));
+    }
+    let _ = writeln!(p, "  (subpath {})", quote(home));
+    p.push_str("  (subpath \"/private/tmp\")\n  (subpath \"/private/var/folders\")\n)\n");
+
+    if !manifest.protected.is_empty() && !manifest.writable.is_empty() {
+        p.push_str("(deny file-write*\n");
+        for root in &manifest.writable {
+            let root = manifest.expand(root);
+            for rel in &manifest.protected {
+                let _ = writeln!(p, "  (subpath {})", quote(&root.join(rel)));
+            }
+        }
+        p.push_str(")\n");
+    }
+
+    p.push_str("(deny file-read* file-write*\n");
+    for path in &manifest.never_visible {
+        let _ = writeln!(p, "  (subpath {})", quote(&manifest.expand(path)));
+    }
+    p.push_str(")\n");
+
+    match &manifest.network {
+        Network::None => p.push_str("(deny network*)\n"),
+        Network::ProxyOnly { socket, port } => {
+            let _ = writeln!(
+                p,
+                "(allow network-outbound (remote tcp \"localhost:{port}\"))"
+            );
+            let _ = writeln!(
+                p,
+                "(deny network-outbound (remote unix-socket (path-literal {})))",
+                quote(socket)
+            );
+        }
+    }
+    p
+}
+
+/// On Linux/Windows builds: not applicable. On macOS: not yet wired to run.
+pub fn status() -> BackendStatus {
+    BackendStatus {
+        kind: BackendKind::SandboxExec,
+        available: false,
+        detail: if cfg!(target_os = "macos") {
+            "profile generation is implemented; running under sandbox-exec is not wired up in this build".into()
+        } else {
+            "macOS only".into()
+        },
+        fix: None,
+    }
+}

@@ -1,0 +1,251 @@
+//! Seccomp filters (x86_64 and aarch64), compiled with `seccompiler`.
+//!
+//! Two layers, stacked:
+//! - the **base** filter, handed to bwrap (`--seccomp FD`) and so applied to
+//!   everything in the sandbox: no ptrace or cross-process memory access, no
+//!   mount family, no keyring, no io_uring, no new namespaces, no TIOCSTI, no
+//!   x32 syscall numbers (they would dodge the per-number rules);
+//! - the **agent** filter: no `socket(AF_UNIX, ...)`. Applied by bwrap too when
+//!   no bridge is needed; in ProxyOnly mode the in-sandbox init applies it to
+//!   the agent only, because the bridge itself must connect to the proxy socket.
+//!
+//! Denials return `EPERM` (programs handle it) rather than killing.
+
+use std::collections::BTreeMap;
+use std::io::{Seek, SeekFrom, Write};
+
+use seccompiler::{
+    BpfProgram, SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter,
+    SeccompRule, TargetArch, sock_filter,
+};
+
+use crate::error::SandboxError;
+
+#[cfg(target_arch = "x86_64")]
+const ARCH: TargetArch = TargetArch::x86_64;
+#[cfg(target_arch = "aarch64")]
+const ARCH: TargetArch = TargetArch::aarch64;
+
+/// Syscalls denied outright.
+fn denied_syscalls() -> Vec<i64> {
+    let mut calls = vec![
+        libc::SYS_ptrace,
+        libc::SYS_process_vm_readv,
+        libc::SYS_process_vm_writev,
+        libc::SYS_kcmp,
+        libc::SYS_pidfd_getfd,
+        libc::SYS_mount,
+        libc::SYS_umount2,
+        libc::SYS_pivot_root,
+        libc::SYS_move_mount,
+        libc::SYS_open_tree,
+        libc::SYS_fsopen,
+        libc::SYS_fsconfig,
+        libc::SYS_fsmount,
+        libc::SYS_fspick,
+        libc::SYS_mount_setattr,
+        libc::SYS_chroot,
+        libc::SYS_keyctl,
+        libc::SYS_add_key,
+        libc::SYS_request_key,
+        libc::SYS_io_uring_setup,
+        libc::SYS_io_uring_enter,
+        libc::SYS_io_uring_register,
+        libc::SYS_unshare,
+        libc::SYS_setns,
+        libc::SYS_bpf,
+        libc::SYS_perf_event_open,
+        libc::SYS_userfaultfd,
+        libc::SYS_kexec_load,
+        libc::SYS_init_module,
+        libc::SYS_finit_module,
+        libc::SYS_delete_module,
+        libc::SYS_open_by_handle_at,
+        libc::SYS_name_to_handle_at,
+        libc::SYS_quotactl,
+        libc::SYS_swapon,
+        libc::SYS_swapoff,
+        libc::SYS_reboot,
+        libc::SYS_settimeofday,
+        libc::SYS_clock_settime,
+        libc::SYS_adjtimex,
+        libc::SYS_syslog,
+        libc::SYS_acct,
+    ];
+    #[cfg(target_arch = "x86_64")]
+    calls.extend([
+        libc::SYS_iopl,
+        libc::SYS_ioperm,
+        libc::SYS_umount2,
+        libc::SYS_uselib,
+    ]);
+    calls.sort_unstable();
+    calls.dedup();
+    calls
+}
+
+fn cond(
+    arg: u8,
+    len: SeccompCmpArgLen,
+    op: SeccompCmpOp,
+    value: u64,
+) -> Result<SeccompCondition, SandboxError> {
+    SeccompCondition::new(arg, len, op, value).map_err(seccomp_err)
+}
+
+fn seccomp_err(e: impl std::fmt::Display) -> SandboxError {
+    SandboxError::Seccomp(e.to_string())
+}
+
+/// Rules for the base filter (everything in the sandbox).
+fn base_rules() -> Result<BTreeMap<i64, Vec<SeccompRule>>, SandboxError> {
+    let mut rules: BTreeMap<i64, Vec<SeccompRule>> = BTreeMap::new();
+    for nr in denied_syscalls() {
+        rules.insert(nr, Vec::new()); // empty chain: always matches
+    }
+    // ioctl(fd, TIOCSTI/TIOCLINUX): push input into a terminal.
+    let ioctl_rules = [libc::TIOCSTI, libc::TIOCLINUX]
+        .into_iter()
+        .map(|req| {
+            SeccompRule::new(vec![cond(
+                1,
+                SeccompCmpArgLen::Dword,
+                SeccompCmpOp::Eq,
+                req,
+            )?])
+            .map_err(seccomp_err)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    rules.insert(libc::SYS_ioctl, ioctl_rules);
+    // clone() with namespace flags (clone3 is refused with ENOSYS below so libc
+    // falls back to clone, whose flags a filter can see).
+    let clone_rules = [
+        libc::CLONE_NEWUSER,
+        libc::CLONE_NEWNS,
+        libc::CLONE_NEWNET,
+        libc::CLONE_NEWPID,
+        libc::CLONE_NEWIPC,
+        libc::CLONE_NEWUTS,
+        libc::CLONE_NEWCGROUP,
+    ]
+    .into_iter()
+    .map(|flag| {
+        SeccompRule::new(vec![cond(
+            0,
+            SeccompCmpArgLen::Qword,
+            SeccompCmpOp::MaskedEq(flag as u64),
+            flag as u64,
+        )?])
+        .map_err(seccomp_err)
+    })
+    .collect::<Result<Vec<_>, _>>()?;
+    rules.insert(libc::SYS_clone, clone_rules);
+    Ok(rules)
+}
+
+fn unix_socket_rules() -> Result<BTreeMap<i64, Vec<SeccompRule>>, SandboxError> {
+    let rule = SeccompRule::new(vec![cond(
+        0,
+        SeccompCmpArgLen::Dword,
+        SeccompCmpOp::Eq,
+        libc::AF_UNIX as u64,
+    )?])
+    .map_err(seccomp_err)?;
+    Ok(BTreeMap::from([(libc::SYS_socket, vec![rule])]))
+}
+
+fn compile(rules: BTreeMap<i64, Vec<SeccompRule>>, errno: i32) -> Result<BpfProgram, SandboxError> {
+    let filter = SeccompFilter::new(
+        rules,
+        SeccompAction::Allow,
+        SeccompAction::Errno(errno as u32),
+        ARCH,
+    )
+    .map_err(seccomp_err)?;
+    let program: BpfProgram = filter.try_into().map_err(seccomp_err)?;
+    Ok(program)
+}
+
+/// BPF prefix refusing x32-ABI syscall numbers (bit 30 set): without it,
+/// `socket` called through the x32 table would not match the `SYS_socket` rule.
+/// `seccompiler` reloads the syscall number itself, so this prefix composes.
+fn x32_guard() -> Vec<sock_filter> {
+    const BPF_LD_W_ABS: u16 = 0x20;
+    const BPF_JGE_K: u16 = 0x35;
+    const BPF_RET_K: u16 = 0x06;
+    const SECCOMP_RET_ERRNO: u32 = 0x0005_0000;
+    vec![
+        sock_filter {
+            code: BPF_LD_W_ABS,
+            jt: 0,
+            jf: 0,
+            k: 0,
+        }, // A = seccomp_data.nr
+        sock_filter {
+            code: BPF_JGE_K,
+            jt: 0,
+            jf: 1,
+            k: 0x4000_0000,
+        },
+        sock_filter {
+            code: BPF_RET_K,
+            jt: 0,
+            jf: 0,
+            k: SECCOMP_RET_ERRNO | libc::ENOSYS as u32,
+        },
+    ]
+}
+
+/// clone3 → ENOSYS (a separate program: different errno from the base rules).
+fn clone3_program() -> Result<BpfProgram, SandboxError> {
+    compile(
+        BTreeMap::from([(libc::SYS_clone3, Vec::new())]),
+        libc::ENOSYS,
+    )
+}
+
+/// The filter for the whole sandbox; `deny_unix_sockets` adds the agent layer.
+pub fn base_program(deny_unix_sockets: bool) -> Result<BpfProgram, SandboxError> {
+    let mut rules = base_rules()?;
+    if deny_unix_sockets {
+        rules.extend(unix_socket_rules()?);
+    }
+    let mut program = x32_guard();
+    program.extend(compile(rules, libc::EPERM)?);
+    Ok(program)
+}
+
+/// The agent-only layer applied by the in-sandbox init (ProxyOnly mode).
+pub fn agent_program() -> Result<BpfProgram, SandboxError> {
+    let mut program = x32_guard();
+    program.extend(compile(unix_socket_rules()?, libc::EPERM)?);
+    Ok(program)
+}
+
+/// Serializes programs for bwrap's `--seccomp`/`--add-seccomp-fd` (raw
+/// `struct sock_filter` array, native endian) into an unnamed temp file.
+pub fn program_file(program: &[sock_filter]) -> Result<std::fs::File, SandboxError> {
+    let mut bytes = Vec::with_capacity(program.len() * 8);
+    for insn in program {
+        bytes.extend_from_slice(&insn.code.to_ne_bytes());
+        bytes.push(insn.jt);
+        bytes.push(insn.jf);
+        bytes.extend_from_slice(&insn.k.to_ne_bytes());
+    }
+    let mut file = tempfile::tempfile().map_err(SandboxError::Io)?;
+    file.write_all(&bytes).map_err(SandboxError::Io)?;
+    file.seek(SeekFrom::Start(0)).map_err(SandboxError::Io)?;
+    Ok(file)
+}
+
+/// Programs for bwrap: the base filter and the clone3 → ENOSYS one.
+pub fn bwrap_programs(deny_unix_sockets: bool) -> Result<Vec<BpfProgram>, SandboxError> {
+    let mut clone3 = x32_guard();
+    clone3.extend(clone3_program()?);
+    Ok(vec![base_program(deny_unix_sockets)?, clone3])
+}
+
+/// Applies the agent layer to the calling thread (children inherit it).
+pub fn apply_agent_filter() -> Result<(), SandboxError> {
+    seccompiler::apply_filter(&agent_program()?).map_err(seccomp_err)
+}
