@@ -43,6 +43,9 @@ const TEST_PACKAGES: &[&str] = &[
     "chromium",
     "python3",
     "python3-venv",
+    // The sandbox escape suite attacks with these (pgrep, unshare, curl).
+    "procps",
+    "util-linux",
     // The risk scan plants real keys, agents and databases made with these.
     "openssh-client",
     "gnupg",
