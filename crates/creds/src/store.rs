@@ -122,7 +122,9 @@ CREATE TABLE IF NOT EXISTS leases (
 CREATE INDEX IF NOT EXISTS leases_state ON leases(state);
 CREATE TABLE IF NOT EXISTS journal (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    lease_id TEXT NOT NULL REFERENCES leases(id),
+    -- No foreign key: orphan removals are journaled under the lease id found in the name,
+    -- which may belong to a lease this database never had.
+    lease_id TEXT NOT NULL,
     at TEXT NOT NULL,
     step TEXT NOT NULL,
     phase TEXT NOT NULL,

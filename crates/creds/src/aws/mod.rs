@@ -17,6 +17,7 @@ use aws_config::timeout::TimeoutConfig;
 use aws_sdk_iam::config::{Credentials, Region, SharedCredentialsProvider};
 use aws_sdk_iam::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_smithy_http_client::tls;
+use aws_smithy_runtime::client::retries::{RetryPartition, TokenBucket};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -188,12 +189,25 @@ where
 {
     let code = e.code().map(str::to_string);
     let status = e.raw_response().map(|r| r.status().as_u16());
-    let message = match (&code, e.message()) {
-        (Some(c), Some(m)) => format!("{c}: {m}"),
-        (Some(c), None) => c.clone(),
-        _ => DisplayErrorContext(&e).to_string(),
+    // Some endpoints (moto's auth errors, proxies) answer in a shape the SDK cannot parse: take
+    // the code and message out of the raw XML ourselves rather than dumping the response.
+    let raw = e.raw_response().and_then(|r| r.body().bytes()).map(|b| String::from_utf8_lossy(b).to_string());
+    let code = code.or_else(|| raw.as_deref().and_then(|b| xml_text(b, "Code")));
+    let message = e.message().map(str::to_string).or_else(|| raw.as_deref().and_then(|b| xml_text(b, "Message")));
+    let message = match (&code, message, status) {
+        (Some(c), Some(m), _) => format!("{c}: {m}"),
+        (Some(c), None, _) => c.clone(),
+        (None, _, Some(s)) => format!("HTTP {s} without an error code"),
+        (None, _, None) => DisplayErrorContext(&e).to_string(),
     };
     AwsErr { code, status, message }
+}
+
+/// The text of the first `<tag>…</tag>` (error bodies only; no general XML parsing needed).
+fn xml_text(body: &str, tag: &str) -> Option<String> {
+    let start = body.find(&format!("<{tag}>"))? + tag.len() + 2;
+    let end = body[start..].find(&format!("</{tag}>"))? + start;
+    Some(body[start..end].chars().take(300).collect())
 }
 
 pub(crate) fn smithy_time(t: &aws_sdk_sts::primitives::DateTime) -> DateTime<Utc> {
@@ -223,14 +237,32 @@ pub struct AwsProvider {
 impl AwsProvider {
     /// Builds SDK clients: hyper 1 + rustls (ring), standard retry with backoff for throttling and 5xx.
     pub async fn new(cfg: AwsConfig) -> Result<Self, CredsError> {
+        Self::build(cfg, None).await
+    }
+
+    /// Like [`AwsProvider::new`], with admin credentials the embedding app obtained itself
+    /// (ignores `cfg.admin`). Used by the tests against moto.
+    pub async fn with_admin_credentials(
+        cfg: AwsConfig,
+        access_key_id: &str,
+        secret_access_key: &crate::provider::Secret,
+    ) -> Result<Self, CredsError> {
+        let creds = Credentials::new(access_key_id, secret_access_key.expose(), None, None, "paddock-embedder");
+        Self::build(cfg, Some(SharedCredentialsProvider::new(creds))).await
+    }
+
+    async fn build(cfg: AwsConfig, given: Option<SharedCredentialsProvider>) -> Result<Self, CredsError> {
         cfg.validate()?;
         let http = aws_smithy_http_client::Builder::new()
             .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::Ring))
             .build_https();
         let region = Region::new(cfg.region.clone());
-        let credentials = match &cfg.admin {
-            AdminSource::Keyring { service, user } => SharedCredentialsProvider::new(admin_from_keyring(service, user)?),
-            AdminSource::Profile { name } => {
+        let credentials = match (&cfg.admin, given) {
+            (_, Some(c)) => c,
+            (AdminSource::Keyring { service, user }, None) => {
+                SharedCredentialsProvider::new(admin_from_keyring(service, user)?)
+            }
+            (AdminSource::Profile { name }, None) => {
                 let pc = ProviderConfig::without_region().with_http_client(http.clone()).with_region(Some(region.clone()));
                 SharedCredentialsProvider::new(
                     ProfileFileCredentialsProvider::builder().configure(&pc).profile_name(name).build(),
@@ -258,8 +290,18 @@ impl AwsProvider {
             loader = loader.endpoint_url(url);
         }
         let sdk = loader.load().await;
-        let iam = aws_sdk_iam::Client::new(&sdk);
-        let sts = aws_sdk_sts::Client::new(&sdk);
+        // The SDK's retry quota (a token bucket) only refills on success by default: under a long
+        // run of throttling it stops retrying altogether. Ours refills with time, so a reaper
+        // pass after a storm retries again.
+        let partition = RetryPartition::custom("paddock-creds")
+            .token_bucket(TokenBucket::builder().capacity(500).refill_rate(50.0).build())
+            .build();
+        let iam = aws_sdk_iam::Client::from_conf(
+            aws_sdk_iam::config::Builder::from(&sdk).retry_partition(partition.clone()).build(),
+        );
+        let sts = aws_sdk_sts::Client::from_conf(
+            aws_sdk_sts::config::Builder::from(&sdk).retry_partition(partition).build(),
+        );
         Ok(Self { cfg, sdk, iam, sts, account: OnceCell::new() })
     }
 

@@ -86,7 +86,6 @@ impl AwsProvider {
                         .create_policy()
                         .policy_name(&name)
                         .path(path)
-                        .description(format!("Paddock boundary for task {} (lease {})", lease.task, lease.id))
                         .policy_document(&docs.boundary)
                         .set_tags(Some(tags.clone()))
                         .send()
