@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod creds;
 mod doctor;
 
 #[derive(Parser)]
@@ -31,6 +32,8 @@ struct Cli {
 enum Command {
     /// Check that the tools Paddock needs are installed and working here.
     Doctor(doctor::Args),
+    /// Ephemeral, task-scoped AWS credentials: grant, list, revoke, reap.
+    Creds(creds::Args),
 }
 
 fn main() -> ExitCode {
@@ -38,6 +41,7 @@ fn main() -> ExitCode {
     init_tracing(cli.verbose);
     let result = match cli.command {
         Command::Doctor(args) => doctor::run(args),
+        Command::Creds(args) => creds::run(args),
     };
     match result {
         Ok(code) => code,

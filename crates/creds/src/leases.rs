@@ -61,6 +61,8 @@ pub struct LeaseRow {
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// A revoked assumed-role lease keeps a revocation Deny on the base role until then.
+    pub cleanup_after: Option<DateTime<Utc>>,
     pub attempts: u32,
     pub next_attempt_at: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
@@ -390,6 +392,7 @@ impl Leases {
                     created_at: l.created_at,
                     expires_at: l.expires_at,
                     revoked_at: l.revoked_at,
+                    cleanup_after: l.cleanup_after,
                     attempts: l.attempts,
                     next_attempt_at: l.next_attempt_at,
                     last_error: l.last_error,
