@@ -17,7 +17,7 @@ pub struct Args {
 #[derive(clap::Subcommand)]
 enum Command {
     /// Mint credentials for a task; prints them as shell `export` lines (or JSON) on stdout.
-    Grant(GrantArgs),
+    Grant(Box<GrantArgs>),
     /// List leases, newest first: state, principal, scope, expiry.
     List(ListArgs),
     /// Revoke leases now (by id, or all live leases of a task).
@@ -106,7 +106,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let store = LeaseStore::open(&path)?;
         let leases = Leases::new(store, Arc::new(TracingObserver));
         match args.command {
-            Command::Grant(a) => grant(&leases, a).await,
+            Command::Grant(a) => grant(&leases, *a).await,
             Command::List(a) => list(&leases, a),
             Command::Revoke(a) => revoke(&leases, a).await,
             Command::Reap(a) => reap(&leases, a).await,

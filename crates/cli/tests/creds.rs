@@ -1,4 +1,4 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a panic is the failure report
 //! `paddock creds` driven as a user would, against moto with IAM enforcement on — and killed
 //! with SIGKILL (PADDOCK_CREDS_CRASH_AT) at every provisioning and revocation step, then
 //! restarted with `paddock creds reap`: the whole account must hold nothing of ours afterwards.

@@ -1,4 +1,4 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a panic is the failure report
 //! The AWS provider against a real AWS API emulator (moto_server) with IAM enforcement on.
 //! moto's gaps (documented in docs/creds.md): it ignores session policies and permissions
 //! boundaries, and evaluates only `StringEquals` conditions (others count as matching), so

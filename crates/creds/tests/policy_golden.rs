@@ -1,4 +1,4 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a panic is the failure report
 //! The IAM documents Paddock writes, checked exactly (moto ignores session policies and
 //! boundaries, and evaluates only StringEquals conditions, so their semantics are proven here):
 //! data-driven grant cases (tests/data/grants.json), tag rules (tests/data/tags.json), golden

@@ -2,7 +2,7 @@
 //! (moto's 403 auth errors do not parse in the SDK, so we assert on status and body), account
 //! set-up and a whole-account listing for leak checks, and a fault-injecting proxy.
 //! Shared with crates/cli/tests/creds.rs via `#[path]`.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
