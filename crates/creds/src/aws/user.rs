@@ -236,8 +236,20 @@ impl AwsProvider {
         now: DateTime<Utc>,
     ) -> Result<RevokeProgress, CredsError> {
         let iam = &self.iam;
-        // Exists? (A read; not journaled as a mutation.)
-        if let Err(e) = iam.get_user().user_name(name).send().await.map_err(aws_err) {
+        // All reads at once (they are independent; this halves a revocation's latency). None is
+        // journaled: reads change nothing.
+        let (user, keys, certs, ssh, ssc, mfa, inline, attached, groups) = tokio::join!(
+            iam.get_user().user_name(name).send(),
+            iam.list_access_keys().user_name(name).send(),
+            iam.list_signing_certificates().user_name(name).send(),
+            iam.list_ssh_public_keys().user_name(name).send(),
+            iam.list_service_specific_credentials().user_name(name).send(),
+            iam.list_mfa_devices().user_name(name).send(),
+            iam.list_user_policies().user_name(name).send(),
+            iam.list_attached_user_policies().user_name(name).send(),
+            iam.list_groups_for_user().user_name(name).send(),
+        );
+        if let Err(e) = user.map_err(aws_err) {
             if !e.no_such_entity() {
                 return Err(e.into_creds("aws.get_user"));
             }
@@ -252,7 +264,7 @@ impl AwsProvider {
         }
 
         // 1. Access keys: deactivate, then delete.
-        let keys = iam.list_access_keys().user_name(name).send().await.map_err(|e| aws_err(e).into_creds("aws.list_access_keys"))?;
+        let keys = keys.map_err(|e| aws_err(e).into_creds("aws.list_access_keys"))?;
         for k in keys.access_key_metadata() {
             let id = k.access_key_id().unwrap_or_default().to_string();
             if k.status() != Some(&StatusType::Inactive) {
@@ -303,12 +315,7 @@ impl AwsProvider {
         )?;
 
         // 3. Signing certificates.
-        let certs = iam
-            .list_signing_certificates()
-            .user_name(name)
-            .send()
-            .await
-            .map_err(|e| aws_err(e).into_creds("aws.list_signing_certificates"))?;
+        let certs = certs.map_err(|e| aws_err(e).into_creds("aws.list_signing_certificates"))?;
         for c in certs.certificates() {
             let id = c.certificate_id().to_string();
             tolerate_gone(
@@ -325,12 +332,7 @@ impl AwsProvider {
         }
 
         // 4. SSH public keys.
-        let ssh = iam
-            .list_ssh_public_keys()
-            .user_name(name)
-            .send()
-            .await
-            .map_err(|e| aws_err(e).into_creds("aws.list_ssh_public_keys"))?;
+        let ssh = ssh.map_err(|e| aws_err(e).into_creds("aws.list_ssh_public_keys"))?;
         for k in ssh.ssh_public_keys() {
             let id = k.ssh_public_key_id().to_string();
             tolerate_gone(
@@ -347,12 +349,7 @@ impl AwsProvider {
         }
 
         // 5. Service-specific credentials (CodeCommit, Keyspaces, Bedrock…).
-        let ssc = iam
-            .list_service_specific_credentials()
-            .user_name(name)
-            .send()
-            .await
-            .map_err(|e| aws_err(e).into_creds("aws.list_service_specific_credentials"))?;
+        let ssc = ssc.map_err(|e| aws_err(e).into_creds("aws.list_service_specific_credentials"))?;
         for c in ssc.service_specific_credentials() {
             let id = c.service_specific_credential_id().to_string();
             tolerate_gone(
@@ -376,7 +373,7 @@ impl AwsProvider {
         }
 
         // 6. MFA devices: deactivate, and delete virtual ones.
-        let mfa = iam.list_mfa_devices().user_name(name).send().await.map_err(|e| aws_err(e).into_creds("aws.list_mfa_devices"))?;
+        let mfa = mfa.map_err(|e| aws_err(e).into_creds("aws.list_mfa_devices"))?;
         for d in mfa.mfa_devices() {
             let serial = d.serial_number().to_string();
             tolerate_gone(
@@ -406,7 +403,7 @@ impl AwsProvider {
         }
 
         // 7. Inline policies.
-        let inline = iam.list_user_policies().user_name(name).send().await.map_err(|e| aws_err(e).into_creds("aws.list_user_policies"))?;
+        let inline = inline.map_err(|e| aws_err(e).into_creds("aws.list_user_policies"))?;
         for p in inline.policy_names() {
             tolerate_gone(
                 "aws.delete_user_policy",
@@ -422,12 +419,7 @@ impl AwsProvider {
         }
 
         // 8. Attached managed policies.
-        let attached = iam
-            .list_attached_user_policies()
-            .user_name(name)
-            .send()
-            .await
-            .map_err(|e| aws_err(e).into_creds("aws.list_attached_user_policies"))?;
+        let attached = attached.map_err(|e| aws_err(e).into_creds("aws.list_attached_user_policies"))?;
         for p in attached.attached_policies() {
             let arn = p.policy_arn().unwrap_or_default().to_string();
             tolerate_gone(
@@ -444,7 +436,7 @@ impl AwsProvider {
         }
 
         // 9. Groups.
-        let groups = iam.list_groups_for_user().user_name(name).send().await.map_err(|e| aws_err(e).into_creds("aws.list_groups_for_user"))?;
+        let groups = groups.map_err(|e| aws_err(e).into_creds("aws.list_groups_for_user"))?;
         for g in groups.groups() {
             let group = g.group_name().to_string();
             tolerate_gone(
