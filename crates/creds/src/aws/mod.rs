@@ -15,7 +15,7 @@ use aws_config::provider_config::ProviderConfig;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_sdk_iam::config::{Credentials, Region, SharedCredentialsProvider};
-use aws_sdk_iam::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
 use aws_smithy_http_client::tls;
 use aws_smithy_runtime::client::retries::{RetryPartition, TokenBucket};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
@@ -198,9 +198,23 @@ where
         (Some(c), Some(m), _) => format!("{c}: {m}"),
         (Some(c), None, _) => c.clone(),
         (None, _, Some(s)) => format!("HTTP {s} without an error code"),
-        (None, _, None) => DisplayErrorContext(&e).to_string(),
+        (None, _, None) => error_chain(&e),
     };
     AwsErr { code, status, message }
+}
+
+/// `outer: inner: root cause`, each error's own Display (no Debug dumps of requests).
+fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        let text = c.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        cur = c.source();
+    }
+    parts.join(": ")
 }
 
 /// The text of the first `<tag>…</tag>` (error bodies only; no general XML parsing needed).
