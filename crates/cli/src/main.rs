@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod audit;
+mod creds;
 mod doctor;
 mod egress;
 mod gate;
@@ -46,6 +47,8 @@ enum Command {
     Scan(scan::Args),
     /// Run a command inside the sandbox, or check which sandbox backends work here.
     Sandbox(sandbox::Args),
+    /// Ephemeral, task-scoped AWS credentials: grant, list, revoke, reap.
+    Creds(creds::Args),
 }
 
 fn main() -> ExitCode {
@@ -64,6 +67,7 @@ fn main() -> ExitCode {
         Command::Gate(args) => gate::run(args),
         Command::Scan(args) => scan::run(args),
         Command::Sandbox(args) => sandbox::run(args),
+        Command::Creds(args) => creds::run(args),
     };
     match result {
         Ok(code) => code,

@@ -202,3 +202,12 @@ pub fn claude_code(steps: &mut Steps) {
         .args(["--no-audit", "--no-fund", &format!("@anthropic-ai/claude-code@{CLAUDE_CODE_VERSION}")]);
     steps.run(STEP, cmd);
 }
+
+/// moto's AWS server (PyPI `moto[server]`, pinned) in a private venv, for the
+/// credential tests. Installing it here keeps the pip download out of the
+/// tests' own time limits; the tests run the same idempotent script.
+pub fn moto(steps: &mut Steps) {
+    let mut cmd = Command::new("bash");
+    cmd.arg(repo_root().join("crates/creds/tests/support/moto.sh")).stdout(Stdio::null());
+    steps.run("install moto (AWS emulator) for the credential tests", cmd);
+}
