@@ -9,11 +9,13 @@ import { FIRST_RUN } from "./screens/onboarding/wizard";
 export interface OnboardingSnapshot {
   state: OnboardingState;
   loaded: boolean;
+  /** The saved state could not be read: the wizard shows why instead of steps. */
+  loadFailed: boolean;
   /** The last load or save failure, shown on the Onboarding screen. */
   error: WireError | null;
 }
 
-let snapshot: OnboardingSnapshot = { state: FIRST_RUN, loaded: false, error: null };
+let snapshot: OnboardingSnapshot = { state: FIRST_RUN, loaded: false, loadFailed: false, error: null };
 /** What the backend last accepted: a refused save rolls back to it. */
 let saved: OnboardingState = FIRST_RUN;
 let loading: Promise<OnboardingState> | null = null;
@@ -29,11 +31,11 @@ export function loadOnboarding(): Promise<OnboardingState> {
   loading ??= api.onboardingState().then(
     (state) => {
       saved = state;
-      publish({ state, loaded: true, error: null });
+      publish({ state, loaded: true, loadFailed: false, error: null });
       return state;
     },
     (error: WireError) => {
-      publish({ ...snapshot, loaded: true, error });
+      publish({ ...snapshot, loaded: true, loadFailed: true, error });
       return snapshot.state;
     },
   );
@@ -71,7 +73,7 @@ export function useOnboarding(): OnboardingSnapshot {
 
 /** For tests: forget everything. */
 export function resetOnboardingStore() {
-  snapshot = { state: FIRST_RUN, loaded: false, error: null };
+  snapshot = { state: FIRST_RUN, loaded: false, loadFailed: false, error: null };
   saved = FIRST_RUN;
   loading = null;
   writes = Promise.resolve();

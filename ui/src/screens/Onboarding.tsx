@@ -19,7 +19,7 @@ export interface SessionResults {
 }
 
 export function Onboarding() {
-  const { state, loaded, error } = useOnboarding();
+  const { state, loaded, loadFailed, error } = useOnboarding();
   const [results, setResults] = useState<SessionResults>({ report: null, checks: null });
 
   useEffect(() => {
@@ -48,7 +48,8 @@ export function Onboarding() {
           )
         }
       />
-      {error && <ErrorNote error={error} />}
+      {/* An unreachable engine is already announced by the app shell, once. */}
+      {error && !(loadFailed && error.code === "unavailable") && <ErrorNote error={error} />}
       {state.dismissed && !state.finished && (
         <div className="banner info" role="status">
           The walkthrough is closed; Paddock no longer opens on it. You are at step {index + 1} of {STEPS.length}; carry on
@@ -65,7 +66,7 @@ export function Onboarding() {
                 aria-current={status === "current" ? "step" : undefined}
                 data-step-link={s.id}
                 data-status={status}
-                disabled={!loaded}
+                disabled={!loaded || loadFailed}
               >
                 <span className="stepper-num" aria-hidden="true">
                   {status === "completed" ? "✓" : status === "skipped" ? "–" : i + 1}
@@ -79,7 +80,7 @@ export function Onboarding() {
           );
         })}
       </ol>
-      {loaded && (
+      {loaded && !loadFailed && (
         <StepBody
           step={step}
           results={results}

@@ -1,11 +1,11 @@
 import { useOnboarding } from "../../onboardingStore";
 import type { SessionResults } from "../Onboarding";
-import { STEPS } from "./wizard";
+import { STEPS, shellQuote } from "./wizard";
 
 /** The end: what was done, what was skipped, and how to start a task. */
 export function DoneStep({ results }: { results: SessionResults }) {
   const { state } = useOnboarding();
-  const repo = state.repos[0] ?? "~/src/your-project";
+  const repo = state.repos[0] ? shellQuote(state.repos[0]) : "~/src/your-project";
   const command = `paddock run --agent claude --repo ${repo} -- "Fix the failing test in the parser"`;
   const report = results.report;
   const missing = results.checks?.filter((c) => c.status === "missing") ?? [];
@@ -25,8 +25,8 @@ export function DoneStep({ results }: { results: SessionResults }) {
         <dd>
           {report ? (
             <>
-              <span className={`sev-pill sev-${report.risk}`}>{report.risk}</span> {report.findings.length} things an
-              agent could reach today; inside a task it gets none of them.
+              <span className={`sev-pill sev-${report.risk}`}>{report.risk}</span> {report.findings.length}{" "}
+              {report.findings.length === 1 ? "thing" : "things"} an agent running as you could reach today.
             </>
           ) : state.completed.includes("risk") ? (
             "Done earlier; scan again from step 1 to see the result."
@@ -43,7 +43,9 @@ export function DoneStep({ results }: { results: SessionResults }) {
             : "Not checked in this session."}
         </dd>
         <dt>Gate packs</dt>
-        <dd>{state.packs ? (state.packs.length ? state.packs.join(", ") : "none (nothing is blocked!)") : "all built-in packs"}</dd>
+        <dd>
+          {state.packs ? (state.packs.length ? state.packs.join(", ") : "none: nothing is blocked") : "all built-in packs"}
+        </dd>
         <dt>Repositories</dt>
         <dd>{state.repos.length ? state.repos.join(", ") : "none added"}</dd>
         {skipped.length > 0 && (
@@ -73,3 +75,4 @@ export function DoneStep({ results }: { results: SessionResults }) {
     </section>
   );
 }
+

@@ -215,7 +215,11 @@ function Findings({ findings }: { findings: ScanFinding[] }) {
                 <div className="finding-top">
                   <span className={`sev-pill sev-${f.severity}`}>{f.severity}</span>
                   <span className="finding-kind">{f.kind}</span>
-                  {f.age && <span className="muted finding-age" title="Last changed">{f.age} old</span>}
+                  {f.age && (
+                    <span className="muted finding-age" title="Time since the file last changed">
+                      {f.age === "just now" ? "changed just now" : `${f.age} old`}
+                    </span>
+                  )}
                 </div>
                 <div className="finding-where">
                   <code className="finding-location">{f.location}</code>

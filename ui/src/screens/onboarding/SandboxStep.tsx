@@ -1,4 +1,4 @@
-import { useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import type { CheckResult, WireError } from "../../bindings";
 import { api } from "../../api";
 import { ErrorNote } from "../../components/ErrorNote";
@@ -44,6 +44,16 @@ export function SandboxStep(props: {
       setProgress((p) => (p ? { ...p, done: true } : p));
     }
   };
+
+  // Run on arrival, once: what the step is about.
+  const started = useRef(false);
+  useEffect(() => {
+    if (!props.results && !started.current) {
+      started.current = true;
+      void runCheck();
+    }
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, []);
 
   const missing = progress?.done ? progress.results.filter((r) => r.status === "missing") : [];
 

@@ -12,6 +12,7 @@ import {
   pendingAcks,
   removeRepo,
   restart,
+  shellQuote,
   startRoute,
   stepStatus,
   togglePack,
@@ -99,6 +100,14 @@ describe("wizard state", () => {
     expect(off).toEqual(["destructive-fs", "secrets"]);
     expect(togglePack(off, "git-history", true, all)).toEqual(all);
     expect(chosenPacks({ ...FIRST_RUN, packs: [] }, all)).toEqual([]);
+  });
+});
+
+describe("the first-task command", () => {
+  it("quotes a repository path only when the shell needs it", () => {
+    expect(shellQuote("/home/dev/src/shop")).toBe("/home/dev/src/shop");
+    expect(shellQuote("/home/dev/My Projects/shop")).toBe("'/home/dev/My Projects/shop'");
+    expect(shellQuote("/tmp/it's")).toBe("'/tmp/it'\\''s'");
   });
 });
 

@@ -3,8 +3,8 @@
 import type { BypassWarning, FindingCategory, OnboardingState, OnboardingStep, ScanFinding, Severity } from "../../bindings";
 
 export const STEPS: readonly { id: OnboardingStep; title: string; lead: string }[] = [
-  { id: "risk", title: "Risk audit", lead: "What an agent could reach on this machine today" },
-  { id: "bypass", title: "Bypass warnings", lead: "Agent settings that switch off every check" },
+  { id: "risk", title: "Risk audit", lead: "What an agent can reach today" },
+  { id: "bypass", title: "Bypass warnings", lead: "Settings that skip every check" },
   { id: "sandbox", title: "Sandbox", lead: "What isolates agents here" },
   { id: "credentials", title: "Cloud admin key", lead: "Optional: into the OS keyring" },
   { id: "packs", title: "Gate rules", lead: "What the gate blocks" },
@@ -163,4 +163,9 @@ export function togglePack(chosen: string[], id: string, on: boolean, all: strin
   if (on) set.add(id);
   else set.delete(id);
   return all.filter((p) => set.has(p));
+}
+
+/** Single-quotes a path for a POSIX shell when it needs it. */
+export function shellQuote(s: string): string {
+  return /^[A-Za-z0-9_./~+-]+$/.test(s) ? s : `'${s.replace(/'/g, "'\\''")}'`;
 }
