@@ -135,6 +135,19 @@ async fn the_wizard_walks_through_all_six_steps_without_showing_a_secret() -> an
         let rec = &acks["acks"][0];
         assert_eq!(rec["warning_id"], "production.bypass:~/src/shop", "{acks}");
         assert_eq!(rec["repo"], std::fs::canonicalize(&home.repo)?.display().to_string(), "{acks}");
+        // Nothing else can be slipped into the store through the IPC: a
+        // warning the scan does not report is refused.
+        let refused = client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 window.__TAURI_INTERNALS__.invoke('bypass_acknowledge', { repo: arguments[0], warningId: 'production.bypass:~/elsewhere' })
+                   .then(() => done('accepted'), (e) => done(e.code));",
+                vec![serde_json::json!(repo)],
+            )
+            .await?;
+        assert_eq!(refused, "not_found");
+        let acks: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(d.join("acks.json"))?)?;
+        assert_eq!(acks["acks"].as_array().map(Vec::len), Some(1), "{acks}");
         assert_nothing_leaks(&client, &home, d, "2 (bypass)").await?;
         shot(&client, "onboarding-2-bypass").await?;
 

@@ -238,6 +238,24 @@ test("web: the wizard streams the audit, needs the acknowledgement, and saves ev
   await p.context().close();
 });
 
+test("web: closing the walkthrough early stops the app opening on it, and it resumes where it was", async () => {
+  const p = await page({ onboarding: { step: "packs", completed: ["risk"], skipped: ["bypass", "sandbox", "credentials"] } });
+  await p.goto(base);
+  await p.locator(".onboarding[data-step='packs']").waitFor();
+  await p.locator("button[data-action='dismiss-wizard']").click();
+  await p.getByText("The walkthrough is closed").waitFor();
+  await p.locator("a[data-nav='audit']").click();
+  await p.locator("main[data-screen='audit']").waitFor();
+  const last = await p.evaluate(() => window.__PADDOCK_SAVES__.at(-1));
+  assert.equal(last.dismissed, true);
+  assert.equal(last.last_screen, "audit");
+  assert.equal(last.step, "packs");
+  await p.locator("a[data-nav='onboarding']").click();
+  await p.locator(".onboarding[data-step='packs']").waitFor();
+  assert.equal(await p.locator("[data-step-link='bypass']").getAttribute("data-status"), "skipped");
+  await p.context().close();
+});
+
 test("web: a finished walkthrough reopens the last screen", async () => {
   const p = await page({ onboarding: { finished: true, step: "done", last_screen: "audit" } });
   await p.goto(base);

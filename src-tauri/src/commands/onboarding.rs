@@ -62,6 +62,18 @@ pub async fn onboarding_save(
     state: tauri::State<'_, AppState>,
     onboarding: OnboardingState,
 ) -> Result<OnboardingState, WireError> {
+    let path = onboarding_file::path(&state.data_dir);
+    let _guard = state.onboarding_lock.lock().map_err(|_| WireError::internal("onboarding state lock poisoned"))?;
+    let previous = onboarding_file::load(&path).unwrap_or_default();
+    let onboarding = validate(onboarding, &previous)?;
+    onboarding_file::save(&path, &onboarding)?;
+    Ok(onboarding)
+}
+
+/// The state as it will be saved, or why not. Repositories saved before are
+/// kept even if they have gone since (the scan then says so); new ones must
+/// be existing folders given by absolute path.
+fn validate(onboarding: OnboardingState, previous: &OnboardingState) -> Result<OnboardingState, WireError> {
     if let Some(screen) = &onboarding.last_screen
         && !ROUTES.contains(&screen.as_str())
     {
@@ -76,15 +88,11 @@ pub async fn onboarding_save(
             return Err(WireError::invalid_input(format!("unknown gate pack {bad:?}; known: {}", known.join(", "))));
         }
     }
-    let path = onboarding_file::path(&state.data_dir);
-    let _guard = state.onboarding_lock.lock().map_err(|_| WireError::internal("onboarding state lock poisoned"))?;
-    let previous = onboarding_file::load(&path).unwrap_or_default();
     let mut onboarding = onboarding;
     onboarding.repos = onboarding.repos.iter().map(|r| r.trim().to_owned()).collect();
     for repo in onboarding.repos.iter().filter(|r| !previous.repos.contains(r)) {
         existing_folder(repo)?;
     }
-    onboarding_file::save(&path, &onboarding)?;
     Ok(onboarding)
 }
 
@@ -162,25 +170,28 @@ pub async fn bypass_acknowledge(
     let store = ack_store(&state);
     blocking(move || {
         let repo_path = opts.repos[0].clone();
-        let warning = paddock_scan::bypass_warnings(&opts)
-            .into_iter()
-            .find(|w| w.id == warning_id && w.repo.as_deref() == Some(repo_path.as_path()));
-        match warning {
-            None => Err(WireError::not_found(format!(
-                "no warning {warning_id:?} for {} any more; run the check again",
-                repo_path.display()
-            ))),
-            Some(w) if !w.requires_ack => {
-                Err(WireError::invalid_input(format!("warning {warning_id:?} does not need an acknowledgement")))
-            }
-            Some(_) => {
-                let record = store.acknowledge(&repo_path, &warning_id).map_err(convert::scan::ack_error)?;
-                tracing::info!(repo = %repo_path.display(), warning = %warning_id, "bypass warning acknowledged");
-                Ok(convert::scan::ack(record, store.path()))
-            }
-        }
+        ackable(paddock_scan::bypass_warnings(&opts), &repo_path, &warning_id)?;
+        let record = store.acknowledge(&repo_path, &warning_id).map_err(convert::scan::ack_error)?;
+        tracing::info!(repo = %repo_path.display(), warning = %warning_id, "bypass warning acknowledged");
+        Ok(convert::scan::ack(record, store.path()))
     })
     .await
+}
+
+/// Only a warning the scan reports right now for `repo`, and that needs an
+/// acknowledgement, may be acknowledged.
+fn ackable(warnings: Vec<paddock_scan::BypassWarning>, repo: &Path, warning_id: &str) -> Result<(), WireError> {
+    let warning = warnings.into_iter().find(|w| w.id == warning_id && w.repo.as_deref() == Some(repo));
+    match warning {
+        None => Err(WireError::not_found(format!(
+            "no warning {warning_id:?} for {} any more; run the check again",
+            repo.display()
+        ))),
+        Some(w) if !w.requires_ack => {
+            Err(WireError::invalid_input(format!("warning {warning_id:?} does not need an acknowledgement")))
+        }
+        Some(_) => Ok(()),
+    }
 }
 
 /// The gate's built-in rule packs and what each blocks.
@@ -189,4 +200,70 @@ pub fn gate_packs() -> Result<Vec<GatePack>, WireError> {
     let packs = paddock_gate::builtin_pack_summaries()
         .map_err(|e| WireError::internal(format!("a built-in gate pack does not load: {e}")))?;
     Ok(packs.into_iter().map(convert::gate_pack).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use paddock_ipc::ErrorCode;
+    use paddock_scan::{BypassKind, BypassWarning as ScanWarning};
+
+    fn state() -> OnboardingState {
+        OnboardingState::default()
+    }
+
+    #[test]
+    fn saves_are_validated() {
+        let dir = tempfile::tempdir().unwrap();
+        let here = dir.path().display().to_string();
+        let cases: Vec<(&str, OnboardingState, Option<ErrorCode>)> = vec![
+            ("first run", state(), None),
+            ("known pack", OnboardingState { packs: Some(vec!["secrets".into()]), ..state() }, None),
+            ("no packs at all", OnboardingState { packs: Some(vec![]), ..state() }, None),
+            ("unknown pack", OnboardingState { packs: Some(vec!["no-such-pack".into()]), ..state() }, Some(ErrorCode::InvalidInput)),
+            ("known screen", OnboardingState { last_screen: Some("audit".into()), ..state() }, None),
+            ("unknown screen", OnboardingState { last_screen: Some("../etc".into()), ..state() }, Some(ErrorCode::InvalidInput)),
+            ("existing repo", OnboardingState { repos: vec![format!(" {here} ")], ..state() }, None),
+            ("relative repo", OnboardingState { repos: vec!["src/shop".into()], ..state() }, Some(ErrorCode::InvalidInput)),
+            ("missing repo", OnboardingState { repos: vec![format!("{here}/nope")], ..state() }, Some(ErrorCode::InvalidInput)),
+            ("too many repos", OnboardingState { repos: vec![here.clone(); MAX_REPOS + 1], ..state() }, Some(ErrorCode::InvalidInput)),
+        ];
+        for (name, s, want) in cases {
+            let got = validate(s, &state());
+            assert_eq!(got.as_ref().err().map(|e| e.code), want, "case {name}: {got:?}");
+        }
+        // Trimmed on the way in.
+        let saved = validate(OnboardingState { repos: vec![format!(" {here} ")], ..state() }, &state()).unwrap();
+        assert_eq!(saved.repos, vec![here]);
+    }
+
+    #[test]
+    fn a_repository_saved_before_may_have_gone_since() {
+        let gone = "/no/such/repo/any/more".to_owned();
+        let previous = OnboardingState { repos: vec![gone.clone()], ..state() };
+        let next = OnboardingState { repos: vec![gone], step: paddock_ipc::onboarding::OnboardingStep::Bypass, ..state() };
+        assert!(validate(next, &previous).is_ok());
+    }
+
+    #[test]
+    fn only_current_warnings_that_need_it_can_be_acknowledged() {
+        let repo = Path::new("/src/shop");
+        let warning = |id: &str, requires_ack: bool| ScanWarning {
+            id: id.into(),
+            kind: BypassKind::BypassOnProduction,
+            location: "~/src/shop".into(),
+            repo: Some(repo.to_path_buf()),
+            explanation: String::new(),
+            paddock_instead: String::new(),
+            requires_ack,
+        };
+        let now = || vec![warning("production.bypass:~/src/shop", true), warning("production:~/src/shop", false)];
+        assert!(ackable(now(), repo, "production.bypass:~/src/shop").is_ok());
+        assert_eq!(ackable(now(), repo, "production:~/src/shop").unwrap_err().code, ErrorCode::InvalidInput);
+        assert_eq!(ackable(now(), repo, "made-up").unwrap_err().code, ErrorCode::NotFound);
+        assert_eq!(
+            ackable(now(), Path::new("/src/other"), "production.bypass:~/src/shop").unwrap_err().code,
+            ErrorCode::NotFound
+        );
+    }
 }
