@@ -187,6 +187,7 @@ async fn the_wizard_walks_through_all_six_steps_without_showing_a_secret() -> an
         let summary = text_of(&client, "[data-testid='onboarding-summary']").await?;
         assert!(summary.to_lowercase().contains("critical"), "{summary}");
         assert!(summary.contains("everything required works"), "{summary}");
+        assert!(summary.contains("1 acknowledged"), "{summary}");
         assert!(summary.contains("Cloud admin key"), "the skipped step is not listed: {summary}");
         let cmd = text_of(&client, "[data-testid='first-task-command']").await?;
         assert!(cmd.starts_with(&format!("paddock run --agent claude --repo {repo}")), "{cmd}");

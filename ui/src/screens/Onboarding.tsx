@@ -1,5 +1,5 @@
 import { useEffect, useState } from "react";
-import type { CheckResult, OnboardingStep, ScanReport } from "../bindings";
+import type { BypassWarning, CheckResult, OnboardingStep, ScanReport } from "../bindings";
 import { ScreenHeader } from "../components/ScreenHeader";
 import { ErrorNote } from "../components/ErrorNote";
 import { loadOnboarding, updateOnboarding, useOnboarding } from "../onboardingStore";
@@ -15,12 +15,13 @@ import { DoneStep } from "./onboarding/DoneStep";
  * live here (not in each step) so moving between steps keeps them. */
 export interface SessionResults {
   report: ScanReport | null;
+  warnings: BypassWarning[] | null;
   checks: CheckResult[] | null;
 }
 
 export function Onboarding() {
   const { state, loaded, loadFailed, error } = useOnboarding();
-  const [results, setResults] = useState<SessionResults>({ report: null, checks: null });
+  const [results, setResults] = useState<SessionResults>({ report: null, warnings: null, checks: null });
 
   useEffect(() => {
     void loadOnboarding();
@@ -112,7 +113,7 @@ function StepBody(props: {
         />
       );
     case "bypass":
-      return <BypassStep onNext={onNext} onSkip={onSkip} />;
+      return <BypassStep onWarnings={(warnings) => setResults((r) => ({ ...r, warnings }))} onNext={onNext} onSkip={onSkip} />;
     case "sandbox":
       return (
         <SandboxStep

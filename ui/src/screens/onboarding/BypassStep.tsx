@@ -6,17 +6,24 @@ import { useOnboarding } from "../../onboardingStore";
 import { StepNav } from "../Onboarding";
 import { BYPASS_LABELS, pendingAcks } from "./wizard";
 
-export function BypassStep(props: { onNext: () => void; onSkip: () => void }) {
+export function BypassStep(props: { onWarnings: (w: BypassWarning[]) => void; onNext: () => void; onSkip: () => void }) {
   const { state } = useOnboarding();
   const [warnings, setWarnings] = useState<BypassWarning[] | null>(null);
   const [error, setError] = useState<WireError | null>(null);
 
   const load = useCallback(() => {
     setError(null);
-    api.bypassWarnings(state.repos).then(setWarnings, (e: WireError) => {
-      setError(e);
-      setWarnings([]);
-    });
+    api.bypassWarnings(state.repos).then(
+      (w) => {
+        setWarnings(w);
+        props.onWarnings(w);
+      },
+      (e: WireError) => {
+        setError(e);
+        setWarnings([]);
+      },
+    );
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [state.repos]);
 
   useEffect(load, [load]);

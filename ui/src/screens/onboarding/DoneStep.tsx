@@ -1,6 +1,6 @@
 import { useOnboarding } from "../../onboardingStore";
 import type { SessionResults } from "../Onboarding";
-import { STEPS, shellQuote } from "./wizard";
+import { STEPS, pendingAcks, shellQuote } from "./wizard";
 
 /** The end: what was done, what was skipped, and how to start a task. */
 export function DoneStep({ results }: { results: SessionResults }) {
@@ -10,6 +10,9 @@ export function DoneStep({ results }: { results: SessionResults }) {
   const report = results.report;
   const missing = results.checks?.filter((c) => c.status === "missing") ?? [];
   const skipped = STEPS.filter((s) => state.skipped.includes(s.id));
+  const warnings = results.warnings;
+  const needAck = warnings?.filter((w) => w.requires_ack) ?? [];
+  const pending = warnings ? pendingAcks(warnings) : [];
 
   return (
     <section className="step" aria-labelledby="done-title">
@@ -33,6 +36,19 @@ export function DoneStep({ results }: { results: SessionResults }) {
           ) : (
             "Not run."
           )}
+        </dd>
+        <dt>Bypass warnings</dt>
+        <dd>
+          {warnings === null
+            ? "Not looked at in this session."
+            : warnings.length === 0
+              ? "None found."
+              : `${warnings.length} found` +
+                (needAck.length === 0
+                  ? "; none needs an acknowledgement."
+                  : pending.length === 0
+                    ? `; ${needAck.length} acknowledged.`
+                    : `; ${pending.length} still to acknowledge before tasks start on ${pending.length === 1 ? "that repository" : "those repositories"}.`)}
         </dd>
         <dt>Sandbox</dt>
         <dd>
