@@ -3,7 +3,7 @@ import type { BypassWarning, WireError } from "../../bindings";
 import { api } from "../../api";
 import { ErrorNote } from "../../components/ErrorNote";
 import { useOnboarding } from "../../onboardingStore";
-import { StepNav } from "../Onboarding";
+import { StepNav } from "./StepNav";
 import { BYPASS_LABELS, pendingAcks } from "./wizard";
 
 export function BypassStep(props: { onWarnings: (w: BypassWarning[]) => void; onNext: () => void; onSkip: () => void }) {

@@ -1,4 +1,4 @@
-import { StepNav } from "../Onboarding";
+import { StepNav } from "./StepNav";
 
 /** Optional: the cloud admin key that Paddock mints short-lived task
  * credentials from. Set up from the terminal for now; no pretend form here. */

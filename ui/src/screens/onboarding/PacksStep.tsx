@@ -3,7 +3,7 @@ import type { GatePack, WireError } from "../../bindings";
 import { api } from "../../api";
 import { ErrorNote } from "../../components/ErrorNote";
 import { updateOnboarding, useOnboarding } from "../../onboardingStore";
-import { StepNav } from "../Onboarding";
+import { StepNav } from "./StepNav";
 import { chosenPacks, togglePack } from "./wizard";
 
 export function PacksStep(props: { onNext: () => void; onSkip: () => void }) {

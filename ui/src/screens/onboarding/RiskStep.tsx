@@ -3,7 +3,7 @@ import type { ScanFinding, ScanInfo, ScanReport, WireError } from "../../binding
 import { api } from "../../api";
 import { ErrorNote } from "../../components/ErrorNote";
 import { updateOnboarding, useOnboarding } from "../../onboardingStore";
-import { StepNav } from "../Onboarding";
+import { StepNav } from "./StepNav";
 import { addRepo, countBySeverity, groupFindings, removeRepo } from "./wizard";
 import { AuditPrompt } from "./AuditPrompt";
 

@@ -2,7 +2,7 @@ import { useEffect, useRef, useState } from "react";
 import type { CheckResult, WireError } from "../../bindings";
 import { api } from "../../api";
 import { ErrorNote } from "../../components/ErrorNote";
-import { StepNav } from "../Onboarding";
+import { StepNav } from "./StepNav";
 
 type Progress = { total: number; results: CheckResult[]; done: boolean };
 
