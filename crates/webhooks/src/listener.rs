@@ -121,6 +121,13 @@ impl Listener {
         }
     }
 
+    /// The clock, at the microsecond precision the database keeps, so a
+    /// record reads back exactly as it was reported.
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        use chrono::SubsecRound as _;
+        self.inner.clock.now().trunc_subsecs(6)
+    }
+
     /// How many bodies reached the parser: the probe that proves nothing
     /// unverified is parsed.
     pub fn parse_calls(&self) -> u64 {
@@ -148,7 +155,7 @@ impl Listener {
 
     /// A person approves or rejects a pending proposal.
     pub fn decide_proposal(&self, id: Uuid, approve: bool) -> Result<Proposal, StoreError> {
-        self.inner.store.decide_proposal(id, approve, self.inner.clock.now())
+        self.inner.store.decide_proposal(id, approve, self.now())
     }
 
     /// Accepts connections until the task is dropped or accepting fails
@@ -202,7 +209,7 @@ impl Listener {
     {
         let mut delivery = Delivery {
             id: Uuid::now_v7(),
-            received_at: self.inner.clock.now(),
+            received_at: self.now(),
             source: None,
             endpoint: "other".into(),
             delivery_id: None,
@@ -271,7 +278,7 @@ impl Listener {
         if parts.method != Method::POST {
             return Err(refuse(StatusCode::METHOD_NOT_ALLOWED, format!("method {} not allowed; POST only", parts.method)));
         }
-        let now = self.inner.clock.now();
+        let now = self.now();
 
         // 1. Signature headers, before anything else is looked at.
         let headers = &parts.headers;
@@ -426,7 +433,7 @@ impl Listener {
     }
 
     fn propose(&self, draft: ProposalDraft, delivery: Uuid) -> Result<Proposal, Refusal> {
-        let now = self.inner.clock.now();
+        let now = self.now();
         let rule = self.inner.config.rules.matching(&draft).map(|r| format!("rule:{}", r.id));
         let proposal = Proposal {
             id: Uuid::now_v7(),
