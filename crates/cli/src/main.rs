@@ -11,6 +11,7 @@ mod audit;
 mod doctor;
 mod egress;
 mod gate;
+mod webhooks;
 
 #[derive(Parser)]
 #[command(
@@ -40,6 +41,8 @@ enum Command {
     Egress(egress::Args),
     /// The policy gate: PreToolUse hook (reads stdin), `check` a command, `install` the hook.
     Gate(gate::Args),
+    /// Verified Slack and GitHub webhooks that propose tasks.
+    Webhooks(webhooks::Args),
 }
 
 fn main() -> ExitCode {
@@ -50,6 +53,7 @@ fn main() -> ExitCode {
         Command::Audit(args) => audit::run(*args),
         Command::Egress(args) => egress::run(args),
         Command::Gate(args) => gate::run(args),
+        Command::Webhooks(args) => webhooks::run(args),
     };
     match result {
         Ok(code) => code,

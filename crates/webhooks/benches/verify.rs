@@ -12,10 +12,23 @@ fn bench(c: &mut Criterion) {
         let gh = sign_github(secret, &body);
         let sl = sign_slack(secret, "1700000000", &body);
         c.bench_function(&format!("verify_github/{size}"), |b| {
-            b.iter(|| verify_github(secret, std::hint::black_box(&gh), std::hint::black_box(&body)))
+            b.iter(|| {
+                verify_github(
+                    secret,
+                    std::hint::black_box(&gh),
+                    std::hint::black_box(&body),
+                )
+            })
         });
         c.bench_function(&format!("verify_slack/{size}"), |b| {
-            b.iter(|| verify_slack(secret, "1700000000", std::hint::black_box(&sl), std::hint::black_box(&body)))
+            b.iter(|| {
+                verify_slack(
+                    secret,
+                    "1700000000",
+                    std::hint::black_box(&sl),
+                    std::hint::black_box(&body),
+                )
+            })
         });
         c.bench_function(&format!("raw_hmac_floor/{size}"), |b| {
             b.iter(|| {

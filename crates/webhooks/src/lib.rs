@@ -36,7 +36,9 @@ pub use delivery::{Delivery, DeliveryObserver, Verdict};
 pub use listener::{Listener, ListenerConfig};
 pub use parse::{Parsed, ProposalDraft, Route, parse_verified};
 pub use rules::{Rule, Rules, RulesError};
-pub use secret::{KEYRING_SERVICE, KeyringSecretStore, MemorySecretStore, Secret, SecretError, SecretStore};
+pub use secret::{
+    KEYRING_SERVICE, KeyringSecretStore, MemorySecretStore, Secret, SecretError, SecretStore,
+};
 pub use store::{Proposal, ProposalState, Store, StoreError};
 pub use verify::{VerifyError, sign_github, sign_slack, verify_github, verify_slack};
 

@@ -82,7 +82,10 @@ struct Refusal {
 }
 
 fn refuse(status: StatusCode, reason: impl Into<String>) -> Refusal {
-    Refusal { status, reason: reason.into() }
+    Refusal {
+        status,
+        reason: reason.into(),
+    }
 }
 
 struct Outcome {
@@ -95,8 +98,15 @@ struct Outcome {
 
 /// The signature material taken from headers before the body is read.
 enum Claim {
-    Slack { signature: String, timestamp: String, timestamp_secs: i64 },
-    Github { signature: String, delivery_id: String },
+    Slack {
+        signature: String,
+        timestamp: String,
+        timestamp_secs: i64,
+    },
+    Github {
+        signature: String,
+        delivery_id: String,
+    },
 }
 
 impl Listener {
@@ -149,7 +159,10 @@ impl Listener {
     }
 
     /// Proposals in a state (all when `None`), newest first.
-    pub fn list_proposals(&self, state: Option<ProposalState>) -> Result<Vec<Proposal>, StoreError> {
+    pub fn list_proposals(
+        &self,
+        state: Option<ProposalState>,
+    ) -> Result<Vec<Proposal>, StoreError> {
         self.inner.store.list_proposals(state)
     }
 
@@ -196,13 +209,20 @@ impl Listener {
             .max_headers(64)
             .max_buf_size(64 * 1024)
             .keep_alive(true);
-        if let Err(e) = builder.serve_connection(TokioIo::new(stream), service).await {
+        if let Err(e) = builder
+            .serve_connection(TokioIo::new(stream), service)
+            .await
+        {
             tracing::debug!(error = %e, %peer, "webhook connection ended with an error");
         }
     }
 
     /// Handles one request: the whole pipeline, then one delivery record.
-    pub async fn handle<B>(&self, req: Request<B>, peer: Option<SocketAddr>) -> Response<Full<Bytes>>
+    pub async fn handle<B>(
+        &self,
+        req: Request<B>,
+        peer: Option<SocketAddr>,
+    ) -> Response<Full<Bytes>>
     where
         B: Body<Data = Bytes> + Send,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
@@ -273,10 +293,17 @@ impl Listener {
             _ => return Err(refuse(StatusCode::NOT_FOUND, "no such endpoint")),
         };
         d.endpoint = path.to_string();
-        let source = if slack_route.is_some() { Source::Slack } else { Source::Github };
+        let source = if slack_route.is_some() {
+            Source::Slack
+        } else {
+            Source::Github
+        };
         d.source = Some(source);
         if parts.method != Method::POST {
-            return Err(refuse(StatusCode::METHOD_NOT_ALLOWED, format!("method {} not allowed; POST only", parts.method)));
+            return Err(refuse(
+                StatusCode::METHOD_NOT_ALLOWED,
+                format!("method {} not allowed; POST only", parts.method),
+            ));
         }
         let now = self.now();
 
@@ -284,19 +311,44 @@ impl Listener {
         let headers = &parts.headers;
         let (route, claim) = match slack_route {
             Some(route) => {
-                d.event = Some(if route == Route::SlackCommand { "command" } else { "event" }.into());
+                d.event = Some(
+                    if route == Route::SlackCommand {
+                        "command"
+                    } else {
+                        "event"
+                    }
+                    .into(),
+                );
                 let signature = signature_header(headers, "x-slack-signature")?;
                 let timestamp = signature_header(headers, "x-slack-request-timestamp")?;
-                let timestamp_secs = verify::slack_timestamp(&timestamp, now).map_err(verify_refusal)?;
-                (route, Claim::Slack { signature, timestamp, timestamp_secs })
+                let timestamp_secs =
+                    verify::slack_timestamp(&timestamp, now).map_err(verify_refusal)?;
+                (
+                    route,
+                    Claim::Slack {
+                        signature,
+                        timestamp,
+                        timestamp_secs,
+                    },
+                )
             }
             None => {
                 let signature = signature_header(headers, "x-hub-signature-256")?;
-                let event = token_header(headers, "x-github-event", |b| b.is_ascii_lowercase() || b == b'_')?;
+                let event = token_header(headers, "x-github-event", |b| {
+                    b.is_ascii_lowercase() || b == b'_'
+                })?;
                 d.event = Some(event.clone());
-                let delivery_id = token_header(headers, "x-github-delivery", |b| b.is_ascii_alphanumeric() || b == b'-')?;
+                let delivery_id = token_header(headers, "x-github-delivery", |b| {
+                    b.is_ascii_alphanumeric() || b == b'-'
+                })?;
                 d.delivery_id = Some(delivery_id.clone());
-                (Route::Github { event }, Claim::Github { signature, delivery_id })
+                (
+                    Route::Github { event },
+                    Claim::Github {
+                        signature,
+                        delivery_id,
+                    },
+                )
             }
         };
 
@@ -318,9 +370,10 @@ impl Listener {
 
         // 3. The secret. Its value goes only into the MAC below.
         let secret = self.inner.secrets.get(source).map_err(|e| match e {
-            SecretError::NotFound(_) => {
-                refuse(StatusCode::SERVICE_UNAVAILABLE, format!("no {source} webhook secret is configured"))
-            }
+            SecretError::NotFound(_) => refuse(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("no {source} webhook secret is configured"),
+            ),
             SecretError::Store { .. } => refuse(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
         })?;
 
@@ -334,7 +387,10 @@ impl Listener {
                 ));
             }
             Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => {
-                return Err(refuse(StatusCode::PAYLOAD_TOO_LARGE, format!("body exceeds the {max}-byte limit")));
+                return Err(refuse(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    format!("body exceeds the {max}-byte limit"),
+                ));
             }
             Ok(Err(_)) => return Err(refuse(StatusCode::BAD_REQUEST, "body could not be read")),
             Ok(Ok(collected)) => collected.to_bytes(),
@@ -345,7 +401,11 @@ impl Listener {
         // 5. The signature, in constant time.
         let key = secret.expose().as_bytes();
         let verified = match &claim {
-            Claim::Slack { signature, timestamp, .. } => verify::verify_slack(key, timestamp, signature, &body),
+            Claim::Slack {
+                signature,
+                timestamp,
+                ..
+            } => verify::verify_slack(key, timestamp, signature, &body),
             Claim::Github { signature, .. } => verify::verify_github(key, signature, &body),
         };
         drop(secret);
@@ -354,7 +414,11 @@ impl Listener {
         // 6. Once only: the signature (Slack) or the delivery id (GitHub).
         let now_secs = now.timestamp();
         let (replay_key, expires_at, replay_reason) = match &claim {
-            Claim::Slack { signature, timestamp_secs, .. } => (
+            Claim::Slack {
+                signature,
+                timestamp_secs,
+                ..
+            } => (
                 format!("slack-signature:{signature}"),
                 // A signature can verify until its timestamp leaves the window.
                 timestamp_secs + 2 * SLACK_TOLERANCE_SECS,
@@ -372,18 +436,31 @@ impl Listener {
 
         // 7. Only now is the body looked into.
         self.inner.parse_calls.fetch_add(1, Ordering::SeqCst);
-        let parsed = parse_verified(&route, &body).map_err(|e| refuse(StatusCode::BAD_REQUEST, e.to_string()))?;
+        let parsed = parse_verified(&route, &body)
+            .map_err(|e| refuse(StatusCode::BAD_REQUEST, e.to_string()))?;
         self.act(parsed, &route, d, now_secs)
     }
 
     fn first_time(&self, key: &str, expires_at: i64, now_secs: i64) -> Result<bool, Refusal> {
-        self.inner.replay.first_time(&self.inner.store, key, expires_at, now_secs).map_err(|e| {
-            tracing::error!(error = %e, "replay cache unavailable");
-            refuse(StatusCode::INTERNAL_SERVER_ERROR, "replay cache unavailable")
-        })
+        self.inner
+            .replay
+            .first_time(&self.inner.store, key, expires_at, now_secs)
+            .map_err(|e| {
+                tracing::error!(error = %e, "replay cache unavailable");
+                refuse(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "replay cache unavailable",
+                )
+            })
     }
 
-    fn act(&self, parsed: Parsed, route: &Route, d: &Delivery, now_secs: i64) -> Result<Outcome, Refusal> {
+    fn act(
+        &self,
+        parsed: Parsed,
+        route: &Route,
+        d: &Delivery,
+        now_secs: i64,
+    ) -> Result<Outcome, Refusal> {
         let ok = |verdict, reason: &str, body| Outcome {
             status: StatusCode::OK,
             verdict,
@@ -392,24 +469,35 @@ impl Listener {
             proposal_id: None,
         };
         Ok(match parsed {
-            Parsed::Challenge(challenge) => {
-                ok(Verdict::Accepted, "url_verification answered", serde_json::json!({ "challenge": challenge }))
-            }
+            Parsed::Challenge(challenge) => ok(
+                Verdict::Accepted,
+                "url_verification answered",
+                serde_json::json!({ "challenge": challenge }),
+            ),
             Parsed::Pong => ok(Verdict::Accepted, "ping", serde_json::json!({ "ok": true })),
             Parsed::Usage(text) => ok(
                 Verdict::Ignored,
                 "slash command without a valid run request",
                 serde_json::json!({ "response_type": "ephemeral", "text": text }),
             ),
-            Parsed::Ignored(why) => ok(Verdict::Ignored, &why, serde_json::json!({ "ignored": why })),
+            Parsed::Ignored(why) => ok(
+                Verdict::Ignored,
+                &why,
+                serde_json::json!({ "ignored": why }),
+            ),
             Parsed::Proposal(draft) => {
                 // Slack retries an event (new timestamp, new signature) when
                 // it thinks we missed it: one proposal per event id.
                 if let Some(event_id) = &draft.event_id {
-                    let expires = now_secs + self.inner.config.github_dedupe_retention.num_seconds();
+                    let expires =
+                        now_secs + self.inner.config.github_dedupe_retention.num_seconds();
                     if !self.first_time(&format!("slack-event:{event_id}"), expires, now_secs)? {
                         let why = "Slack retry of an event already received";
-                        return Ok(ok(Verdict::Ignored, why, serde_json::json!({ "ignored": why })));
+                        return Ok(ok(
+                            Verdict::Ignored,
+                            why,
+                            serde_json::json!({ "ignored": why }),
+                        ));
                     }
                 }
                 let proposal = self.propose(draft, d.id)?;
@@ -420,21 +508,38 @@ impl Listener {
                 };
                 let body = if *route == Route::SlackCommand {
                     let text = match &rule {
-                        Some(_) => format!("Paddock task for {} approved by an auto-run rule.", proposal.repo),
-                        None => format!("Paddock task for {} is waiting for approval in the app.", proposal.repo),
+                        Some(_) => format!(
+                            "Paddock task for {} approved by an auto-run rule.",
+                            proposal.repo
+                        ),
+                        None => format!(
+                            "Paddock task for {} is waiting for approval in the app.",
+                            proposal.repo
+                        ),
                     };
                     serde_json::json!({ "response_type": "ephemeral", "text": text })
                 } else {
                     serde_json::json!({ "proposal": proposal.id, "state": proposal.state })
                 };
-                Outcome { status: StatusCode::OK, verdict: Verdict::Accepted, reason, body, proposal_id: Some(proposal.id) }
+                Outcome {
+                    status: StatusCode::OK,
+                    verdict: Verdict::Accepted,
+                    reason,
+                    body,
+                    proposal_id: Some(proposal.id),
+                }
             }
         })
     }
 
     fn propose(&self, draft: ProposalDraft, delivery: Uuid) -> Result<Proposal, Refusal> {
         let now = self.now();
-        let rule = self.inner.config.rules.matching(&draft).map(|r| format!("rule:{}", r.id));
+        let rule = self
+            .inner
+            .config
+            .rules
+            .matching(&draft)
+            .map(|r| format!("rule:{}", r.id));
         let proposal = Proposal {
             id: Uuid::now_v7(),
             created_at: now,
@@ -445,13 +550,20 @@ impl Listener {
             labels: draft.labels,
             reference: draft.reference,
             delivery,
-            state: if rule.is_some() { ProposalState::Approved } else { ProposalState::Pending },
+            state: if rule.is_some() {
+                ProposalState::Approved
+            } else {
+                ProposalState::Pending
+            },
             decided_at: rule.as_ref().map(|_| now),
             decided_by: rule,
         };
         self.inner.store.insert_proposal(&proposal).map_err(|e| {
             tracing::error!(error = %e, "could not store a proposal");
-            refuse(StatusCode::INTERNAL_SERVER_ERROR, "could not store the proposal")
+            refuse(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "could not store the proposal",
+            )
         })?;
         Ok(proposal)
     }
@@ -460,9 +572,9 @@ impl Listener {
 fn verify_refusal(e: VerifyError) -> Refusal {
     let status = match e {
         VerifyError::MissingHeader(_) | VerifyError::MalformedHeader(_) => StatusCode::UNAUTHORIZED,
-        VerifyError::StaleTimestamp(_) | VerifyError::FutureTimestamp(_) | VerifyError::BadSignature => {
-            StatusCode::FORBIDDEN
-        }
+        VerifyError::StaleTimestamp(_)
+        | VerifyError::FutureTimestamp(_)
+        | VerifyError::BadSignature => StatusCode::FORBIDDEN,
     };
     refuse(status, e.to_string())
 }
@@ -470,11 +582,15 @@ fn verify_refusal(e: VerifyError) -> Refusal {
 /// A signature or timestamp header: missing or non-ASCII → 401.
 fn signature_header(headers: &HeaderMap, name: &'static str) -> Result<String, Refusal> {
     let canonical = canonical_name(name);
-    let value = headers.get(name).ok_or_else(|| verify_refusal(VerifyError::MissingHeader(canonical)))?;
+    let value = headers
+        .get(name)
+        .ok_or_else(|| verify_refusal(VerifyError::MissingHeader(canonical)))?;
     if headers.get_all(name).iter().count() > 1 {
         return Err(verify_refusal(VerifyError::MalformedHeader(canonical)));
     }
-    let value = value.to_str().map_err(|_| verify_refusal(VerifyError::MalformedHeader(canonical)))?;
+    let value = value
+        .to_str()
+        .map_err(|_| verify_refusal(VerifyError::MalformedHeader(canonical)))?;
     if value.len() > 200 {
         return Err(verify_refusal(VerifyError::MalformedHeader(canonical)));
     }
@@ -482,14 +598,24 @@ fn signature_header(headers: &HeaderMap, name: &'static str) -> Result<String, R
 }
 
 /// A short token header (event name, delivery id): missing or odd → 400.
-fn token_header(headers: &HeaderMap, name: &'static str, allowed: fn(u8) -> bool) -> Result<String, Refusal> {
+fn token_header(
+    headers: &HeaderMap,
+    name: &'static str,
+    allowed: fn(u8) -> bool,
+) -> Result<String, Refusal> {
     let canonical = canonical_name(name);
-    let value = headers
-        .get(name)
-        .ok_or_else(|| refuse(StatusCode::BAD_REQUEST, format!("missing header {canonical}")))?;
+    let value = headers.get(name).ok_or_else(|| {
+        refuse(
+            StatusCode::BAD_REQUEST,
+            format!("missing header {canonical}"),
+        )
+    })?;
     let bytes = value.as_bytes();
     if bytes.is_empty() || bytes.len() > 100 || !bytes.iter().all(|b| allowed(*b)) {
-        return Err(refuse(StatusCode::BAD_REQUEST, format!("malformed header {canonical}")));
+        return Err(refuse(
+            StatusCode::BAD_REQUEST,
+            format!("malformed header {canonical}"),
+        ));
     }
     Ok(String::from_utf8_lossy(bytes).into_owned())
 }
@@ -505,19 +631,33 @@ fn canonical_name(name: &'static str) -> &'static str {
     }
 }
 
-fn json_response(status: StatusCode, body: &serde_json::Value, close: bool) -> Response<Full<Bytes>> {
+fn json_response(
+    status: StatusCode,
+    body: &serde_json::Value,
+    close: bool,
+) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
     *response.status_mut() = status;
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/json"));
+    headers.insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/json"),
+    );
     if close {
-        headers.insert(header::CONNECTION, header::HeaderValue::from_static("close"));
+        headers.insert(
+            header::CONNECTION,
+            header::HeaderValue::from_static("close"),
+        );
     }
     response
 }
 
 fn is_transient_accept_error(e: &std::io::Error) -> bool {
     use std::io::ErrorKind::*;
-    matches!(e.kind(), ConnectionAborted | ConnectionReset | Interrupted | WouldBlock | TimedOut)
-        || e.raw_os_error().is_some_and(|code| code == 24 || code == 23) // EMFILE, ENFILE
+    matches!(
+        e.kind(),
+        ConnectionAborted | ConnectionReset | Interrupted | WouldBlock | TimedOut
+    ) || e
+        .raw_os_error()
+        .is_some_and(|code| code == 24 || code == 23) // EMFILE, ENFILE
 }

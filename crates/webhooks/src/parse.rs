@@ -29,7 +29,9 @@ pub enum Route {
     SlackCommand,
     SlackEvent,
     /// GitHub, with the `X-GitHub-Event` header value.
-    Github { event: String },
+    Github {
+        event: String,
+    },
 }
 
 impl Route {
@@ -89,14 +91,21 @@ fn json_error(what: &'static str, e: &serde_json::Error) -> ParseError {
         serde_json::error::Category::Data => "unexpected shape",
         serde_json::error::Category::Eof => "truncated",
     };
-    malformed(what, format!("{kind} at line {} column {}", e.line(), e.column()))
+    malformed(
+        what,
+        format!("{kind} at line {} column {}", e.line(), e.column()),
+    )
 }
 
 fn malformed(what: &'static str, why: impl Into<String>) -> ParseError {
-    ParseError { what, why: why.into() }
+    ParseError {
+        what,
+        why: why.into(),
+    }
 }
 
-pub const USAGE: &str = "usage: run <owner/repo> <prompt>  (e.g. `run acme/api fix the flaky login test`)";
+pub const USAGE: &str =
+    "usage: run <owner/repo> <prompt>  (e.g. `run acme/api fix the flaky login test`)";
 
 /// Parses a verified body for its route.
 pub fn parse_verified(route: &Route, body: &[u8]) -> Result<Parsed, ParseError> {
@@ -126,14 +135,19 @@ pub fn parse_command_text(text: &str) -> Result<Command, String> {
                 return Err(format!("`run` needs a repository. {USAGE}"));
             }
             if !is_repo_name(repo) {
-                return Err(format!("{repo:?} is not a repository name (owner/name). {USAGE}"));
+                return Err(format!(
+                    "{repo:?} is not a repository name (owner/name). {USAGE}"
+                ));
             }
             let prompt = prompt.trim();
             if prompt.is_empty() {
                 return Err(format!("`run {repo}` needs a prompt. {USAGE}"));
             }
             check_prompt(prompt)?;
-            Ok(Command::Run { repo: repo.to_string(), prompt: prompt.to_string() })
+            Ok(Command::Run {
+                repo: repo.to_string(),
+                prompt: prompt.to_string(),
+            })
         }
         other => Err(format!("unknown command {other:?}. {USAGE}")),
     }
@@ -158,15 +172,21 @@ pub fn is_repo_name(s: &str) -> bool {
             && p.len() <= 100
             && *p != "."
             && *p != ".."
-            && p.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+            && p.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
     })
 }
 
 fn check_prompt(prompt: &str) -> Result<(), String> {
     if prompt.len() > MAX_PROMPT_BYTES {
-        return Err(format!("the prompt is longer than {MAX_PROMPT_BYTES} bytes"));
+        return Err(format!(
+            "the prompt is longer than {MAX_PROMPT_BYTES} bytes"
+        ));
     }
-    if prompt.chars().any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r') {
+    if prompt
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
+    {
         return Err("the prompt contains control characters".into());
     }
     Ok(())
@@ -174,7 +194,10 @@ fn check_prompt(prompt: &str) -> Result<(), String> {
 
 fn check_ident(what: &'static str, value: &str) -> Result<(), ParseError> {
     if value.is_empty() || value.len() > MAX_SENDER_BYTES || value.chars().any(char::is_control) {
-        return Err(malformed(what, "empty, too long or with control characters"));
+        return Err(malformed(
+            what,
+            "empty, too long or with control characters",
+        ));
     }
     Ok(())
 }
@@ -212,7 +235,9 @@ fn parse_slack_command(body: &[u8]) -> Result<Parsed, ParseError> {
             prompt,
             sender: user,
             labels: Vec::new(),
-            reference: channel.filter(|c| !c.is_empty()).map(|c| format!("slack:{c}")),
+            reference: channel
+                .filter(|c| !c.is_empty())
+                .map(|c| format!("slack:{c}")),
             event_id: None,
         })),
     }
@@ -242,21 +267,33 @@ fn parse_slack_event(body: &[u8]) -> Result<Parsed, ParseError> {
     let envelope: SlackEnvelope = serde_json::from_slice(body).map_err(|e| json_error(WHAT, &e))?;
     match envelope.kind.as_str() {
         "url_verification" => {
-            let challenge = envelope.challenge.ok_or_else(|| malformed(WHAT, "url_verification without challenge"))?;
-            if challenge.is_empty() || challenge.len() > 200 || !challenge.bytes().all(|b| b.is_ascii_graphic()) {
+            let challenge = envelope
+                .challenge
+                .ok_or_else(|| malformed(WHAT, "url_verification without challenge"))?;
+            if challenge.is_empty()
+                || challenge.len() > 200
+                || !challenge.bytes().all(|b| b.is_ascii_graphic())
+            {
                 return Err(malformed(WHAT, "challenge is not a short printable token"));
             }
             Ok(Parsed::Challenge(challenge))
         }
         "event_callback" => {
-            let event = envelope.event.ok_or_else(|| malformed(WHAT, "event_callback without event"))?;
+            let event = envelope
+                .event
+                .ok_or_else(|| malformed(WHAT, "event_callback without event"))?;
             if event.kind != "app_mention" {
-                return Ok(Parsed::Ignored(format!("Slack event {:?} is not handled", event.kind)));
+                return Ok(Parsed::Ignored(format!(
+                    "Slack event {:?} is not handled",
+                    event.kind
+                )));
             }
             if event.bot_id.is_some() {
                 return Ok(Parsed::Ignored("mention by a bot".into()));
             }
-            let user = event.user.ok_or_else(|| malformed(WHAT, "app_mention without user"))?;
+            let user = event
+                .user
+                .ok_or_else(|| malformed(WHAT, "app_mention without user"))?;
             check_ident("Slack user", &user)?;
             let text = event.text.unwrap_or_default();
             // "<@U0LAN0Z89> run acme/api ..." — drop the leading mention.
@@ -274,10 +311,14 @@ fn parse_slack_event(body: &[u8]) -> Result<Parsed, ParseError> {
                     reference: event.channel.map(|c| format!("slack:{c}")),
                     event_id: envelope.event_id,
                 })),
-                Ok(Command::Help) | Err(_) => Ok(Parsed::Ignored("mention without a `run` request".into())),
+                Ok(Command::Help) | Err(_) => {
+                    Ok(Parsed::Ignored("mention without a `run` request".into()))
+                }
             }
         }
-        other => Ok(Parsed::Ignored(format!("Slack payload type {other:?} is not handled"))),
+        other => Ok(Parsed::Ignored(format!(
+            "Slack payload type {other:?} is not handled"
+        ))),
     }
 }
 
@@ -330,7 +371,9 @@ fn parse_github(event: &str, body: &[u8]) -> Result<Parsed, ParseError> {
         return Ok(Parsed::Pong);
     }
     if event != "issues" && event != "issue_comment" {
-        return Ok(Parsed::Ignored(format!("GitHub event {event:?} is not handled")));
+        return Ok(Parsed::Ignored(format!(
+            "GitHub event {event:?} is not handled"
+        )));
     }
     let sender = payload.sender.ok_or_else(|| malformed(WHAT, "no sender"))?;
     if sender.kind.as_deref() == Some("Bot") {
@@ -338,24 +381,37 @@ fn parse_github(event: &str, body: &[u8]) -> Result<Parsed, ParseError> {
     }
     let action = payload.action.unwrap_or_default();
     let issue = payload.issue.ok_or_else(|| malformed(WHAT, "no issue"))?;
-    let repo = payload.repository.ok_or_else(|| malformed(WHAT, "no repository"))?.full_name;
+    let repo = payload
+        .repository
+        .ok_or_else(|| malformed(WHAT, "no repository"))?
+        .full_name;
     let prompt = match event {
         "issues" => {
             let added = payload.label.map(|l| l.name).unwrap_or_default();
             if action != "labeled" || added != TRIGGER_LABEL {
-                return Ok(Parsed::Ignored(format!("issues.{action} without the {TRIGGER_LABEL:?} label")));
+                return Ok(Parsed::Ignored(format!(
+                    "issues.{action} without the {TRIGGER_LABEL:?} label"
+                )));
             }
             issue_prompt(&issue)
         }
         _ => {
-            let comment = payload.comment.ok_or_else(|| malformed(WHAT, "issue_comment without comment"))?;
+            let comment = payload
+                .comment
+                .ok_or_else(|| malformed(WHAT, "issue_comment without comment"))?;
             let Some(asked) = comment_request(&comment.body) else {
                 return Ok(Parsed::Ignored("comment without `/paddock run`".into()));
             };
             if action != "created" {
-                return Ok(Parsed::Ignored(format!("issue_comment.{action} is not a new request")));
+                return Ok(Parsed::Ignored(format!(
+                    "issue_comment.{action} is not a new request"
+                )));
             }
-            if asked.is_empty() { issue_prompt(&issue) } else { asked }
+            if asked.is_empty() {
+                issue_prompt(&issue)
+            } else {
+                asked
+            }
         }
     };
     if !is_repo_name(&repo) {
@@ -372,7 +428,10 @@ fn parse_github(event: &str, body: &[u8]) -> Result<Parsed, ParseError> {
     let mut labels = Vec::with_capacity(issue.labels.len());
     for label in issue.labels {
         if label.name.len() > MAX_LABEL_BYTES || label.name.chars().any(char::is_control) {
-            return Err(malformed(WHAT, "a label is too long or has control characters"));
+            return Err(malformed(
+                WHAT,
+                "a label is too long or has control characters",
+            ));
         }
         labels.push(label.name);
     }
@@ -388,7 +447,12 @@ fn parse_github(event: &str, body: &[u8]) -> Result<Parsed, ParseError> {
 }
 
 fn issue_prompt(issue: &GithubIssue) -> String {
-    match issue.body.as_deref().map(str::trim).filter(|b| !b.is_empty()) {
+    match issue
+        .body
+        .as_deref()
+        .map(str::trim)
+        .filter(|b| !b.is_empty())
+    {
         Some(body) => format!("{}\n\n{body}", issue.title.trim()),
         None => issue.title.trim().to_string(),
     }
@@ -399,40 +463,14 @@ fn issue_prompt(issue: &GithubIssue) -> String {
 fn comment_request(body: &str) -> Option<String> {
     let body = body.trim_start();
     let rest = body.strip_prefix("/paddock")?;
-    let rest = rest.strip_prefix(|c: char| c == ' ' || c == '\t')?.trim_start_matches([' ', '\t']);
+    let rest = rest
+        .strip_prefix(|c: char| c == ' ' || c == '\t')?
+        .trim_start_matches([' ', '\t']);
     let rest = rest.strip_prefix("run")?;
     if !(rest.is_empty() || rest.starts_with(char::is_whitespace)) {
         return None;
     }
     Some(rest.trim().to_string())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn command_text_grammar() {
-        assert_eq!(parse_command_text(""), Ok(Command::Help));
-        assert_eq!(parse_command_text("  help "), Ok(Command::Help));
-        assert_eq!(
-            parse_command_text("run acme/api  fix the\nflaky test "),
-            Ok(Command::Run { repo: "acme/api".into(), prompt: "fix the\nflaky test".into() })
-        );
-        for bad in ["run", "run acme/api", "run acme fix", "run ../x fix", "run a/b/c fix", "deploy acme/api x"] {
-            assert!(parse_command_text(bad).is_err(), "{bad:?} should be a usage error");
-        }
-    }
-
-    #[test]
-    fn comment_requests() {
-        assert_eq!(comment_request("/paddock run fix it"), Some("fix it".into()));
-        assert_eq!(comment_request("  /paddock run\nmore text"), Some("more text".into()));
-        assert_eq!(comment_request("/paddock run"), Some(String::new()));
-        assert_eq!(comment_request("/paddock running"), None);
-        assert_eq!(comment_request("/paddockrun x"), None);
-        assert_eq!(comment_request("please /paddock run x"), None);
-    }
 }
 
 /// One fuzz input, shared by the cargo-fuzz target (`crates/webhooks/fuzz`)
@@ -448,18 +486,78 @@ pub fn fuzz_one(data: &[u8]) {
     let route = match selector % 7 {
         0 => Route::SlackCommand,
         1 => Route::SlackEvent,
-        n => Route::Github { event: EVENTS[(n as usize - 2) % EVENTS.len()].to_string() },
+        n => Route::Github {
+            event: EVENTS[(n as usize - 2) % EVENTS.len()].to_string(),
+        },
     };
     if let Ok(Parsed::Proposal(p)) = parse_verified(&route, body) {
-        assert!(is_repo_name(&p.repo), "proposal with a bad repo {:?}", p.repo);
-        assert!(!p.prompt.trim().is_empty() && p.prompt.len() <= MAX_PROMPT_BYTES, "bad prompt length");
-        assert!(!p.sender.is_empty() && p.sender.len() <= MAX_SENDER_BYTES, "bad sender");
+        assert!(
+            is_repo_name(&p.repo),
+            "proposal with a bad repo {:?}",
+            p.repo
+        );
+        assert!(
+            !p.prompt.trim().is_empty() && p.prompt.len() <= MAX_PROMPT_BYTES,
+            "bad prompt length"
+        );
+        assert!(
+            !p.sender.is_empty() && p.sender.len() <= MAX_SENDER_BYTES,
+            "bad sender"
+        );
         assert_eq!(p.source, route.source());
     }
     if let Ok(text) = std::str::from_utf8(body) {
-        let now = chrono::DateTime::<chrono::Utc>::UNIX_EPOCH + chrono::Duration::seconds(1_700_000_000);
+        let now =
+            chrono::DateTime::<chrono::Utc>::UNIX_EPOCH + chrono::Duration::seconds(1_700_000_000);
         let _ = crate::verify::slack_timestamp(text, now);
         let _ = crate::verify::verify_slack(b"k", text, text, body);
         let _ = crate::verify::verify_github(b"k", text, body);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_text_grammar() {
+        assert_eq!(parse_command_text(""), Ok(Command::Help));
+        assert_eq!(parse_command_text("  help "), Ok(Command::Help));
+        assert_eq!(
+            parse_command_text("run acme/api  fix the\nflaky test "),
+            Ok(Command::Run {
+                repo: "acme/api".into(),
+                prompt: "fix the\nflaky test".into()
+            })
+        );
+        for bad in [
+            "run",
+            "run acme/api",
+            "run acme fix",
+            "run ../x fix",
+            "run a/b/c fix",
+            "deploy acme/api x",
+        ] {
+            assert!(
+                parse_command_text(bad).is_err(),
+                "{bad:?} should be a usage error"
+            );
+        }
+    }
+
+    #[test]
+    fn comment_requests() {
+        assert_eq!(
+            comment_request("/paddock run fix it"),
+            Some("fix it".into())
+        );
+        assert_eq!(
+            comment_request("  /paddock run\nmore text"),
+            Some("more text".into())
+        );
+        assert_eq!(comment_request("/paddock run"), Some(String::new()));
+        assert_eq!(comment_request("/paddock running"), None);
+        assert_eq!(comment_request("/paddockrun x"), None);
+        assert_eq!(comment_request("please /paddock run x"), None);
     }
 }

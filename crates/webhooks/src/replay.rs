@@ -21,13 +21,22 @@ struct Memory {
 
 impl ReplayGuard {
     pub fn new(capacity: usize) -> Self {
-        ReplayGuard { capacity: capacity.max(1), memory: Mutex::new(Memory::default()) }
+        ReplayGuard {
+            capacity: capacity.max(1),
+            memory: Mutex::new(Memory::default()),
+        }
     }
 
     /// `Ok(true)` the first time `key` is seen (until `expires_at`, unix
     /// seconds), `Ok(false)` for a replay. The database decides: the memory
     /// only answers replays it already knows without a query.
-    pub fn first_time(&self, store: &Store, key: &str, expires_at: i64, now: i64) -> Result<bool, StoreError> {
+    pub fn first_time(
+        &self,
+        store: &Store,
+        key: &str,
+        expires_at: i64,
+        now: i64,
+    ) -> Result<bool, StoreError> {
         let mut memory = self.memory.lock().map_err(|_| StoreError::Poisoned)?;
         if memory.keys.contains(key) {
             return Ok(false);

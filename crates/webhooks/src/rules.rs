@@ -24,7 +24,10 @@ use crate::parse::{ProposalDraft, is_repo_name};
 #[derive(Debug, thiserror::Error)]
 pub enum RulesError {
     #[error("cannot read auto-run rules {path}: {source}")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("auto-run rules {path}: {message}")]
     Invalid { path: String, message: String },
 }
@@ -51,8 +54,14 @@ pub struct Rules {
 impl Rules {
     pub fn load(path: &Path) -> Result<Rules, RulesError> {
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| RulesError::Read { path: shown.clone(), source })?;
-        Rules::parse(&text).map_err(|message| RulesError::Invalid { path: shown, message })
+        let text = std::fs::read_to_string(path).map_err(|source| RulesError::Read {
+            path: shown.clone(),
+            source,
+        })?;
+        Rules::parse(&text).map_err(|message| RulesError::Invalid {
+            path: shown,
+            message,
+        })
     }
 
     /// Parses and validates; the error says which rule and why.
@@ -68,7 +77,9 @@ impl Rules {
                 return Err(format!("two rules are named {id:?}"));
             }
             if rule.repos.is_empty() || rule.senders.is_empty() {
-                return Err(format!("rule {id:?} must list repos and senders (auto-run is never for everyone)"));
+                return Err(format!(
+                    "rule {id:?} must list repos and senders (auto-run is never for everyone)"
+                ));
             }
             for repo in &rule.repos {
                 let ok = match repo.strip_suffix("/*") {
@@ -76,12 +87,16 @@ impl Rules {
                     None => is_repo_name(repo),
                 };
                 if !ok {
-                    return Err(format!("rule {id:?}: {repo:?} is not owner/name or owner/*"));
+                    return Err(format!(
+                        "rule {id:?}: {repo:?} is not owner/name or owner/*"
+                    ));
                 }
             }
             for sender in &rule.senders {
                 if sender.trim().is_empty() || sender.contains('*') {
-                    return Err(format!("rule {id:?}: sender {sender:?} must be one exact login or user id"));
+                    return Err(format!(
+                        "rule {id:?}: sender {sender:?} must be one exact login or user id"
+                    ));
                 }
             }
             if rule.labels.iter().any(|l| l.trim().is_empty()) {
@@ -101,16 +116,25 @@ impl Rule {
     pub fn matches(&self, draft: &ProposalDraft) -> bool {
         // GitHub owner, repo, login and label names are case-insensitive.
         let source_ok = self.source.is_none_or(|s| s == draft.source);
-        let repo_ok = self.repos.iter().any(|pattern| match pattern.strip_suffix("/*") {
-            Some(owner) => draft
-                .repo
-                .split_once('/')
-                .is_some_and(|(draft_owner, _)| draft_owner.eq_ignore_ascii_case(owner)),
-            None => pattern.eq_ignore_ascii_case(&draft.repo),
-        });
-        let sender_ok = self.senders.iter().any(|s| s.eq_ignore_ascii_case(&draft.sender));
-        let label_ok =
-            self.labels.is_empty() || self.labels.iter().any(|l| draft.labels.iter().any(|d| d.eq_ignore_ascii_case(l)));
+        let repo_ok = self
+            .repos
+            .iter()
+            .any(|pattern| match pattern.strip_suffix("/*") {
+                Some(owner) => draft
+                    .repo
+                    .split_once('/')
+                    .is_some_and(|(draft_owner, _)| draft_owner.eq_ignore_ascii_case(owner)),
+                None => pattern.eq_ignore_ascii_case(&draft.repo),
+            });
+        let sender_ok = self
+            .senders
+            .iter()
+            .any(|s| s.eq_ignore_ascii_case(&draft.sender));
+        let label_ok = self.labels.is_empty()
+            || self
+                .labels
+                .iter()
+                .any(|l| draft.labels.iter().any(|d| d.eq_ignore_ascii_case(l)));
         source_ok && repo_ok && sender_ok && label_ok
     }
 }

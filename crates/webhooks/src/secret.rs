@@ -32,10 +32,15 @@ impl std::fmt::Debug for Secret {
 /// Errors name the entry, never its value.
 #[derive(Debug, thiserror::Error)]
 pub enum SecretError {
-    #[error("no {0} webhook secret is configured (store one with `paddock webhooks set-secret {0}`)")]
+    #[error(
+        "no {0} webhook secret is configured (store one with `paddock webhooks set-secret {0}`)"
+    )]
     NotFound(Source),
     #[error("the secret store failed reading the {source_name} webhook secret: {message}")]
-    Store { source_name: Source, message: String },
+    Store {
+        source_name: Source,
+        message: String,
+    },
 }
 
 /// A source of the per-integration signing secrets.
@@ -70,11 +75,13 @@ impl MemorySecretStore {
 
 impl SecretStore for MemorySecretStore {
     fn get(&self, source: Source) -> Result<Secret, SecretError> {
-        let map = self
-            .secrets
-            .read()
-            .map_err(|_| SecretError::Store { source_name: source, message: "lock poisoned".into() })?;
-        map.get(&source).cloned().ok_or(SecretError::NotFound(source))
+        let map = self.secrets.read().map_err(|_| SecretError::Store {
+            source_name: source,
+            message: "lock poisoned".into(),
+        })?;
+        map.get(&source)
+            .cloned()
+            .ok_or(SecretError::NotFound(source))
     }
 }
 
@@ -90,13 +97,17 @@ pub struct KeyringSecretStore {
 
 impl Default for KeyringSecretStore {
     fn default() -> Self {
-        KeyringSecretStore { service: KEYRING_SERVICE.into() }
+        KeyringSecretStore {
+            service: KEYRING_SERVICE.into(),
+        }
     }
 }
 
 impl KeyringSecretStore {
     pub fn new(service: &str) -> Self {
-        KeyringSecretStore { service: service.into() }
+        KeyringSecretStore {
+            service: service.into(),
+        }
     }
 
     fn entry(&self, source: Source) -> Result<keyring::Entry, SecretError> {
@@ -105,7 +116,9 @@ impl KeyringSecretStore {
 
     /// Stores a secret (used by `paddock webhooks set-secret` and Settings).
     pub fn set(&self, source: Source, secret: &Secret) -> Result<(), SecretError> {
-        self.entry(source)?.set_password(secret.expose()).map_err(|e| store_error(source, &e))
+        self.entry(source)?
+            .set_password(secret.expose())
+            .map_err(|e| store_error(source, &e))
     }
 
     pub fn delete(&self, source: Source) -> Result<(), SecretError> {
@@ -131,11 +144,33 @@ fn store_error(source: Source, e: &keyring::Error) -> SecretError {
         keyring::Error::Ambiguous(_) => "more than one matching entry".to_string(),
         _ => "unknown keyring error".to_string(),
     };
-    SecretError::Store { source_name: source, message }
+    SecretError::Store {
+        source_name: source,
+        message,
+    }
 }
 
 impl SecretStore for KeyringSecretStore {
     fn get(&self, source: Source) -> Result<Secret, SecretError> {
-        self.entry(source)?.get_password().map(Secret).map_err(|e| store_error(source, &e))
+        self.entry(source)?
+            .get_password()
+            .map(Secret)
+            .map_err(|e| store_error(source, &e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_do_not_print_and_errors_name_only_the_source() {
+        let secret = Secret::new("hunter2-signing-secret");
+        assert_eq!(format!("{secret:?}"), "Secret(<redacted>)");
+        let store = MemorySecretStore::new();
+        store.insert(Source::Github, secret);
+        assert_eq!(store.get(Source::Github).unwrap().expose(), "hunter2-signing-secret");
+        let err = store.get(Source::Slack).unwrap_err().to_string();
+        assert_eq!(err, "no slack webhook secret is configured (store one with `paddock webhooks set-secret slack`)");
     }
 }

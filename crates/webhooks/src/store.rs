@@ -132,7 +132,9 @@ fn ts(t: DateTime<Utc>) -> String {
 }
 
 fn parse_ts(s: &str) -> Result<DateTime<Utc>, StoreError> {
-    DateTime::parse_from_rfc3339(s).map(|t| t.with_timezone(&Utc)).map_err(|_| StoreError::Corrupt(format!("time {s:?}")))
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| StoreError::Corrupt(format!("time {s:?}")))
 }
 
 fn parse_uuid(s: &str) -> Result<Uuid, StoreError> {
@@ -147,7 +149,9 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.execute_batch(SCHEMA)?;
-        Ok(Store { conn: Mutex::new(conn) })
+        Ok(Store {
+            conn: Mutex::new(conn),
+        })
     }
 
     fn conn(&self) -> Result<std::sync::MutexGuard<'_, Connection>, StoreError> {
@@ -205,17 +209,33 @@ impl Store {
         })?;
         let mut out = Vec::new();
         for row in rows {
-            let (id, at, source, endpoint, delivery_id, event, status, verdict, reason, bytes, sha, proposal, peer) =
-                row?;
-            out.push(Delivery {
-                id: parse_uuid(&id)?,
-                received_at: parse_ts(&at)?,
-                source: source.map(|s| s.parse().map_err(StoreError::Corrupt)).transpose()?,
+            let (
+                id,
+                at,
+                source,
                 endpoint,
                 delivery_id,
                 event,
                 status,
-                verdict: Verdict::parse(&verdict).ok_or_else(|| StoreError::Corrupt(format!("verdict {verdict:?}")))?,
+                verdict,
+                reason,
+                bytes,
+                sha,
+                proposal,
+                peer,
+            ) = row?;
+            out.push(Delivery {
+                id: parse_uuid(&id)?,
+                received_at: parse_ts(&at)?,
+                source: source
+                    .map(|s| s.parse().map_err(StoreError::Corrupt))
+                    .transpose()?,
+                endpoint,
+                delivery_id,
+                event,
+                status,
+                verdict: Verdict::parse(&verdict)
+                    .ok_or_else(|| StoreError::Corrupt(format!("verdict {verdict:?}")))?,
                 reason,
                 body_bytes: bytes.map(|n| n.max(0) as u64),
                 body_sha256: sha,
@@ -227,7 +247,8 @@ impl Store {
     }
 
     pub fn insert_proposal(&self, p: &Proposal) -> Result<(), StoreError> {
-        let labels = serde_json::to_string(&p.labels).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let labels =
+            serde_json::to_string(&p.labels).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         self.conn()?.execute(
             "INSERT INTO proposals (id, created_at, source, repo, prompt, sender, labels, reference, delivery, state,
                                     decided_at, decided_by)
@@ -251,7 +272,10 @@ impl Store {
     }
 
     /// Proposals, newest first; all of them when `state` is `None`.
-    pub fn list_proposals(&self, state: Option<ProposalState>) -> Result<Vec<Proposal>, StoreError> {
+    pub fn list_proposals(
+        &self,
+        state: Option<ProposalState>,
+    ) -> Result<Vec<Proposal>, StoreError> {
         let conn = self.conn()?;
         let mut stmt = conn.prepare_cached(
             "SELECT id, created_at, source, repo, prompt, sender, labels, reference, delivery, state, decided_at,
@@ -279,15 +303,27 @@ impl Store {
 
     /// A person's decision on a pending proposal. A decided proposal stays
     /// decided: approving twice, or approving a rejected one, is an error.
-    pub fn decide_proposal(&self, id: Uuid, approve: bool, now: DateTime<Utc>) -> Result<Proposal, StoreError> {
-        let state = if approve { ProposalState::Approved } else { ProposalState::Rejected };
+    pub fn decide_proposal(
+        &self,
+        id: Uuid,
+        approve: bool,
+        now: DateTime<Utc>,
+    ) -> Result<Proposal, StoreError> {
+        let state = if approve {
+            ProposalState::Approved
+        } else {
+            ProposalState::Rejected
+        };
         let changed = self.conn()?.execute(
             "UPDATE proposals SET state = ?1, decided_at = ?2, decided_by = 'user' WHERE id = ?3 AND state = 'pending'",
             params![state.as_str(), ts(now), id.to_string()],
         )?;
         let proposal = self.get_proposal(id)?;
         if changed == 0 {
-            return Err(StoreError::AlreadyDecided { id, state: proposal.state });
+            return Err(StoreError::AlreadyDecided {
+                id,
+                state: proposal.state,
+            });
         }
         Ok(proposal)
     }
@@ -297,7 +333,10 @@ impl Store {
     pub fn claim_once(&self, key: &str, expires_at: i64, now: i64) -> Result<bool, StoreError> {
         let conn = self.conn()?;
         conn.execute("DELETE FROM seen WHERE expires_at < ?1", [now])?;
-        let inserted = conn.execute("INSERT OR IGNORE INTO seen (key, expires_at) VALUES (?1, ?2)", params![key, expires_at])?;
+        let inserted = conn.execute(
+            "INSERT OR IGNORE INTO seen (key, expires_at) VALUES (?1, ?2)",
+            params![key, expires_at],
+        )?;
         Ok(inserted == 1)
     }
 }
@@ -313,14 +352,31 @@ fn row_strings(r: &rusqlite::Row<'_>) -> rusqlite::Result<ProposalRow> {
 }
 
 fn proposal_from(row: ProposalRow) -> Result<Proposal, StoreError> {
-    let [id, created, source, repo, prompt, sender, labels, reference, delivery, state, decided_at, decided_by] = row;
-    let need = |v: Option<String>, what: &str| v.ok_or_else(|| StoreError::Corrupt(format!("proposal without {what}")));
-    let labels: Vec<String> =
-        serde_json::from_str(&need(labels, "labels")?).map_err(|_| StoreError::Corrupt("labels".into()))?;
+    let [
+        id,
+        created,
+        source,
+        repo,
+        prompt,
+        sender,
+        labels,
+        reference,
+        delivery,
+        state,
+        decided_at,
+        decided_by,
+    ] = row;
+    let need = |v: Option<String>, what: &str| {
+        v.ok_or_else(|| StoreError::Corrupt(format!("proposal without {what}")))
+    };
+    let labels: Vec<String> = serde_json::from_str(&need(labels, "labels")?)
+        .map_err(|_| StoreError::Corrupt("labels".into()))?;
     Ok(Proposal {
         id: parse_uuid(&need(id, "id")?)?,
         created_at: parse_ts(&need(created, "created_at")?)?,
-        source: need(source, "source")?.parse().map_err(StoreError::Corrupt)?,
+        source: need(source, "source")?
+            .parse()
+            .map_err(StoreError::Corrupt)?,
         repo: need(repo, "repo")?,
         prompt: need(prompt, "prompt")?,
         sender: need(sender, "sender")?,

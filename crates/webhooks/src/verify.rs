@@ -36,7 +36,9 @@ pub fn slack_timestamp(header: &str, now: DateTime<Utc>) -> Result<i64, VerifyEr
     if header.is_empty() || header.len() > 12 || !header.bytes().all(|b| b.is_ascii_digit()) {
         return Err(VerifyError::MalformedHeader(NAME));
     }
-    let ts: i64 = header.parse().map_err(|_| VerifyError::MalformedHeader(NAME))?;
+    let ts: i64 = header
+        .parse()
+        .map_err(|_| VerifyError::MalformedHeader(NAME))?;
     let delta = now.timestamp() - ts;
     if delta > SLACK_TOLERANCE_SECS {
         return Err(VerifyError::StaleTimestamp(delta));
@@ -48,10 +50,16 @@ pub fn slack_timestamp(header: &str, now: DateTime<Utc>) -> Result<i64, VerifyEr
 }
 
 /// `X-Slack-Signature: v0=<hex HMAC-SHA256("v0:{timestamp}:{body}")>`.
-pub fn verify_slack(secret: &[u8], timestamp: &str, signature: &str, body: &[u8]) -> Result<(), VerifyError> {
+pub fn verify_slack(
+    secret: &[u8],
+    timestamp: &str,
+    signature: &str,
+    body: &[u8],
+) -> Result<(), VerifyError> {
     let expected = decode_sig(signature, "v0=", "X-Slack-Signature")?;
     let mac = slack_mac(secret, timestamp, body)?;
-    mac.verify_slice(&expected).map_err(|_| VerifyError::BadSignature)
+    mac.verify_slice(&expected)
+        .map_err(|_| VerifyError::BadSignature)
 }
 
 /// `X-Hub-Signature-256: sha256=<hex HMAC-SHA256(body)>`.
@@ -59,7 +67,8 @@ pub fn verify_github(secret: &[u8], signature: &str, body: &[u8]) -> Result<(), 
     let expected = decode_sig(signature, "sha256=", "X-Hub-Signature-256")?;
     let mut mac = HmacSha256::new_from_slice(secret).map_err(|_| VerifyError::BadSignature)?;
     mac.update(body);
-    mac.verify_slice(&expected).map_err(|_| VerifyError::BadSignature)
+    mac.verify_slice(&expected)
+        .map_err(|_| VerifyError::BadSignature)
 }
 
 /// What Slack would send for this body (for test clients and tools).
@@ -93,7 +102,9 @@ fn slack_mac(secret: &[u8], timestamp: &str, body: &[u8]) -> Result<HmacSha256, 
 
 /// `prefix` + 64 hex digits → 32 bytes. Anything else is malformed.
 fn decode_sig(value: &str, prefix: &str, header: &'static str) -> Result<[u8; 32], VerifyError> {
-    let hex_part = value.strip_prefix(prefix).ok_or(VerifyError::MalformedHeader(header))?;
+    let hex_part = value
+        .strip_prefix(prefix)
+        .ok_or(VerifyError::MalformedHeader(header))?;
     let mut out = [0u8; 32];
     hex::decode_to_slice(hex_part, &mut out).map_err(|_| VerifyError::MalformedHeader(header))?;
     Ok(out)
@@ -114,41 +125,81 @@ mod tests {
     // GitHub's example, "Validating webhook deliveries" (docs.github.com).
     const GITHUB_SECRET: &str = "It's a Secret to Everybody";
     const GITHUB_BODY: &str = "Hello, World!";
-    const GITHUB_SIG: &str = "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17";
+    const GITHUB_SIG: &str =
+        "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17";
 
     #[test]
     fn slack_published_vector_verifies_at_its_own_time() {
         let now = Utc.timestamp_opt(1_531_420_618 + 60, 0).unwrap();
         assert_eq!(slack_timestamp(SLACK_TS, now), Ok(1_531_420_618));
-        assert_eq!(verify_slack(SLACK_SECRET.as_bytes(), SLACK_TS, SLACK_SIG, SLACK_BODY.as_bytes()), Ok(()));
-        assert_eq!(sign_slack(SLACK_SECRET.as_bytes(), SLACK_TS, SLACK_BODY.as_bytes()), SLACK_SIG);
+        assert_eq!(
+            verify_slack(
+                SLACK_SECRET.as_bytes(),
+                SLACK_TS,
+                SLACK_SIG,
+                SLACK_BODY.as_bytes()
+            ),
+            Ok(())
+        );
+        assert_eq!(
+            sign_slack(SLACK_SECRET.as_bytes(), SLACK_TS, SLACK_BODY.as_bytes()),
+            SLACK_SIG
+        );
     }
 
     #[test]
     fn slack_published_vector_is_stale_today_and_fails_when_altered() {
         let today = Utc.timestamp_opt(1_700_000_000, 0).unwrap();
-        assert!(matches!(slack_timestamp(SLACK_TS, today), Err(VerifyError::StaleTimestamp(_))));
+        assert!(matches!(
+            slack_timestamp(SLACK_TS, today),
+            Err(VerifyError::StaleTimestamp(_))
+        ));
         let altered_body = SLACK_BODY.replace("roadrunner", "roadrunnes");
         assert_eq!(
-            verify_slack(SLACK_SECRET.as_bytes(), SLACK_TS, SLACK_SIG, altered_body.as_bytes()),
+            verify_slack(
+                SLACK_SECRET.as_bytes(),
+                SLACK_TS,
+                SLACK_SIG,
+                altered_body.as_bytes()
+            ),
             Err(VerifyError::BadSignature)
         );
         assert_eq!(
-            verify_slack(SLACK_SECRET.as_bytes(), "1531420619", SLACK_SIG, SLACK_BODY.as_bytes()),
+            verify_slack(
+                SLACK_SECRET.as_bytes(),
+                "1531420619",
+                SLACK_SIG,
+                SLACK_BODY.as_bytes()
+            ),
             Err(VerifyError::BadSignature)
         );
         assert_eq!(
-            verify_slack(b"another-secret", SLACK_TS, SLACK_SIG, SLACK_BODY.as_bytes()),
+            verify_slack(
+                b"another-secret",
+                SLACK_TS,
+                SLACK_SIG,
+                SLACK_BODY.as_bytes()
+            ),
             Err(VerifyError::BadSignature)
         );
     }
 
     #[test]
     fn github_published_vector_verifies() {
-        assert_eq!(verify_github(GITHUB_SECRET.as_bytes(), GITHUB_SIG, GITHUB_BODY.as_bytes()), Ok(()));
-        assert_eq!(sign_github(GITHUB_SECRET.as_bytes(), GITHUB_BODY.as_bytes()), GITHUB_SIG);
         assert_eq!(
-            verify_github(b"It's a Secret to Nobody", GITHUB_SIG, GITHUB_BODY.as_bytes()),
+            verify_github(GITHUB_SECRET.as_bytes(), GITHUB_SIG, GITHUB_BODY.as_bytes()),
+            Ok(())
+        );
+        assert_eq!(
+            sign_github(GITHUB_SECRET.as_bytes(), GITHUB_BODY.as_bytes()),
+            GITHUB_SIG
+        );
+        assert_eq!(
+            verify_github(
+                b"It's a Secret to Nobody",
+                GITHUB_SIG,
+                GITHUB_BODY.as_bytes()
+            ),
             Err(VerifyError::BadSignature)
         );
         assert_eq!(
@@ -163,11 +214,20 @@ mod tests {
         let at = |d: i64| (2_000_000_000 + d).to_string();
         assert!(slack_timestamp(&at(-300), now).is_ok());
         assert!(slack_timestamp(&at(300), now).is_ok());
-        assert_eq!(slack_timestamp(&at(-301), now), Err(VerifyError::StaleTimestamp(301)));
-        assert_eq!(slack_timestamp(&at(301), now), Err(VerifyError::FutureTimestamp(301)));
+        assert_eq!(
+            slack_timestamp(&at(-301), now),
+            Err(VerifyError::StaleTimestamp(301))
+        );
+        assert_eq!(
+            slack_timestamp(&at(301), now),
+            Err(VerifyError::FutureTimestamp(301))
+        );
         for bad in ["", "-5", "12a", "1e9", " 2000000000", "9999999999999999999"] {
             assert!(
-                matches!(slack_timestamp(bad, now), Err(VerifyError::MalformedHeader(_))),
+                matches!(
+                    slack_timestamp(bad, now),
+                    Err(VerifyError::MalformedHeader(_))
+                ),
                 "timestamp {bad:?} should be malformed"
             );
         }

@@ -11,7 +11,8 @@ use std::time::Duration;
 use chrono::TimeZone as _;
 use common::*;
 use paddock_webhooks::{
-    FixedClock, ListenerConfig, MemorySecretStore, ProposalState, Rules, Secret, Source, StoreError, Verdict,
+    FixedClock, ListenerConfig, MemorySecretStore, ProposalState, Rules, Secret, Source,
+    StoreError, Verdict,
 };
 use serde::Deserialize;
 use tokio::io::AsyncWriteExt as _;
@@ -82,7 +83,9 @@ fn signed_headers(case: &Case, body: &[u8]) -> Vec<(String, String)> {
                     value.push(if last == '0' { '1' } else { '0' });
                 }
                 "wrong-prefix" => {
-                    *value = value.replacen("v0=", "v1=", 1).replacen("sha256=", "sha1=", 1);
+                    *value = value
+                        .replacen("v0=", "v1=", 1)
+                        .replacen("sha256=", "sha1=", 1);
                 }
                 "configured" | "other" => {}
                 other => panic!("case {:?}: unknown sign {other:?}", case.name),
@@ -99,39 +102,89 @@ fn signed_headers(case: &Case, body: &[u8]) -> Vec<(String, String)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn delivery_corpus_over_http() {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/deliveries.toml")).unwrap();
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/deliveries.toml"
+    ))
+    .unwrap();
     let corpus: Corpus = toml::from_str(&text).unwrap();
-    assert!(corpus.case.len() >= 30, "corpus shrank to {} cases", corpus.case.len());
+    assert!(
+        corpus.case.len() >= 30,
+        "corpus shrank to {} cases",
+        corpus.case.len()
+    );
     for case in &corpus.case {
         let name = &case.name;
         let dir = tempfile::tempdir().unwrap();
         let h = start(&dir.path().join("proposals.db"), test_config()).await;
-        let body = corpus.fixtures.get(&case.body).unwrap_or_else(|| panic!("case {name:?}: no fixture {}", case.body));
+        let body = corpus
+            .fixtures
+            .get(&case.body)
+            .unwrap_or_else(|| panic!("case {name:?}: no fixture {}", case.body));
         let headers = signed_headers(case, body.as_bytes());
-        let reply = send_raw(h.addr, &request(&case.method, &case.endpoint, &headers, body.as_bytes())).await;
+        let reply = send_raw(
+            h.addr,
+            &request(&case.method, &case.endpoint, &headers, body.as_bytes()),
+        )
+        .await;
 
-        assert_eq!(reply.status, case.status, "case {name:?}: status (reply body {:?})", reply.body);
+        assert_eq!(
+            reply.status, case.status,
+            "case {name:?}: status (reply body {:?})",
+            reply.body
+        );
         let d = h.last_delivery();
         assert_eq!(d.status, case.status, "case {name:?}: recorded status");
-        assert_eq!(d.verdict, Verdict::parse(&case.verdict).unwrap(), "case {name:?}: verdict ({})", d.reason);
+        assert_eq!(
+            d.verdict,
+            Verdict::parse(&case.verdict).unwrap(),
+            "case {name:?}: verdict ({})",
+            d.reason
+        );
         if let Some(reason) = &case.reason {
-            assert!(d.reason.contains(reason.as_str()), "case {name:?}: reason {:?} lacks {reason:?}", d.reason);
+            assert!(
+                d.reason.contains(reason.as_str()),
+                "case {name:?}: reason {:?} lacks {reason:?}",
+                d.reason
+            );
         }
         if let Some(excluded) = &case.reason_excludes {
-            assert!(!d.reason.contains(excluded.as_str()), "case {name:?}: reason quotes the body: {:?}", d.reason);
+            assert!(
+                !d.reason.contains(excluded.as_str()),
+                "case {name:?}: reason quotes the body: {:?}",
+                d.reason
+            );
         }
         if let Some(response) = &case.response {
-            assert!(reply.body.contains(response.as_str()), "case {name:?}: reply {:?} lacks {response:?}", reply.body);
+            assert!(
+                reply.body.contains(response.as_str()),
+                "case {name:?}: reply {:?} lacks {response:?}",
+                reply.body
+            );
         }
-        assert_eq!(h.listener.parse_calls(), case.parsed, "case {name:?}: bodies that reached the parser");
-        assert_eq!(h.recorder.0.lock().unwrap().len(), 1, "case {name:?}: one delivery, one observer call");
+        assert_eq!(
+            h.listener.parse_calls(),
+            case.parsed,
+            "case {name:?}: bodies that reached the parser"
+        );
+        assert_eq!(
+            h.recorder.0.lock().unwrap().len(),
+            1,
+            "case {name:?}: one delivery, one observer call"
+        );
 
         // The record holds no secret and no body.
         let record = serde_json::to_string(&d).unwrap();
         for secret in [SLACK_SECRET, GITHUB_SECRET, "some-other-secret"] {
-            assert!(!record.contains(secret), "case {name:?}: secret in the delivery record");
+            assert!(
+                !record.contains(secret),
+                "case {name:?}: secret in the delivery record"
+            );
         }
-        assert!(!record.contains(body.as_str()), "case {name:?}: body in the delivery record");
+        assert!(
+            !record.contains(body.as_str()),
+            "case {name:?}: body in the delivery record"
+        );
 
         // A proposal exists exactly when the delivery says so.
         let proposals = h.listener.list_proposals(None).unwrap();
@@ -142,7 +195,10 @@ async fn delivery_corpus_over_http() {
                 assert_eq!(proposals[0].state, ProposalState::Pending, "case {name:?}");
                 assert_eq!(proposals[0].delivery, d.id, "case {name:?}");
             }
-            None => assert!(proposals.is_empty(), "case {name:?}: unexpected proposal {proposals:?}"),
+            None => assert!(
+                proposals.is_empty(),
+                "case {name:?}: unexpected proposal {proposals:?}"
+            ),
         }
     }
 }
@@ -152,18 +208,38 @@ async fn valid_github_issue_becomes_a_pending_proposal_with_its_fields() {
     let dir = tempfile::tempdir().unwrap();
     let h = start(&dir.path().join("p.db"), test_config()).await;
     let body = github_issue_labeled("acme/api", "octocat", &["paddock", "bug"]);
-    let headers = github_headers(GITHUB_SECRET, "issues", "72d3162e-cc78-11e3-81ab-4c9367dc0958", &body);
+    let headers = github_headers(
+        GITHUB_SECRET,
+        "issues",
+        "72d3162e-cc78-11e3-81ab-4c9367dc0958",
+        &body,
+    );
     let reply = send_raw(h.addr, &request("POST", "/github", &headers, &body)).await;
     assert_eq!(reply.status, 200, "{}", reply.body);
-    let pending = h.listener.list_proposals(Some(ProposalState::Pending)).unwrap();
+    let pending = h
+        .listener
+        .list_proposals(Some(ProposalState::Pending))
+        .unwrap();
     assert_eq!(pending.len(), 1);
     let p = &pending[0];
-    assert_eq!((p.source, p.repo.as_str(), p.sender.as_str()), (Source::Github, "acme/api", "octocat"));
-    assert_eq!(p.prompt, "Flaky login test\n\nThe login test fails one run in ten.");
+    assert_eq!(
+        (p.source, p.repo.as_str(), p.sender.as_str()),
+        (Source::Github, "acme/api", "octocat")
+    );
+    assert_eq!(
+        p.prompt,
+        "Flaky login test\n\nThe login test fails one run in ten."
+    );
     assert_eq!(p.labels, vec!["paddock".to_string(), "bug".to_string()]);
-    assert_eq!(p.reference.as_deref(), Some("https://github.com/acme/api/issues/7"));
+    assert_eq!(
+        p.reference.as_deref(),
+        Some("https://github.com/acme/api/issues/7")
+    );
     let d = h.last_delivery();
-    assert_eq!(d.delivery_id.as_deref(), Some("72d3162e-cc78-11e3-81ab-4c9367dc0958"));
+    assert_eq!(
+        d.delivery_id.as_deref(),
+        Some("72d3162e-cc78-11e3-81ab-4c9367dc0958")
+    );
     assert_eq!(d.event.as_deref(), Some("issues"));
     assert_eq!(d.body_bytes, Some(body.len() as u64));
 
@@ -171,10 +247,27 @@ async fn valid_github_issue_becomes_a_pending_proposal_with_its_fields() {
     let approved = h.listener.decide_proposal(p.id, true).unwrap();
     assert_eq!(approved.state, ProposalState::Approved);
     assert_eq!(approved.decided_by.as_deref(), Some("user"));
-    assert!(h.listener.list_proposals(Some(ProposalState::Pending)).unwrap().is_empty());
+    assert!(
+        h.listener
+            .list_proposals(Some(ProposalState::Pending))
+            .unwrap()
+            .is_empty()
+    );
     let again = h.listener.decide_proposal(p.id, false).unwrap_err();
-    assert!(matches!(again, StoreError::AlreadyDecided { state: ProposalState::Approved, .. }), "{again}");
-    let missing = h.listener.decide_proposal(uuid::Uuid::new_v4(), true).unwrap_err();
+    assert!(
+        matches!(
+            again,
+            StoreError::AlreadyDecided {
+                state: ProposalState::Approved,
+                ..
+            }
+        ),
+        "{again}"
+    );
+    let missing = h
+        .listener
+        .decide_proposal(uuid::Uuid::new_v4(), true)
+        .unwrap_err();
     assert!(matches!(missing, StoreError::NotFound(_)), "{missing}");
 }
 
@@ -192,24 +285,72 @@ async fn auto_run_rule_match_approves_and_a_non_match_waits() {
     )
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let h = start(&dir.path().join("p.db"), ListenerConfig { rules, ..test_config() }).await;
+    let h = start(
+        &dir.path().join("p.db"),
+        ListenerConfig {
+            rules,
+            ..test_config()
+        },
+    )
+    .await;
     let cases = [
-        ("matching repo, sender and label", "acme/api", "octocat", vec!["paddock", "paddock:auto"], true),
-        ("label missing", "acme/api", "octocat", vec!["paddock"], false),
-        ("another sender", "acme/api", "mallory", vec!["paddock:auto"], false),
-        ("another repo", "acme/web", "octocat", vec!["paddock:auto"], false),
+        (
+            "matching repo, sender and label",
+            "acme/api",
+            "octocat",
+            vec!["paddock", "paddock:auto"],
+            true,
+        ),
+        (
+            "label missing",
+            "acme/api",
+            "octocat",
+            vec!["paddock"],
+            false,
+        ),
+        (
+            "another sender",
+            "acme/api",
+            "mallory",
+            vec!["paddock:auto"],
+            false,
+        ),
+        (
+            "another repo",
+            "acme/web",
+            "octocat",
+            vec!["paddock:auto"],
+            false,
+        ),
     ];
     for (name, repo, sender, labels, approved) in cases {
         let body = github_issue_labeled(repo, sender, &labels);
-        let headers = github_headers(GITHUB_SECRET, "issues", &uuid::Uuid::new_v4().to_string(), &body);
+        let headers = github_headers(
+            GITHUB_SECRET,
+            "issues",
+            &uuid::Uuid::new_v4().to_string(),
+            &body,
+        );
         let reply = send_raw(h.addr, &request("POST", "/github", &headers, &body)).await;
         assert_eq!(reply.status, 200, "case {name:?}: {}", reply.body);
         let d = h.last_delivery();
-        let p = h.listener.store().get_proposal(d.proposal_id.unwrap()).unwrap();
+        let p = h
+            .listener
+            .store()
+            .get_proposal(d.proposal_id.unwrap())
+            .unwrap();
         if approved {
             assert_eq!(p.state, ProposalState::Approved, "case {name:?}");
-            assert_eq!(p.decided_by.as_deref(), Some("rule:api-team"), "case {name:?}");
-            assert!(d.reason.contains("approved by rule:api-team"), "case {name:?}: {}", d.reason);
+            assert_eq!(
+                p.decided_by.as_deref(),
+                Some("rule:api-team"),
+                "case {name:?}"
+            );
+            assert!(
+                d.reason.contains("approved by rule:api-team"),
+                "case {name:?}: {}",
+                d.reason
+            );
         } else {
             assert_eq!(p.state, ProposalState::Pending, "case {name:?}");
             assert_eq!(p.decided_by, None, "case {name:?}");
@@ -222,7 +363,12 @@ async fn slack_replay_is_refused_and_not_parsed() {
     let dir = tempfile::tempdir().unwrap();
     let h = start(&dir.path().join("p.db"), test_config()).await;
     let body = slack_command_body("run acme/api fix the flaky test");
-    let raw = request("POST", "/slack/commands", &slack_headers(SLACK_SECRET, now_secs(), &body), &body);
+    let raw = request(
+        "POST",
+        "/slack/commands",
+        &slack_headers(SLACK_SECRET, now_secs(), &body),
+        &body,
+    );
     assert_eq!(send_raw(h.addr, &raw).await.status, 200);
     assert_eq!(h.listener.parse_calls(), 1);
     let replay = send_raw(h.addr, &raw).await;
@@ -230,7 +376,11 @@ async fn slack_replay_is_refused_and_not_parsed() {
     let d = h.last_delivery();
     assert_eq!(d.verdict, Verdict::Rejected);
     assert!(d.reason.contains("already accepted"), "{}", d.reason);
-    assert_eq!(h.listener.parse_calls(), 1, "a replay must not reach the parser");
+    assert_eq!(
+        h.listener.parse_calls(),
+        1,
+        "a replay must not reach the parser"
+    );
     assert_eq!(h.listener.list_proposals(None).unwrap().len(), 1);
 }
 
@@ -242,10 +392,23 @@ async fn github_delivery_id_is_accepted_once_even_with_a_new_signed_body() {
     let first = github_issue_labeled("acme/api", "octocat", &["paddock"]);
     let second = github_issue_labeled("acme/web", "octocat", &["paddock"]);
     for (body, status) in [(&first, 200), (&first, 409), (&second, 409)] {
-        let reply = send_raw(h.addr, &request("POST", "/github", &github_headers(GITHUB_SECRET, "issues", id, body), body)).await;
+        let reply = send_raw(
+            h.addr,
+            &request(
+                "POST",
+                "/github",
+                &github_headers(GITHUB_SECRET, "issues", id, body),
+                body,
+            ),
+        )
+        .await;
         assert_eq!(reply.status, status, "{}", reply.body);
     }
-    assert!(h.last_delivery().reason.contains(&format!("GitHub delivery {id} was already received")));
+    assert!(
+        h.last_delivery()
+            .reason
+            .contains(&format!("GitHub delivery {id} was already received"))
+    );
     assert_eq!(h.listener.parse_calls(), 1);
     assert_eq!(h.listener.list_proposals(None).unwrap().len(), 1);
 }
@@ -255,16 +418,30 @@ async fn replays_stay_refused_after_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("p.db");
     let slack_body = slack_command_body("run acme/api fix the flaky test");
-    let slack = request("POST", "/slack/commands", &slack_headers(SLACK_SECRET, now_secs(), &slack_body), &slack_body);
+    let slack = request(
+        "POST",
+        "/slack/commands",
+        &slack_headers(SLACK_SECRET, now_secs(), &slack_body),
+        &slack_body,
+    );
     let gh_body = github_issue_labeled("acme/api", "octocat", &["paddock"]);
-    let github = request("POST", "/github", &github_headers(GITHUB_SECRET, "issues", "restart-1", &gh_body), &gh_body);
+    let github = request(
+        "POST",
+        "/github",
+        &github_headers(GITHUB_SECRET, "issues", "restart-1", &gh_body),
+        &gh_body,
+    );
     {
         let h = start(&db, test_config()).await;
         assert_eq!(send_raw(h.addr, &slack).await.status, 200);
         assert_eq!(send_raw(h.addr, &github).await.status, 200);
     }
     let h = start(&db, test_config()).await;
-    assert_eq!(h.listener.replay_keys_in_memory(), 0, "a fresh process starts with an empty memory cache");
+    assert_eq!(
+        h.listener.replay_keys_in_memory(),
+        0,
+        "a fresh process starts with an empty memory cache"
+    );
     assert_eq!(send_raw(h.addr, &slack).await.status, 409);
     assert_eq!(send_raw(h.addr, &github).await.status, 409);
     assert_eq!(h.listener.parse_calls(), 0);
@@ -274,16 +451,34 @@ async fn replays_stay_refused_after_a_restart() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replay_memory_is_bounded_and_the_database_still_refuses_evicted_keys() {
     let dir = tempfile::tempdir().unwrap();
-    let h = start(&dir.path().join("p.db"), ListenerConfig { replay_memory_entries: 2, ..test_config() }).await;
+    let h = start(
+        &dir.path().join("p.db"),
+        ListenerConfig {
+            replay_memory_entries: 2,
+            ..test_config()
+        },
+    )
+    .await;
     let body = github_issue_labeled("acme/api", "octocat", &["paddock"]);
     let raws: Vec<_> = (0..5)
-        .map(|i| request("POST", "/github", &github_headers(GITHUB_SECRET, "issues", &format!("bounded-{i}"), &body), &body))
+        .map(|i| {
+            request(
+                "POST",
+                "/github",
+                &github_headers(GITHUB_SECRET, "issues", &format!("bounded-{i}"), &body),
+                &body,
+            )
+        })
         .collect();
     for raw in &raws {
         assert_eq!(send_raw(h.addr, raw).await.status, 200);
         assert!(h.listener.replay_keys_in_memory() <= 2);
     }
-    assert_eq!(send_raw(h.addr, &raws[0]).await.status, 409, "evicted from memory, still refused");
+    assert_eq!(
+        send_raw(h.addr, &raws[0]).await.status,
+        409,
+        "evicted from memory, still refused"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -293,7 +488,12 @@ async fn slack_event_retry_with_a_fresh_signature_makes_one_proposal() {
     let body = br#"{"type":"event_callback","event_id":"Ev-retry-1","event":{"type":"app_mention","user":"U1","text":"<@U0> run acme/api tidy","channel":"C1"}}"#;
     for (offset, verdict) in [(0, Verdict::Accepted), (-1, Verdict::Ignored)] {
         let headers = slack_headers(SLACK_SECRET, now_secs() + offset, body);
-        assert_eq!(send_raw(h.addr, &request("POST", "/slack/events", &headers, body)).await.status, 200);
+        assert_eq!(
+            send_raw(h.addr, &request("POST", "/slack/events", &headers, body))
+                .await
+                .status,
+            200
+        );
         assert_eq!(h.last_delivery().verdict, verdict);
     }
     assert_eq!(h.listener.list_proposals(None).unwrap().len(), 1);
@@ -307,12 +507,18 @@ async fn oversized_body_with_content_length_is_refused_unread() {
         // Valid headers, a declared length over the 4096-byte cap, no body sent.
         let fake_body = vec![b'a'; 10];
         let mut headers = if endpoint == "/github" {
-            github_headers(GITHUB_SECRET, "issues", &uuid::Uuid::new_v4().to_string(), &fake_body)
+            github_headers(
+                GITHUB_SECRET,
+                "issues",
+                &uuid::Uuid::new_v4().to_string(),
+                &fake_body,
+            )
         } else {
             slack_headers(SLACK_SECRET, now_secs(), &fake_body)
         };
         headers.push(("Content-Length".into(), "10000000".into()));
-        let mut head = format!("POST {endpoint} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n");
+        let mut head =
+            format!("POST {endpoint} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n");
         for (n, v) in &headers {
             head.push_str(&format!("{n}: {v}\r\n"));
         }
@@ -320,7 +526,12 @@ async fn oversized_body_with_content_length_is_refused_unread() {
         let reply = send_raw(h.addr, head.as_bytes()).await;
         assert_eq!(reply.status, 413, "{endpoint}: {}", reply.body);
         let d = h.last_delivery();
-        assert!(d.reason.contains("10000000 bytes exceeds the 4096-byte limit"), "{endpoint}: {}", d.reason);
+        assert!(
+            d.reason
+                .contains("10000000 bytes exceeds the 4096-byte limit"),
+            "{endpoint}: {}",
+            d.reason
+        );
         assert_eq!(d.body_bytes, None, "{endpoint}: nothing read");
     }
     assert_eq!(h.listener.parse_calls(), 0);
@@ -349,7 +560,11 @@ async fn oversized_chunked_body_is_cut_off_at_the_cap() {
     let reply = read_reply(&mut stream).await;
     assert_eq!(reply.status, 413, "{}", reply.body);
     let d = h.last_delivery();
-    assert!(d.reason.contains("exceeds the 4096-byte limit"), "{}", d.reason);
+    assert!(
+        d.reason.contains("exceeds the 4096-byte limit"),
+        "{}",
+        d.reason
+    );
     assert_eq!(h.listener.parse_calls(), 0);
 }
 
@@ -358,7 +573,12 @@ async fn slow_loris_body_times_out_with_408() {
     let dir = tempfile::tempdir().unwrap();
     let h = start(&dir.path().join("p.db"), test_config()).await; // 1s body deadline
     let body = slack_command_body("run acme/api fix the flaky test");
-    let raw = request("POST", "/slack/commands", &slack_headers(SLACK_SECRET, now_secs(), &body), &body);
+    let raw = request(
+        "POST",
+        "/slack/commands",
+        &slack_headers(SLACK_SECRET, now_secs(), &body),
+        &body,
+    );
     let split = raw.len() - body.len() + 10;
     let mut stream = tokio::net::TcpStream::connect(h.addr).await.unwrap();
     stream.write_all(&raw[..split]).await.unwrap();
@@ -376,7 +596,11 @@ async fn slow_loris_body_times_out_with_408() {
     let reply = read_reply(&mut stream).await;
     assert_eq!(reply.status, 408, "{}", reply.body);
     let d = h.last_delivery();
-    assert!(d.reason.contains("body not received within 1s"), "{}", d.reason);
+    assert!(
+        d.reason.contains("body not received within 1s"),
+        "{}",
+        d.reason
+    );
     assert_eq!(h.listener.parse_calls(), 0);
     assert!(h.listener.list_proposals(None).unwrap().is_empty());
 }
@@ -386,9 +610,24 @@ async fn missing_secret_is_503_without_reading_or_parsing() {
     let dir = tempfile::tempdir().unwrap();
     let only_github = Arc::new(MemorySecretStore::new());
     only_github.insert(Source::Github, Secret::new(GITHUB_SECRET));
-    let h = start_with(&dir.path().join("p.db"), test_config(), only_github, Arc::new(paddock_webhooks::SystemClock)).await;
+    let h = start_with(
+        &dir.path().join("p.db"),
+        test_config(),
+        only_github,
+        Arc::new(paddock_webhooks::SystemClock),
+    )
+    .await;
     let body = slack_command_body("run acme/api x");
-    let reply = send_raw(h.addr, &request("POST", "/slack/commands", &slack_headers(SLACK_SECRET, now_secs(), &body), &body)).await;
+    let reply = send_raw(
+        h.addr,
+        &request(
+            "POST",
+            "/slack/commands",
+            &slack_headers(SLACK_SECRET, now_secs(), &body),
+            &body,
+        ),
+    )
+    .await;
     assert_eq!(reply.status, 503);
     let d = h.last_delivery();
     assert_eq!(d.reason, "no slack webhook secret is configured");
@@ -403,7 +642,10 @@ async fn slack_published_vector_passes_the_whole_pipeline_with_an_injected_clock
     const SECRET: &str = "8f742231b10e8888abcd99yyyzzz85a5";
     const BODY: &str = "token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V&channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect&text=&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c";
     let headers = vec![
-        ("X-Slack-Request-Timestamp".to_string(), "1531420618".to_string()),
+        (
+            "X-Slack-Request-Timestamp".to_string(),
+            "1531420618".to_string(),
+        ),
         (
             "X-Slack-Signature".to_string(),
             "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503".to_string(),
@@ -413,8 +655,18 @@ async fn slack_published_vector_passes_the_whole_pipeline_with_an_injected_clock
     secrets.insert(Source::Slack, Secret::new(SECRET));
     let dir = tempfile::tempdir().unwrap();
     let then = chrono::Utc.timestamp_opt(1_531_420_618 + 60, 0).unwrap();
-    let h = start_with(&dir.path().join("p.db"), test_config(), secrets.clone(), Arc::new(FixedClock(then))).await;
-    let reply = send_raw(h.addr, &request("POST", "/slack/commands", &headers, BODY.as_bytes())).await;
+    let h = start_with(
+        &dir.path().join("p.db"),
+        test_config(),
+        secrets.clone(),
+        Arc::new(FixedClock(then)),
+    )
+    .await;
+    let reply = send_raw(
+        h.addr,
+        &request("POST", "/slack/commands", &headers, BODY.as_bytes()),
+    )
+    .await;
     // Verified; the command text is empty, so the answer is the usage.
     assert_eq!(reply.status, 200, "{}", reply.body);
     assert!(reply.body.contains("usage: run"), "{}", reply.body);
@@ -422,8 +674,18 @@ async fn slack_published_vector_passes_the_whole_pipeline_with_an_injected_clock
 
     // The same request at today's time is stale.
     let dir2 = tempfile::tempdir().unwrap();
-    let today = start_with(&dir2.path().join("p.db"), test_config(), secrets, Arc::new(paddock_webhooks::SystemClock)).await;
-    let reply = send_raw(today.addr, &request("POST", "/slack/commands", &headers, BODY.as_bytes())).await;
+    let today = start_with(
+        &dir2.path().join("p.db"),
+        test_config(),
+        secrets,
+        Arc::new(paddock_webhooks::SystemClock),
+    )
+    .await;
+    let reply = send_raw(
+        today.addr,
+        &request("POST", "/slack/commands", &headers, BODY.as_bytes()),
+    )
+    .await;
     assert_eq!(reply.status, 403);
     assert!(today.last_delivery().reason.contains("old"));
 }

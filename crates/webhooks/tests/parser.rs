@@ -39,7 +39,9 @@ impl Case {
         match self.route.as_str() {
             "slack-command" => Route::SlackCommand,
             "slack-event" => Route::SlackEvent,
-            event => Route::Github { event: event.to_string() },
+            event => Route::Github {
+                event: event.to_string(),
+            },
         }
     }
     fn body(&self) -> Vec<u8> {
@@ -52,7 +54,11 @@ impl Case {
 }
 
 fn corpus() -> Vec<Case> {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/parse_corpus.toml")).unwrap();
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/parse_corpus.toml"
+    ))
+    .unwrap();
     toml::from_str::<Corpus>(&text).unwrap().case
 }
 
@@ -74,8 +80,16 @@ fn parse_corpus() {
         assert_eq!(kind, case.expect, "case {name:?}: got {got:?}");
         if let Ok(Parsed::Proposal(p)) = &got {
             assert_eq!(Some(&p.repo), case.repo.as_ref(), "case {name:?}: repo");
-            assert_eq!(Some(&p.sender), case.sender.as_ref(), "case {name:?}: sender");
-            assert_eq!(Some(&p.prompt), case.prompt.as_ref(), "case {name:?}: prompt");
+            assert_eq!(
+                Some(&p.sender),
+                case.sender.as_ref(),
+                "case {name:?}: sender"
+            );
+            assert_eq!(
+                Some(&p.prompt),
+                case.prompt.as_ref(),
+                "case {name:?}: prompt"
+            );
         }
     }
 }
@@ -109,7 +123,19 @@ fn fuzz_function_survives_random_mutations_of_the_corpus() {
         })
         .collect();
     let mut rng = rand::rngs::StdRng::seed_from_u64(0x9add0c);
-    let interesting: &[&[u8]] = &[b"{", b"}", b"\"", b"%", b"%0", b"&", b"=", b"\\u0000", b"<@", b"/paddock run ", b"\xff"];
+    let interesting: &[&[u8]] = &[
+        b"{",
+        b"}",
+        b"\"",
+        b"%",
+        b"%0",
+        b"&",
+        b"=",
+        b"\\u0000",
+        b"<@",
+        b"/paddock run ",
+        b"\xff",
+    ];
     let mut runs = 0u64;
     for seed in &seeds {
         for _ in 0..1500 {

@@ -34,7 +34,11 @@ struct Invalid {
 }
 
 fn corpus() -> Corpus {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/rules.toml")).unwrap();
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/rules.toml"
+    ))
+    .unwrap();
     toml::from_str(&text).unwrap()
 }
 
@@ -43,7 +47,8 @@ fn rules_match_only_what_they_name() {
     let corpus = corpus();
     assert!(corpus.case.len() >= 4);
     for case in &corpus.case {
-        let rules = Rules::parse(&case.rules).unwrap_or_else(|e| panic!("case {:?}: {e}", case.name));
+        let rules =
+            Rules::parse(&case.rules).unwrap_or_else(|e| panic!("case {:?}: {e}", case.name));
         for check in &case.check {
             let draft = ProposalDraft {
                 source: check.source,
@@ -55,7 +60,11 @@ fn rules_match_only_what_they_name() {
                 event_id: None,
             };
             let got = rules.matching(&draft).map(|r| r.id.as_str()).unwrap_or("");
-            assert_eq!(got, check.expect, "case {:?}: {} {} by {} {:?}", case.name, check.source, check.repo, check.sender, check.labels);
+            assert_eq!(
+                got, check.expect,
+                "case {:?}: {} {} by {} {:?}",
+                case.name, check.source, check.repo, check.sender, check.labels
+            );
         }
     }
 }
@@ -65,8 +74,15 @@ fn unsafe_or_mistyped_rules_are_refused() {
     let corpus = corpus();
     assert!(corpus.invalid.len() >= 5);
     for case in &corpus.invalid {
-        let err = Rules::parse(&case.rules).err().unwrap_or_else(|| panic!("case {:?} was accepted", case.name));
-        assert!(err.contains(&case.error), "case {:?}: error {err:?} lacks {:?}", case.name, case.error);
+        let err = Rules::parse(&case.rules)
+            .err()
+            .unwrap_or_else(|| panic!("case {:?} was accepted", case.name));
+        assert!(
+            err.contains(&case.error),
+            "case {:?}: error {err:?} lacks {:?}",
+            case.name,
+            case.error
+        );
     }
 }
 
@@ -74,9 +90,18 @@ fn unsafe_or_mistyped_rules_are_refused() {
 fn rules_load_from_a_file_and_name_it_in_errors() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("rules.toml");
-    std::fs::write(&path, "[[auto_run]]\nid = \"x\"\nrepos = [\"acme/api\"]\nsenders = []\n").unwrap();
+    std::fs::write(
+        &path,
+        "[[auto_run]]\nid = \"x\"\nrepos = [\"acme/api\"]\nsenders = []\n",
+    )
+    .unwrap();
     let err = Rules::load(&path).unwrap_err().to_string();
-    assert!(err.contains("rules.toml") && err.contains("must list repos and senders"), "{err}");
-    let missing = Rules::load(&dir.path().join("nope.toml")).unwrap_err().to_string();
+    assert!(
+        err.contains("rules.toml") && err.contains("must list repos and senders"),
+        "{err}"
+    );
+    let missing = Rules::load(&dir.path().join("nope.toml"))
+        .unwrap_err()
+        .to_string();
     assert!(missing.contains("cannot read auto-run rules"), "{missing}");
 }

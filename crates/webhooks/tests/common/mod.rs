@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use paddock_webhooks::{
-    Clock, Delivery, DeliveryObserver, Listener, ListenerConfig, MemorySecretStore, Secret, SecretStore, Source,
-    Store, SystemClock,
+    Clock, Delivery, DeliveryObserver, Listener, ListenerConfig, MemorySecretStore, Secret,
+    SecretStore, Source, Store, SystemClock,
 };
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
@@ -68,20 +68,44 @@ pub async fn start_with(
 ) -> Harness {
     let store = Arc::new(Store::open(db).unwrap());
     let recorder = Arc::new(Recorder::default());
-    let listener = Listener::new(config, secrets, store, clock, vec![recorder.clone() as Arc<dyn DeliveryObserver>]);
+    let listener = Listener::new(
+        config,
+        secrets,
+        store,
+        clock,
+        vec![recorder.clone() as Arc<dyn DeliveryObserver>],
+    );
     let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = tcp.local_addr().unwrap();
     let l = listener.clone();
     let task = tokio::spawn(async move { l.serve(tcp).await });
-    Harness { addr, listener, recorder, db: db.to_path_buf(), task }
+    Harness {
+        addr,
+        listener,
+        recorder,
+        db: db.to_path_buf(),
+        task,
+    }
 }
 
 impl Harness {
     /// The last delivery, from the database, checked against what the
     /// observer saw.
     pub fn last_delivery(&self) -> Delivery {
-        let stored = self.listener.list_deliveries(1).unwrap().pop().expect("no delivery recorded");
-        let observed = self.recorder.0.lock().unwrap().last().cloned().expect("observer saw nothing");
+        let stored = self
+            .listener
+            .list_deliveries(1)
+            .unwrap()
+            .pop()
+            .expect("no delivery recorded");
+        let observed = self
+            .recorder
+            .0
+            .lock()
+            .unwrap()
+            .last()
+            .cloned()
+            .expect("observer saw nothing");
         assert_eq!(stored, observed, "the database and the observer disagree");
         stored
     }
@@ -112,7 +136,11 @@ pub async fn read_reply(stream: &mut TcpStream) -> Reply {
         }
     })
     .await;
-    assert!(read.is_ok(), "no reply within 30s; got so far: {:?}", String::from_utf8_lossy(&buf));
+    assert!(
+        read.is_ok(),
+        "no reply within 30s; got so far: {:?}",
+        String::from_utf8_lossy(&buf)
+    );
     parse_reply(&buf)
 }
 
@@ -124,7 +152,10 @@ pub fn parse_reply(buf: &[u8]) -> Reply {
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| panic!("not an HTTP reply: {text:?}"));
-    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
     Reply { status, body }
 }
 
@@ -148,18 +179,32 @@ pub fn now_secs() -> i64 {
 pub fn slack_headers(secret: &str, timestamp: i64, body: &[u8]) -> Vec<(String, String)> {
     let ts = timestamp.to_string();
     vec![
-        ("Content-Type".into(), "application/x-www-form-urlencoded".into()),
+        (
+            "Content-Type".into(),
+            "application/x-www-form-urlencoded".into(),
+        ),
         ("X-Slack-Request-Timestamp".into(), ts.clone()),
-        ("X-Slack-Signature".into(), paddock_webhooks::sign_slack(secret.as_bytes(), &ts, body)),
+        (
+            "X-Slack-Signature".into(),
+            paddock_webhooks::sign_slack(secret.as_bytes(), &ts, body),
+        ),
     ]
 }
 
-pub fn github_headers(secret: &str, event: &str, delivery: &str, body: &[u8]) -> Vec<(String, String)> {
+pub fn github_headers(
+    secret: &str,
+    event: &str,
+    delivery: &str,
+    body: &[u8],
+) -> Vec<(String, String)> {
     vec![
         ("Content-Type".into(), "application/json".into()),
         ("X-GitHub-Event".into(), event.into()),
         ("X-GitHub-Delivery".into(), delivery.into()),
-        ("X-Hub-Signature-256".into(), paddock_webhooks::sign_github(secret.as_bytes(), body)),
+        (
+            "X-Hub-Signature-256".into(),
+            paddock_webhooks::sign_github(secret.as_bytes(), body),
+        ),
     ]
 }
 
@@ -176,7 +221,10 @@ pub fn slack_command_body(text: &str) -> Vec<u8> {
 }
 
 pub fn github_issue_labeled(repo: &str, sender: &str, labels: &[&str]) -> Vec<u8> {
-    let labels: Vec<_> = labels.iter().map(|l| serde_json::json!({ "name": l })).collect();
+    let labels: Vec<_> = labels
+        .iter()
+        .map(|l| serde_json::json!({ "name": l }))
+        .collect();
     serde_json::json!({
         "action": "labeled",
         "label": { "name": "paddock" },
