@@ -20,6 +20,9 @@
 //!   length and SHA-256).
 //! - No proposal runs without a person's approval unless a user-written rule
 //!   names its repo and sender.
+//! - No unbounded growth from strangers: the delivery log keeps the latest
+//!   [`store::DEFAULT_DELIVERY_RETENTION`] rows, the replay memory a fixed
+//!   number of keys, and only verified deliveries enter the replay cache.
 //! - No delivery goes unrecorded: every request, accepted or refused, reaches
 //!   the proposals database and every [`DeliveryObserver`].
 

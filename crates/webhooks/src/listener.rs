@@ -333,7 +333,6 @@ impl Listener {
                 )
             }
             None => {
-                let signature = signature_header(headers, "x-hub-signature-256")?;
                 let event = token_header(headers, "x-github-event", |b| {
                     b.is_ascii_lowercase() || b == b'_'
                 })?;
@@ -342,6 +341,9 @@ impl Listener {
                     b.is_ascii_alphanumeric() || b == b'-'
                 })?;
                 d.delivery_id = Some(delivery_id.clone());
+                // Named before the signature is checked, so a refused delivery
+                // can be matched with GitHub's own delivery log.
+                let signature = signature_header(headers, "x-hub-signature-256")?;
                 (
                     Route::Github { event },
                     Claim::Github {

@@ -169,8 +169,14 @@ mod tests {
         assert_eq!(format!("{secret:?}"), "Secret(<redacted>)");
         let store = MemorySecretStore::new();
         store.insert(Source::Github, secret);
-        assert_eq!(store.get(Source::Github).unwrap().expose(), "hunter2-signing-secret");
+        assert_eq!(
+            store.get(Source::Github).unwrap().expose(),
+            "hunter2-signing-secret"
+        );
         let err = store.get(Source::Slack).unwrap_err().to_string();
-        assert_eq!(err, "no slack webhook secret is configured (store one with `paddock webhooks set-secret slack`)");
+        assert_eq!(
+            err,
+            "no slack webhook secret is configured (store one with `paddock webhooks set-secret slack`)"
+        );
     }
 }

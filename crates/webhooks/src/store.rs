@@ -123,8 +123,13 @@ CREATE TABLE IF NOT EXISTS seen (
 CREATE INDEX IF NOT EXISTS seen_expiry ON seen(expires_at);
 ";
 
+/// Deliveries kept by default. Unauthenticated requests are recorded too,
+/// so the log is a ring: older rows go, the disk does not fill.
+pub const DEFAULT_DELIVERY_RETENTION: u64 = 10_000;
+
 pub struct Store {
     conn: Mutex<Connection>,
+    delivery_retention: u64,
 }
 
 fn ts(t: DateTime<Utc>) -> String {
@@ -144,6 +149,12 @@ fn parse_uuid(s: &str) -> Result<Uuid, StoreError> {
 impl Store {
     /// Opens (creating if needed) the database at `path`.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
+        Store::open_with_retention(path, DEFAULT_DELIVERY_RETENTION)
+    }
+
+    /// Like [`Store::open`], keeping only the latest `delivery_retention`
+    /// deliveries (proposals are never pruned).
+    pub fn open_with_retention(path: &Path, delivery_retention: u64) -> Result<Store, StoreError> {
         let conn = Connection::open(path)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -151,6 +162,7 @@ impl Store {
         conn.execute_batch(SCHEMA)?;
         Ok(Store {
             conn: Mutex::new(conn),
+            delivery_retention: delivery_retention.max(1),
         })
     }
 
@@ -159,7 +171,8 @@ impl Store {
     }
 
     pub fn record_delivery(&self, d: &Delivery) -> Result<(), StoreError> {
-        self.conn()?.execute(
+        let conn = self.conn()?;
+        conn.execute(
             "INSERT INTO deliveries (id, received_at, source, endpoint, delivery_id, event, status, verdict, reason,
                                      body_bytes, body_sha256, proposal_id, peer)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
@@ -179,7 +192,19 @@ impl Store {
                 d.peer,
             ],
         )?;
+        let keep_after = conn.last_insert_rowid() - self.delivery_retention as i64;
+        if keep_after > 0 {
+            conn.execute("DELETE FROM deliveries WHERE seq <= ?1", [keep_after])?;
+        }
         Ok(())
+    }
+
+    /// How many deliveries are stored.
+    pub fn delivery_count(&self) -> Result<u64, StoreError> {
+        let n: i64 = self
+            .conn()?
+            .query_row("SELECT count(*) FROM deliveries", [], |r| r.get(0))?;
+        Ok(n.max(0) as u64)
     }
 
     /// The most recent deliveries, newest first.

@@ -689,3 +689,68 @@ async fn slack_published_vector_passes_the_whole_pipeline_with_an_injected_clock
     assert_eq!(reply.status, 403);
     assert!(today.last_delivery().reason.contains("old"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_copies_of_one_request_are_accepted_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = start(&dir.path().join("p.db"), test_config()).await;
+    let body = slack_command_body("run acme/api fix the flaky test");
+    let raw = request(
+        "POST",
+        "/slack/commands",
+        &slack_headers(SLACK_SECRET, now_secs(), &body),
+        &body,
+    );
+    let sends: Vec<_> = (0..8)
+        .map(|_| tokio::spawn(send_raw(h.addr, Box::leak(raw.clone().into_boxed_slice()))))
+        .collect();
+    let mut statuses = Vec::new();
+    for s in sends {
+        statuses.push(s.await.unwrap().status);
+    }
+    statuses.sort();
+    assert_eq!(statuses, vec![200, 409, 409, 409, 409, 409, 409, 409]);
+    assert_eq!(h.listener.parse_calls(), 1);
+    assert_eq!(h.listener.list_proposals(None).unwrap().len(), 1);
+}
+
+/// Unauthenticated requests are recorded too; a flood of them must not
+/// fill the disk.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_junk_keeps_only_the_latest_deliveries() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("p.db");
+    let store = Arc::new(paddock_webhooks::Store::open_with_retention(&db, 5).unwrap());
+    let h = start_store(
+        store.clone(),
+        &db,
+        test_config(),
+        secrets(),
+        Arc::new(paddock_webhooks::SystemClock),
+    )
+    .await;
+    for i in 0..20 {
+        let headers = vec![
+            ("X-GitHub-Event".to_string(), "issues".to_string()),
+            ("X-GitHub-Delivery".to_string(), format!("junk-{i}")),
+        ];
+        assert_eq!(
+            send_raw(h.addr, &request("POST", "/github", &headers, b"{}"))
+                .await
+                .status,
+            401
+        );
+    }
+    assert_eq!(store.delivery_count().unwrap(), 5);
+    let kept: Vec<_> = h
+        .listener
+        .list_deliveries(100)
+        .unwrap()
+        .into_iter()
+        .map(|d| d.delivery_id.unwrap())
+        .collect();
+    assert_eq!(
+        kept,
+        ["junk-19", "junk-18", "junk-17", "junk-16", "junk-15"]
+    );
+}

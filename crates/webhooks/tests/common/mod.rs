@@ -66,7 +66,23 @@ pub async fn start_with(
     secrets: Arc<dyn SecretStore>,
     clock: Arc<dyn Clock>,
 ) -> Harness {
-    let store = Arc::new(Store::open(db).unwrap());
+    start_store(
+        Arc::new(Store::open(db).unwrap()),
+        db,
+        config,
+        secrets,
+        clock,
+    )
+    .await
+}
+
+pub async fn start_store(
+    store: Arc<Store>,
+    db: &Path,
+    config: ListenerConfig,
+    secrets: Arc<dyn SecretStore>,
+    clock: Arc<dyn Clock>,
+) -> Harness {
     let recorder = Arc::new(Recorder::default());
     let listener = Listener::new(
         config,
