@@ -208,6 +208,8 @@ fn parse_slack_command(body: &[u8]) -> Result<Parsed, ParseError> {
     let (mut user, mut command_text, mut channel, mut command) = (None, None, None, None);
     for (key, value) in form_urlencoded::parse(text.as_bytes()) {
         let slot = match key.as_ref() {
+            // Slack's periodic certificate check on the command URL.
+            "ssl_check" => return Ok(Parsed::Ignored("Slack ssl_check".into())),
             "user_id" => &mut user,
             "text" => &mut command_text,
             "channel_id" => &mut channel,

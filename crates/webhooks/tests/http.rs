@@ -754,3 +754,33 @@ async fn a_flood_of_junk_keeps_only_the_latest_deliveries() {
         ["junk-19", "junk-18", "junk-17", "junk-16", "junk-15"]
     );
 }
+
+/// A request head that never completes: hyper's header timeout closes the
+/// connection. Nothing is recorded, since nothing arrived to name a source.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_loris_head_is_cut_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = start(&dir.path().join("p.db"), test_config()).await; // 1s header timeout
+    let mut stream = tokio::net::TcpStream::connect(h.addr).await.unwrap();
+    stream
+        .write_all(b"POST /github HTTP/1.1\r\nHost: 127.0.0.1\r\nX-GitHub-Event: is")
+        .await
+        .unwrap();
+    let mut buf = [0u8; 256];
+    let closed = tokio::time::timeout(Duration::from_secs(20), async {
+        use tokio::io::AsyncReadExt as _;
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+        }
+    })
+    .await;
+    assert!(
+        closed.is_ok(),
+        "the server kept a half-sent head open for 20s"
+    );
+    assert_eq!(h.listener.parse_calls(), 0);
+    assert!(h.listener.list_deliveries(10).unwrap().is_empty());
+}

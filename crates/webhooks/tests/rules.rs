@@ -105,3 +105,13 @@ fn rules_load_from_a_file_and_name_it_in_errors() {
         .to_string();
     assert!(missing.contains("cannot read auto-run rules"), "{missing}");
 }
+
+#[test]
+fn the_example_rules_file_is_valid() {
+    let rules = Rules::load(std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/rules.example.toml"
+    )))
+    .unwrap();
+    assert_eq!(rules.auto_run.len(), 2);
+}

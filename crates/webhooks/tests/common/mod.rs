@@ -52,6 +52,7 @@ pub fn test_config() -> ListenerConfig {
     ListenerConfig {
         max_body_bytes: 4096,
         body_timeout: Duration::from_secs(1),
+        header_timeout: Duration::from_secs(1),
         ..ListenerConfig::default()
     }
 }
