@@ -7,7 +7,7 @@ use std::str::FromStr;
 
 use cedar_policy::{
     Context, Decision as CedarDecision, Entities, Entity, EntityId, EntityTypeName, EntityUid,
-    PolicySet, Request, RestrictedExpression, Schema, ValidationMode, Validator,
+    PolicyId, PolicySet, Request, RestrictedExpression, Schema, ValidationMode, Validator,
 };
 
 use crate::error::SetupError;
@@ -42,8 +42,10 @@ impl Policies {
     pub fn from_text(schema: &str, policies: &str) -> Result<Self, SetupError> {
         let (schema, _warnings) = Schema::from_cedarschema_str(schema)
             .map_err(|e| SetupError::Policy(format!("schema: {e}")))?;
-        let policies = PolicySet::from_str(policies)
-            .map_err(|e| SetupError::Policy(format!("policy syntax: {e}")))?;
+        let policies = named_by_annotation(
+            PolicySet::from_str(policies)
+                .map_err(|e| SetupError::Policy(format!("policy syntax: {e}")))?,
+        )?;
         let result = Validator::new(schema.clone()).validate(&policies, ValidationMode::Strict);
         if !result.validation_passed() {
             let errors: Vec<String> = result
@@ -159,6 +161,24 @@ impl Policies {
             Entities::from_entities(entities, Some(&self.schema)).map_err(|e| e.to_string())?;
         Ok((request, entities))
     }
+}
+
+/// Renames every policy after its `@id("...")` annotation (required, unique), so denials and
+/// logs name `agent-nothing-else` rather than `policy2`.
+fn named_by_annotation(parsed: PolicySet) -> Result<PolicySet, SetupError> {
+    let mut named = PolicySet::new();
+    for policy in parsed.policies() {
+        let id = policy.annotation("id").ok_or_else(|| {
+            SetupError::Policy(format!("policy {} has no @id(\"...\") annotation", policy.id()))
+        })?;
+        named
+            .add(policy.new_id(PolicyId::new(id)))
+            .map_err(|e| SetupError::Policy(format!("policy @id({id:?}): {e}")))?;
+    }
+    if parsed.templates().next().is_some() {
+        return Err(SetupError::Policy("templates are not supported".to_owned()));
+    }
+    Ok(named)
 }
 
 fn uid(kind: &str, id: &str) -> Result<EntityUid, String> {
