@@ -174,7 +174,11 @@ impl Authorizer {
 
     /// Mints a sub-agent token from `parent_token` (an agent's or sub-agent's), refusing any
     /// request that is not a subset of the parent's scope or that would outlive it.
-    pub fn mint_child(&self, parent_token: &str, request: ChildRequest) -> Result<Token, MintError> {
+    pub fn mint_child(
+        &self,
+        parent_token: &str,
+        request: ChildRequest,
+    ) -> Result<Token, MintError> {
         let parent = self.verify(parent_token).map_err(MintError::Parent)?;
         let task = match &parent.actor {
             TokenActor::Agent { task } | TokenActor::SubAgent { task, .. } => task.clone(),
@@ -302,7 +306,10 @@ impl Authorizer {
             };
             return Outcome::refused(Some(actor), e, None);
         }
-        if let Err(reason) = self.policies.evaluate(&actor, payload.jti, action, resource) {
+        if let Err(reason) = self
+            .policies
+            .evaluate(&actor, payload.jti, action, resource)
+        {
             let e = AuthError::PolicyDenied {
                 token_id: payload.jti,
                 action,
@@ -380,7 +387,13 @@ impl Authorizer {
                     Some(detail) => format!("{e}: {detail}"),
                     None => e.to_string(),
                 };
-                (outcome.actor.clone(), e.token_id(), false, Some(e.kind()), reason)
+                (
+                    outcome.actor.clone(),
+                    e.token_id(),
+                    false,
+                    Some(e.kind()),
+                    reason,
+                )
             }
         };
         Decision {
@@ -434,7 +447,10 @@ fn widening_reason(child: &Scope, parent: &Scope) -> String {
         parts.push(format!("actions not in the parent: {}", actions.join(", ")));
     }
     if !resources.is_empty() {
-        parts.push(format!("resources not in the parent: {}", resources.join(", ")));
+        parts.push(format!(
+            "resources not in the parent: {}",
+            resources.join(", ")
+        ));
     }
     parts.join("; ")
 }

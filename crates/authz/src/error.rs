@@ -42,7 +42,9 @@ impl ErrorKind {
 pub enum AuthError {
     #[error("token is malformed: {0}")]
     Malformed(&'static str),
-    #[error("token signature does not verify with this engine's key (forged, tampered or from another install)")]
+    #[error(
+        "token signature does not verify with this engine's key (forged, tampered or from another install)"
+    )]
     Forged,
     #[error("token {token_id} was issued for another service, not this engine")]
     WrongAudience { token_id: Uuid },
@@ -99,7 +101,9 @@ impl AuthError {
 /// Why a token could not be minted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MintError {
-    #[error("the system actor never gets a token; the engine uses Authorizer::authorize_system in process")]
+    #[error(
+        "the system actor never gets a token; the engine uses Authorizer::authorize_system in process"
+    )]
     SystemActor,
     #[error("a token must allow at least one action on at least one resource")]
     EmptyScope,

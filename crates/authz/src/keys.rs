@@ -87,7 +87,8 @@ fn create_key_file(path: &Path) -> Result<(), SetupError> {
     use std::os::unix::fs::OpenOptionsExt;
     let pair = AsymmetricKeyPair::<V4>::generate().map_err(|_| SetupError::KeyGeneration)?;
     if let Some(dir) = path.parent() {
-        fs::create_dir_all(dir).map_err(|e| SetupError::io("creating the directory of", path, e))?;
+        fs::create_dir_all(dir)
+            .map_err(|e| SetupError::io("creating the directory of", path, e))?;
     }
     // Write a private temporary file, then hard-link it into place: the link fails if another
     // process created the key meanwhile, and nobody ever reads a half-written key.

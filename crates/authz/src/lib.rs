@@ -25,8 +25,8 @@ mod policy;
 mod token;
 
 pub use authorizer::{
-    Authorizer, ChildRequest, Claims, DEFAULT_AUDIENCE, DEFAULT_MAX_TTL_SECS, Decision,
-    Principal, Token,
+    Authorizer, ChildRequest, Claims, DEFAULT_AUDIENCE, DEFAULT_MAX_TTL_SECS, Decision, Principal,
+    Token,
 };
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{AuthError, ErrorKind, MintError, SetupError};

@@ -112,7 +112,10 @@ pub enum Actor {
     /// The agent running task `task` (its gate hook and tools).
     Agent { task: TaskId },
     /// A sub-agent spawned inside task `task`, holding a token narrowed from `parent_token`.
-    SubAgent { task: TaskId, parent_token: uuid::Uuid },
+    SubAgent {
+        task: TaskId,
+        parent_token: uuid::Uuid,
+    },
     /// The engine itself (cleanup, timeouts). Never in a token; see `Authorizer::authorize_system`.
     System,
 }

@@ -73,7 +73,9 @@ impl Policies {
         let (request, entities) = self
             .request(actor, token_id, action, resource)
             .map_err(|e| format!("request does not fit the schema: {e}"))?;
-        let response = self.engine.is_authorized(&request, &self.policies, &entities);
+        let response = self
+            .engine
+            .is_authorized(&request, &self.policies, &entities);
         let errors: Vec<String> = response
             .diagnostics()
             .errors()
@@ -135,7 +137,9 @@ impl Policies {
             Resource::Approval { task, approval } => {
                 child(&mut entities, "Approval", approval.as_str(), task)?
             }
-            Resource::TaskAudit { task } => child(&mut entities, "TaskAudit", task.id.as_str(), task)?,
+            Resource::TaskAudit { task } => {
+                child(&mut entities, "TaskAudit", task.id.as_str(), task)?
+            }
             Resource::Creds { task, lease } => child(&mut entities, "Creds", lease.as_str(), task)?,
             Resource::AuditTrail => {
                 let u = uid("AuditTrail", "all")?;
@@ -169,7 +173,10 @@ fn named_by_annotation(parsed: PolicySet) -> Result<PolicySet, SetupError> {
     let mut named = PolicySet::new();
     for policy in parsed.policies() {
         let id = policy.annotation("id").ok_or_else(|| {
-            SetupError::Policy(format!("policy {} has no @id(\"...\") annotation", policy.id()))
+            SetupError::Policy(format!(
+                "policy {} has no @id(\"...\") annotation",
+                policy.id()
+            ))
         })?;
         named
             .add(policy.new_id(PolicyId::new(id)))
@@ -184,7 +191,10 @@ fn named_by_annotation(parsed: PolicySet) -> Result<PolicySet, SetupError> {
 fn uid(kind: &str, id: &str) -> Result<EntityUid, String> {
     let type_name =
         EntityTypeName::from_str(&format!("Paddock::{kind}")).map_err(|e| e.to_string())?;
-    Ok(EntityUid::from_type_name_and_id(type_name, EntityId::new(id)))
+    Ok(EntityUid::from_type_name_and_id(
+        type_name,
+        EntityId::new(id),
+    ))
 }
 
 fn with_task(uid: EntityUid, task: &str) -> Result<Entity, String> {
@@ -220,8 +230,7 @@ fn child(
         "task".to_owned(),
         RestrictedExpression::new_entity_uid(task_uid.clone()),
     )]);
-    entities.push(
-        Entity::new(u.clone(), attrs, HashSet::from([task_uid])).map_err(|e| e.to_string())?,
-    );
+    entities
+        .push(Entity::new(u.clone(), attrs, HashSet::from([task_uid])).map_err(|e| e.to_string())?);
     Ok(u)
 }

@@ -7,9 +7,9 @@
 //! ill-formed ids and the `system` actor are all "malformed").
 
 use chrono::{DateTime, Utc};
+use pasetors::Public;
 use pasetors::token::UntrustedToken;
 use pasetors::version4::{PublicToken, V4};
-use pasetors::Public;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -78,7 +78,9 @@ pub(crate) fn sign(keys: &SigningKeys, payload: &Payload) -> Result<String, Mint
 /// caller's to check (they need the clock and the request).
 pub(crate) fn verify(keys: &SigningKeys, token: &str) -> Result<Payload, AuthError> {
     if token.len() > MAX_TOKEN_LEN {
-        return Err(AuthError::Malformed("longer than any token this engine issues"));
+        return Err(AuthError::Malformed(
+            "longer than any token this engine issues",
+        ));
     }
     if !token.starts_with(PublicToken::HEADER) {
         return Err(AuthError::Malformed("not a PASETO v4.public token"));
@@ -86,7 +88,9 @@ pub(crate) fn verify(keys: &SigningKeys, token: &str) -> Result<Payload, AuthErr
     let untrusted = UntrustedToken::<Public, V4>::try_from(token)
         .map_err(|_| AuthError::Malformed("not a well-formed PASETO v4.public token"))?;
     if !untrusted.untrusted_footer().is_empty() {
-        return Err(AuthError::Malformed("has a footer; engine tokens have none"));
+        return Err(AuthError::Malformed(
+            "has a footer; engine tokens have none",
+        ));
     }
     let trusted = PublicToken::verify(keys.public(), &untrusted, None, Some(IMPLICIT_ASSERTION))
         .map_err(|_| AuthError::Forged)?;

@@ -14,7 +14,9 @@ use serde::Deserialize;
 fn agent_token(s: &common::Setup) -> Token {
     s.authz
         .mint(Claims {
-            actor: Actor::Agent { task: TaskId::new("t1").unwrap() },
+            actor: Actor::Agent {
+                task: TaskId::new("t1").unwrap(),
+            },
             scope: common::scope(&["gate.append_decision".into()], &["task:t1".into()]),
             ttl: Duration::seconds(600),
             not_before: None,
@@ -24,13 +26,19 @@ fn agent_token(s: &common::Setup) -> Token {
 
 fn try_token(s: &common::Setup, token: &str) -> Result<(), AuthError> {
     s.authz
-        .authorize(token, Action::GateAppendDecision, &common::resource("task:t1@alice"))
+        .authorize(
+            token,
+            Action::GateAppendDecision,
+            &common::resource("task:t1@alice"),
+        )
         .map(drop)
 }
 
 /// (payload bytes, signature bytes) of a v4.public token.
 fn split(token: &str) -> (Vec<u8>, Vec<u8>) {
-    let body = B64.decode(token.strip_prefix("v4.public.").unwrap()).unwrap();
+    let body = B64
+        .decode(token.strip_prefix("v4.public.").unwrap())
+        .unwrap();
     let (m, sig) = body.split_at(body.len() - 64);
     (m.to_vec(), sig.to_vec())
 }
@@ -56,7 +64,11 @@ fn flipped_signature_byte_is_forged() {
         bad[i] ^= 0x01;
         let err = try_token(&s, &join(&payload, &bad)).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Forged, "signature byte {i}");
-        assert_eq!(err.token_id(), None, "a forged token's claimed id is not shown");
+        assert_eq!(
+            err.token_id(),
+            None,
+            "a forged token's claimed id is not shown"
+        );
     }
 }
 
@@ -71,7 +83,10 @@ fn tampered_payload_is_forged() {
     let other_task = text.replace("\"t1\"", "\"t2\"");
     let longer = text.replace("\"exp\":\"2026-11-23T22", "\"exp\":\"2027-11-23T22");
     for (what, tampered) in [("scope", widened), ("task", other_task), ("expiry", longer)] {
-        assert_ne!(tampered, text, "{what}: tampering changed nothing; fix the test");
+        assert_ne!(
+            tampered, text,
+            "{what}: tampering changed nothing; fix the test"
+        );
         let err = try_token(&s, &join(tampered.as_bytes(), &sig)).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Forged, "{what}");
     }
@@ -124,7 +139,12 @@ fn malformed_tokens_table() {
     for case in table.case {
         let token = case.token.repeat(case.repeat.unwrap_or(1));
         let err = try_token(&s, &token).unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::Malformed, "case {:?}: {err:?}", case.name);
+        assert_eq!(
+            err.kind(),
+            ErrorKind::Malformed,
+            "case {:?}: {err:?}",
+            case.name
+        );
         let msg = err.to_string();
         if token.len() > 4 {
             assert!(!msg.contains(&token), "case {:?}: token echoed", case.name);
@@ -137,11 +157,18 @@ fn footer_added_to_a_valid_token_is_refused() {
     let s = common::setup();
     let token = agent_token(&s);
     let with_footer = format!("{}.{}", token.expose(), B64.encode(b"{\"kid\":\"x\"}"));
-    assert_eq!(try_token(&s, &with_footer).unwrap_err().kind(), ErrorKind::Malformed);
+    assert_eq!(
+        try_token(&s, &with_footer).unwrap_err().kind(),
+        ErrorKind::Malformed
+    );
 }
 
 /// Signs `payload` with the install's real key, as only someone holding the key file could.
-fn sign_with_real_key(key_path: &std::path::Path, payload: &str, implicit: Option<&[u8]>) -> String {
+fn sign_with_real_key(
+    key_path: &std::path::Path,
+    payload: &str,
+    implicit: Option<&[u8]>,
+) -> String {
     let hex_key = std::fs::read_to_string(key_path).unwrap();
     let sk = AsymmetricSecretKey::<V4>::from(&hex::decode(hex_key.trim()).unwrap()).unwrap();
     PublicToken::sign(&sk, payload.as_bytes(), None, implicit).unwrap()
@@ -155,24 +182,51 @@ fn signed_payloads_outside_the_token_language_are_malformed() {
     let ok = r#"{"iss":"paddock","aud":"paddock-engine","jti":"0193a000-0000-7000-8000-000000000001","iat":"2026-11-23T22:00:00Z","nbf":"2026-11-23T22:00:00Z","exp":"2026-11-23T23:00:00Z","actor":{"kind":"agent","task":"t1"},"scope":{"actions":["gate.append_decision"],"resources":["task:t1"]}}"#;
     let implicit = Some(&b"paddock-authz-token-v1"[..]);
     // Control: the hand-written payload is a valid token when signed properly.
-    assert_eq!(try_token(&s, &sign_with_real_key(&key_path, ok, implicit)), Ok(()));
+    assert_eq!(
+        try_token(&s, &sign_with_real_key(&key_path, ok, implicit)),
+        Ok(())
+    );
 
     // Without the implicit assertion the signature does not cover this purpose.
     let err = try_token(&s, &sign_with_real_key(&key_path, ok, None)).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Forged);
 
     let variants = [
-        ("system actor", ok.replace(r#"{"kind":"agent","task":"t1"}"#, r#"{"kind":"system"}"#)),
-        ("unknown action", ok.replace("gate.append_decision", "gate.append_anything")),
-        ("path in a task id", ok.replace(r#""task:t1""#, r#""task:t1/../*""#)),
-        ("wildcard task id", ok.replace(r#""task":"t1""#, r#""task":"*""#)),
-        ("extra field", ok.replace(r#""iss":"paddock","#, r#""iss":"paddock","admin":true,"#)),
-        ("foreign issuer", ok.replace(r#""iss":"paddock""#, r#""iss":"someone-else""#)),
-        ("missing expiry", ok.replace(r#""exp":"2026-11-23T23:00:00Z","#, "")),
+        (
+            "system actor",
+            ok.replace(r#"{"kind":"agent","task":"t1"}"#, r#"{"kind":"system"}"#),
+        ),
+        (
+            "unknown action",
+            ok.replace("gate.append_decision", "gate.append_anything"),
+        ),
+        (
+            "path in a task id",
+            ok.replace(r#""task:t1""#, r#""task:t1/../*""#),
+        ),
+        (
+            "wildcard task id",
+            ok.replace(r#""task":"t1""#, r#""task":"*""#),
+        ),
+        (
+            "extra field",
+            ok.replace(r#""iss":"paddock","#, r#""iss":"paddock","admin":true,"#),
+        ),
+        (
+            "foreign issuer",
+            ok.replace(r#""iss":"paddock""#, r#""iss":"someone-else""#),
+        ),
+        (
+            "missing expiry",
+            ok.replace(r#""exp":"2026-11-23T23:00:00Z","#, ""),
+        ),
         ("not json", "definitely not json".to_owned()),
     ];
     for (what, payload) in variants {
-        assert_ne!(payload, ok, "{what}: variant equals the control; fix the test");
+        assert_ne!(
+            payload, ok,
+            "{what}: variant equals the control; fix the test"
+        );
         let err = try_token(&s, &sign_with_real_key(&key_path, &payload, implicit)).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Malformed, "{what}: {err:?}");
     }

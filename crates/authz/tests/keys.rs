@@ -20,7 +20,11 @@ fn token(s: &common::Setup) -> paddock_authz::Token {
 
 fn check(s: &common::Setup, t: &paddock_authz::Token) -> Result<(), ErrorKind> {
     s.authz
-        .authorize(t.expose(), Action::TasksRead, &common::resource("task:t1@alice"))
+        .authorize(
+            t.expose(),
+            Action::TasksRead,
+            &common::resource("task:t1@alice"),
+        )
         .map(drop)
         .map_err(|e| e.kind())
 }

@@ -26,13 +26,19 @@ struct Case {
 }
 
 fn expand(a: &[String]) -> Vec<String> {
-    if a == ["all"] { common::all_actions() } else { a.to_vec() }
+    if a == ["all"] {
+        common::all_actions()
+    } else {
+        a.to_vec()
+    }
 }
 
 fn agent(s: &common::Setup, task: &str, scope: Scope, ttl: i64) -> paddock_authz::Token {
     s.authz
         .mint(Claims {
-            actor: Actor::Agent { task: TaskId::new(task).unwrap() },
+            actor: Actor::Agent {
+                task: TaskId::new(task).unwrap(),
+            },
             scope,
             ttl: Duration::seconds(ttl),
             not_before: None,
@@ -55,16 +61,25 @@ fn narrowing_table() {
         ) {
             Ok(scope) => scope,
             Err(e) => {
-                assert_eq!(case.expect, "invalid", "case {:?}: parse refused: {e}", case.name);
+                assert_eq!(
+                    case.expect, "invalid",
+                    "case {:?}: parse refused: {e}",
+                    case.name
+                );
                 // The error names the expected shape and never echoes the input.
                 for r in case.resources.iter().chain(&actions) {
-                    let echoed = e.to_string().contains(r.as_str()) && !e.expected.contains(r.as_str());
+                    let echoed =
+                        e.to_string().contains(r.as_str()) && !e.expected.contains(r.as_str());
                     assert!(!echoed, "case {:?}: input echoed in {e}", case.name);
                 }
                 continue;
             }
         };
-        assert_ne!(case.expect, "invalid", "case {:?}: parsed as {requested:?}", case.name);
+        assert_ne!(
+            case.expect, "invalid",
+            "case {:?}: parsed as {requested:?}",
+            case.name
+        );
         let request = ChildRequest {
             scope: requested.clone(),
             ttl: Duration::seconds(case.ttl_secs.unwrap_or(300)),
@@ -73,12 +88,23 @@ fn narrowing_table() {
         match (case.expect.as_str(), &got) {
             ("ok", Ok(child)) => {
                 minted += 1;
-                assert!(child.scope().is_subset_of(&parent_scope), "case {:?}", case.name);
+                assert!(
+                    child.scope().is_subset_of(&parent_scope),
+                    "case {:?}",
+                    case.name
+                );
                 assert_eq!(child.scope(), &requested, "case {:?}", case.name);
-                assert!(child.expires_at() <= parent.expires_at(), "case {:?}", case.name);
+                assert!(
+                    child.expires_at() <= parent.expires_at(),
+                    "case {:?}",
+                    case.name
+                );
                 assert_eq!(
                     child.actor(),
-                    &Actor::SubAgent { task: TaskId::new("t1").unwrap(), parent_token: parent.id() },
+                    &Actor::SubAgent {
+                        task: TaskId::new("t1").unwrap(),
+                        parent_token: parent.id()
+                    },
                     "case {:?}",
                     case.name
                 );
@@ -87,7 +113,10 @@ fn narrowing_table() {
                 assert_eq!(*p, parent.id(), "case {:?}", case.name)
             }
             ("empty", Err(MintError::EmptyScope)) => {}
-            _ => panic!("case {:?}: expected {}, got {got:?}", case.name, case.expect),
+            _ => panic!(
+                "case {:?}: expected {}, got {got:?}",
+                case.name, case.expect
+            ),
         }
     }
     assert!(minted >= 2, "table must include allowed narrowings");
@@ -114,15 +143,27 @@ fn child_of_child_narrows_again_and_cannot_regain_what_was_dropped() {
     // The grandchild asks for what the grandparent had but the child dropped.
     let err = s
         .authz
-        .mint_child(child.expose(), ChildRequest { scope: both, ttl: Duration::seconds(60) })
+        .mint_child(
+            child.expose(),
+            ChildRequest {
+                scope: both,
+                ttl: Duration::seconds(60),
+            },
+        )
         .unwrap_err();
-    assert!(matches!(err, MintError::Widening { parent, .. } if parent == child.id()), "{err:?}");
+    assert!(
+        matches!(err, MintError::Widening { parent, .. } if parent == child.id()),
+        "{err:?}"
+    );
     // ...and may not outlive the child even though the grandparent lives longer.
     let err = s
         .authz
         .mint_child(
             child.expose(),
-            ChildRequest { scope: child.scope().clone(), ttl: Duration::seconds(601) },
+            ChildRequest {
+                scope: child.scope().clone(),
+                ttl: Duration::seconds(601),
+            },
         )
         .unwrap_err();
     assert!(matches!(err, MintError::Widening { .. }), "{err:?}");
@@ -130,12 +171,18 @@ fn child_of_child_narrows_again_and_cannot_regain_what_was_dropped() {
         .authz
         .mint_child(
             child.expose(),
-            ChildRequest { scope: child.scope().clone(), ttl: Duration::seconds(600) },
+            ChildRequest {
+                scope: child.scope().clone(),
+                ttl: Duration::seconds(600),
+            },
         )
         .unwrap();
     assert_eq!(
         grandchild.actor(),
-        &Actor::SubAgent { task: TaskId::new("t1").unwrap(), parent_token: child.id() }
+        &Actor::SubAgent {
+            task: TaskId::new("t1").unwrap(),
+            parent_token: child.id()
+        }
     );
 }
 
@@ -144,7 +191,10 @@ fn an_expired_or_forged_parent_cannot_mint() {
     let s = common::setup();
     let scope = common::scope(&["gate.append_decision".into()], &["task:t1".into()]);
     let parent = agent(&s, "t1", scope.clone(), 60);
-    let request = ChildRequest { scope, ttl: Duration::seconds(10) };
+    let request = ChildRequest {
+        scope,
+        ttl: Duration::seconds(10),
+    };
     s.clock.advance(Duration::seconds(60));
     match s.authz.mint_child(parent.expose(), request.clone()) {
         Err(MintError::Parent(e)) => assert_eq!(e.kind(), ErrorKind::Expired),
@@ -196,29 +246,50 @@ fn mint_refuses_what_no_token_may_say() {
     };
     let own = vec![ScopeResource::Task(t1.clone())];
     let agent = Actor::Agent { task: t1.clone() };
-    assert_eq!(s.authz.mint(claims(Actor::System, own.clone(), 60)).unwrap_err(), MintError::SystemActor);
+    assert_eq!(
+        s.authz
+            .mint(claims(Actor::System, own.clone(), 60))
+            .unwrap_err(),
+        MintError::SystemActor
+    );
     assert!(matches!(
-        s.authz.mint(claims(agent.clone(), vec![ScopeResource::AllTasks], 60)).unwrap_err(),
+        s.authz
+            .mint(claims(agent.clone(), vec![ScopeResource::AllTasks], 60))
+            .unwrap_err(),
         MintError::ForeignTask { .. }
     ));
     assert!(matches!(
         s.authz
-            .mint(claims(agent.clone(), vec![ScopeResource::Task(TaskId::new("t2").unwrap())], 60))
+            .mint(claims(
+                agent.clone(),
+                vec![ScopeResource::Task(TaskId::new("t2").unwrap())],
+                60
+            ))
             .unwrap_err(),
         MintError::ForeignTask { .. }
     ));
-    let sub = Actor::SubAgent { task: t1, parent_token: uuid::Uuid::nil() };
+    let sub = Actor::SubAgent {
+        task: t1,
+        parent_token: uuid::Uuid::nil(),
+    };
     assert_eq!(
         s.authz.mint(claims(sub, own.clone(), 60)).unwrap_err(),
         MintError::SubAgentWithoutParent
     );
     assert!(matches!(
-        s.authz.mint(claims(agent.clone(), own.clone(), 0)).unwrap_err(),
+        s.authz
+            .mint(claims(agent.clone(), own.clone(), 0))
+            .unwrap_err(),
         MintError::BadLifetime { .. }
     ));
     assert!(matches!(
-        s.authz.mint(claims(agent.clone(), own.clone(), 24 * 3600 + 1)).unwrap_err(),
+        s.authz
+            .mint(claims(agent.clone(), own.clone(), 24 * 3600 + 1))
+            .unwrap_err(),
         MintError::BadLifetime { .. }
     ));
-    assert!(s.authz.mint(claims(agent, own, 24 * 3600)).is_ok(), "the maximum itself is fine");
+    assert!(
+        s.authz.mint(claims(agent, own, 24 * 3600)).is_ok(),
+        "the maximum itself is fine"
+    );
 }

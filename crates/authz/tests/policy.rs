@@ -18,8 +18,8 @@ fn embedded_policies_validate_strictly_against_the_schema() {
     let warnings: Vec<String> = warnings.map(|w| w.to_string()).collect();
     assert!(warnings.is_empty(), "schema warnings: {warnings:?}");
     let set = cedar_policy::PolicySet::from_str(EMBEDDED_POLICIES).unwrap();
-    let result = cedar_policy::Validator::new(schema)
-        .validate(&set, cedar_policy::ValidationMode::Strict);
+    let result =
+        cedar_policy::Validator::new(schema).validate(&set, cedar_policy::ValidationMode::Strict);
     let errors: Vec<String> = result.validation_errors().map(|e| e.to_string()).collect();
     assert!(errors.is_empty(), "{errors:?}");
     assert!(result.validation_passed_without_warnings());
@@ -42,12 +42,36 @@ fn embedded_policies_validate_strictly_against_the_schema() {
 fn policies_that_do_not_fit_the_schema_are_refused_at_load() {
     // (what, policy text, a word the refusal must contain): each fails for its own reason.
     let bad = [
-        ("unknown attribute", r#"@id("x") permit(principal is Paddock::Agent, action, resource) when { principal.admin };"#, "admin"),
-        ("unknown action", r#"@id("x") permit(principal, action == Paddock::Action::"tasks.delete_all", resource);"#, "tasks.delete_all"),
-        ("unknown entity type", r#"@id("x") permit(principal is Paddock::Root, action, resource);"#, "Root"),
-        ("syntax error", r#"@id("x") permit(principal, action, resource"#, "syntax"),
-        ("no @id", "permit(principal is Paddock::User, action, resource is Paddock::TaskList);", "@id"),
-        ("duplicate @id", "@id(\"a\") permit(principal, action, resource is Paddock::TaskList);\n@id(\"a\") permit(principal, action, resource is Paddock::AuditTrail);", "\"a\""),
+        (
+            "unknown attribute",
+            r#"@id("x") permit(principal is Paddock::Agent, action, resource) when { principal.admin };"#,
+            "admin",
+        ),
+        (
+            "unknown action",
+            r#"@id("x") permit(principal, action == Paddock::Action::"tasks.delete_all", resource);"#,
+            "tasks.delete_all",
+        ),
+        (
+            "unknown entity type",
+            r#"@id("x") permit(principal is Paddock::Root, action, resource);"#,
+            "Root",
+        ),
+        (
+            "syntax error",
+            r#"@id("x") permit(principal, action, resource"#,
+            "syntax",
+        ),
+        (
+            "no @id",
+            "permit(principal is Paddock::User, action, resource is Paddock::TaskList);",
+            "@id",
+        ),
+        (
+            "duplicate @id",
+            "@id(\"a\") permit(principal, action, resource is Paddock::TaskList);\n@id(\"a\") permit(principal, action, resource is Paddock::AuditTrail);",
+            "\"a\"",
+        ),
     ];
     for (what, text, expect) in bad {
         match Policies::from_text(EMBEDDED_SCHEMA, text) {
@@ -56,15 +80,23 @@ fn policies_that_do_not_fit_the_schema_are_refused_at_load() {
         }
     }
     // Control: a well-typed policy loads.
-    Policies::from_text(EMBEDDED_SCHEMA, "@id(\"ok\") permit(principal is Paddock::User, action, resource is Paddock::TaskList);")
-        .unwrap();
+    Policies::from_text(
+        EMBEDDED_SCHEMA,
+        "@id(\"ok\") permit(principal is Paddock::User, action, resource is Paddock::TaskList);",
+    )
+    .unwrap();
 }
 
 #[test]
 fn scope_still_binds_under_a_permit_everything_policy() {
-    let policies = Policies::from_text(EMBEDDED_SCHEMA, "@id(\"all\") permit(principal, action, resource);").unwrap();
+    let policies = Policies::from_text(
+        EMBEDDED_SCHEMA,
+        "@id(\"all\") permit(principal, action, resource);",
+    )
+    .unwrap();
     let s = common::setup();
-    let authz = Authorizer::new(SigningKeys::generate().unwrap(), policies).with_clock(s.clock.clone());
+    let authz =
+        Authorizer::new(SigningKeys::generate().unwrap(), policies).with_clock(s.clock.clone());
     let token = authz
         .mint(Claims {
             actor: common::actor("agent:t1"),
@@ -73,14 +105,20 @@ fn scope_still_binds_under_a_permit_everything_policy() {
             not_before: None,
         })
         .unwrap();
-    let allowed = authz.authorize(token.expose(), Action::GateAppendDecision, &common::resource("task:t1@alice"));
+    let allowed = authz.authorize(
+        token.expose(),
+        Action::GateAppendDecision,
+        &common::resource("task:t1@alice"),
+    );
     assert!(allowed.is_ok(), "{allowed:?}");
     for (action, resource) in [
         (Action::CredsRevoke, "creds:t1/l1@alice"),
         (Action::GateAppendDecision, "task:t2@alice"),
         (Action::ApprovalsDecide, "approval:t1/a1@alice"),
     ] {
-        let err = authz.authorize(token.expose(), action, &common::resource(resource)).unwrap_err();
+        let err = authz
+            .authorize(token.expose(), action, &common::resource(resource))
+            .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::OutOfScope, "{action} on {resource}");
     }
 }
@@ -89,8 +127,17 @@ fn scope_still_binds_under_a_permit_everything_policy() {
 fn system_actor_bypasses_without_a_token() {
     let s = common::setup();
     for action in Action::ALL {
-        for resource in ["task:t9@bob", "approval:t9/a1@bob", "creds:t9/l1@bob", "audit:t9@bob", "audit:*", "tasks"] {
-            let (principal, decision) = s.authz.authorize_system(*action, &common::resource(resource));
+        for resource in [
+            "task:t9@bob",
+            "approval:t9/a1@bob",
+            "creds:t9/l1@bob",
+            "audit:t9@bob",
+            "audit:*",
+            "tasks",
+        ] {
+            let (principal, decision) = s
+                .authz
+                .authorize_system(*action, &common::resource(resource));
             assert_eq!(principal.actor, Actor::System);
             assert_eq!(principal.token_id, None);
             assert!(decision.allowed);
@@ -130,7 +177,11 @@ fn decision_record_shape_for_the_audit_trail() {
             not_before: None,
         })
         .unwrap();
-    let (result, decision) = s.authz.decide(token.expose(), Action::CredsRevoke, &common::resource("creds:t1/l1@alice"));
+    let (result, decision) = s.authz.decide(
+        token.expose(),
+        Action::CredsRevoke,
+        &common::resource("creds:t1/l1@alice"),
+    );
     assert!(result.is_err());
     let json = serde_json::to_value(&decision).unwrap();
     assert_eq!(json["allowed"], false);
@@ -141,9 +192,17 @@ fn decision_record_shape_for_the_audit_trail() {
     assert_eq!(json["actor"]["kind"], "agent");
     assert_eq!(json["actor"]["task"], "t1");
     assert_eq!(json["at"], "2026-11-23T22:00:00Z");
-    assert!(json["reason"].as_str().unwrap().contains("does not grant creds.revoke"));
+    assert!(
+        json["reason"]
+            .as_str()
+            .unwrap()
+            .contains("does not grant creds.revoke")
+    );
     assert!(!json.to_string().contains(token.expose()));
-    assert!(!format!("{token:?}").contains(token.expose()), "Debug redacts the bearer");
+    assert!(
+        !format!("{token:?}").contains(token.expose()),
+        "Debug redacts the bearer"
+    );
 }
 
 #[test]
@@ -158,7 +217,15 @@ fn policy_denial_reason_names_the_forbidding_policy() {
             not_before: None,
         })
         .unwrap();
-    let (_, decision) = s.authz.decide(token.expose(), Action::TasksStop, &common::resource("task:t1@alice"));
+    let (_, decision) = s.authz.decide(
+        token.expose(),
+        Action::TasksStop,
+        &common::resource("task:t1@alice"),
+    );
     assert_eq!(decision.error_kind, Some(ErrorKind::PolicyDenied));
-    assert!(decision.reason.contains("agent-nothing-else"), "{}", decision.reason);
+    assert!(
+        decision.reason.contains("agent-nothing-else"),
+        "{}",
+        decision.reason
+    );
 }

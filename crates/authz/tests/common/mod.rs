@@ -32,8 +32,12 @@ pub fn setup_with_keys(keys: SigningKeys) -> Setup {
 pub fn actor(s: &str) -> Actor {
     let (kind, id) = s.split_once(':').unwrap_or((s, ""));
     match kind {
-        "user" => Actor::User { user: UserId::new(id).unwrap() },
-        "agent" => Actor::Agent { task: TaskId::new(id).unwrap() },
+        "user" => Actor::User {
+            user: UserId::new(id).unwrap(),
+        },
+        "agent" => Actor::Agent {
+            task: TaskId::new(id).unwrap(),
+        },
         "system" => Actor::System,
         other => panic!("unknown actor kind {other} in test data"),
     }
@@ -45,7 +49,9 @@ pub fn resource(s: &str) -> Resource {
         "tasks" => return Resource::TaskList,
         _ => {}
     }
-    let (body, owner) = s.split_once('@').unwrap_or_else(|| panic!("{s}: needs @owner"));
+    let (body, owner) = s
+        .split_once('@')
+        .unwrap_or_else(|| panic!("{s}: needs @owner"));
     let (kind, rest) = body.split_once(':').unwrap();
     let (task, object) = match rest.split_once('/') {
         Some((t, o)) => (t, Some(ObjectId::new(o).unwrap())),
@@ -62,7 +68,11 @@ pub fn resource(s: &str) -> Resource {
 }
 
 pub fn scope(actions: &[String], resources: &[String]) -> Scope {
-    Scope::parse(actions.iter().map(String::as_str), resources.iter().map(String::as_str)).unwrap()
+    Scope::parse(
+        actions.iter().map(String::as_str),
+        resources.iter().map(String::as_str),
+    )
+    .unwrap()
 }
 
 pub fn all_actions() -> Vec<String> {
