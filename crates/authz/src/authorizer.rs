@@ -213,18 +213,18 @@ impl Authorizer {
         if claims.scope.is_empty() {
             return Err(MintError::EmptyScope);
         }
-        if let Some(task) = claims.actor.task() {
-            if let Some(foreign) = claims
+        // No agent or sub-agent token names a task other than its own.
+        if let Some(task) = claims.actor.task()
+            && let Some(foreign) = claims
                 .scope
                 .resources
                 .iter()
                 .find(|r| **r != ScopeResource::Task(task.clone()))
-            {
-                return Err(MintError::ForeignTask {
-                    task: task.to_string(),
-                    resource: foreign.to_string(),
-                });
-            }
+        {
+            return Err(MintError::ForeignTask {
+                task: task.to_string(),
+                resource: foreign.to_string(),
+            });
         }
         if claims.ttl <= Duration::zero() || claims.ttl > self.max_ttl {
             return Err(MintError::BadLifetime {

@@ -1,4 +1,5 @@
 //! Runs the authorization table in `data/authorize_cases.toml`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers, not only #[test] fns
 
 mod common;
 

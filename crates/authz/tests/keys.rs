@@ -1,4 +1,5 @@
 //! The signing key file: created 0600, reused across restarts, refused when exposed.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers, not only #[test] fns
 
 mod common;
 

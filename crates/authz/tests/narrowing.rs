@@ -1,4 +1,5 @@
 //! Sub-agent tokens can only be narrower than their parent.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers, not only #[test] fns
 
 mod common;
 

@@ -1,6 +1,7 @@
 //! The Cedar layer: the embedded policies validate against the schema, bad policies are
 //! refused at load, the scope check holds even under a permit-everything policy, and the
 //! system actor's bypass is the only one.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers, not only #[test] fns
 
 mod common;
 
