@@ -233,6 +233,12 @@ impl Authorizer {
         }
         let now = self.clock.now();
         let nbf = claims.not_before.unwrap_or(now);
+        // A future start must not stretch a token's reach past the maximum lifetime from now.
+        if nbf + claims.ttl > now + self.max_ttl {
+            return Err(MintError::BadLifetime {
+                max_secs: self.max_ttl.num_seconds(),
+            });
+        }
         let payload = Payload {
             iss: ISSUER.to_owned(),
             aud: self.audience.clone(),

@@ -109,7 +109,7 @@ pub enum MintError {
     EmptyScope,
     #[error("an agent token of task {task} may only name its own task, not {resource}")]
     ForeignTask { task: String, resource: String },
-    #[error("token lifetime must be positive and at most {max_secs}s")]
+    #[error("token lifetime must be positive and end at most {max_secs}s from now")]
     BadLifetime { max_secs: i64 },
     #[error("sub-agent tokens must be minted with mint_child from the parent's token")]
     SubAgentWithoutParent,

@@ -360,3 +360,58 @@ impl Scope {
         self.actions.is_empty() || self.resources.is_empty()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scope_resources_round_trip_through_their_text() {
+        for s in [
+            "task:t1",
+            "task:*",
+            "task:0193a000-0000-7000-8000-000000000001",
+        ] {
+            let r: ScopeResource = s.parse().unwrap();
+            assert_eq!(r.to_string(), s);
+            let json = serde_json::to_string(&r).unwrap();
+            assert_eq!(serde_json::from_str::<ScopeResource>(&json).unwrap(), r);
+        }
+    }
+
+    #[test]
+    fn every_action_round_trips_and_unknown_names_are_refused() {
+        for a in Action::ALL {
+            assert_eq!(a.as_str().parse::<Action>().unwrap(), *a);
+            let json = serde_json::to_string(a).unwrap();
+            assert_eq!(json, format!("\"{}\"", a.as_str()));
+        }
+        assert!("gate.append_decision ".parse::<Action>().is_err());
+        assert!(serde_json::from_str::<Action>("\"admin\"").is_err());
+    }
+
+    #[test]
+    fn a_task_scope_covers_its_task_and_nothing_else() {
+        let owner = UserId::new("alice").unwrap();
+        let task = |id: &str| TaskRef::new(TaskId::new(id).unwrap(), owner.clone());
+        let t1 = ScopeResource::Task(TaskId::new("t1").unwrap());
+        assert!(t1.covers(&Resource::Task { task: task("t1") }));
+        assert!(t1.covers(&Resource::TaskAudit { task: task("t1") }));
+        assert!(!t1.covers(&Resource::Task { task: task("t10") }));
+        assert!(!t1.covers(&Resource::Task { task: task("T1") }));
+        assert!(!t1.covers(&Resource::AuditTrail));
+        assert!(!t1.covers(&Resource::TaskList));
+        assert!(ScopeResource::AllTasks.covers(&Resource::TaskList));
+    }
+
+    #[test]
+    fn ids_are_ascii_only_and_bounded() {
+        assert!(TaskId::new("a".repeat(64)).is_ok());
+        assert!(TaskId::new("a".repeat(65)).is_err());
+        assert!(TaskId::new("").is_err());
+        assert!(TaskId::new("t.1").is_err(), "dots only in user ids");
+        assert!(UserId::new("first.last").is_ok());
+        assert!(UserId::new("al\u{0456}ce").is_err(), "cyrillic i");
+        assert!(serde_json::from_str::<TaskId>("\"t/1\"").is_err());
+    }
+}

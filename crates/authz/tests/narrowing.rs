@@ -289,6 +289,12 @@ fn mint_refuses_what_no_token_may_say() {
             .unwrap_err(),
         MintError::BadLifetime { .. }
     ));
+    let mut late_start = claims(agent.clone(), own.clone(), 3600);
+    late_start.not_before = Some(common::t0() + Duration::days(30));
+    assert!(matches!(
+        s.authz.mint(late_start).unwrap_err(),
+        MintError::BadLifetime { .. }
+    ));
     assert!(
         s.authz.mint(claims(agent, own, 24 * 3600)).is_ok(),
         "the maximum itself is fine"
