@@ -4,7 +4,7 @@
 //! No dependencies: this must compile in seconds on a cold machine, before
 //! anything else is installed.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, ExitCode};
 
 mod setup;
@@ -48,8 +48,14 @@ fn main() -> ExitCode {
     }
 }
 
+/// The checkout `cargo xtask` was run in. Read at run time: `cargo run` sets CARGO_MANIFEST_DIR for the
+/// process, and a binary reused from a shared target dir may have been compiled in another checkout, so the
+/// compile-time value can name the wrong tree.
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap_or_else(|_| PathBuf::from("."))
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    manifest_dir.join("../..").canonicalize().unwrap_or_else(|_| PathBuf::from("."))
 }
 
 /// Cargo's target directory, as cargo itself will pick it for child builds.
