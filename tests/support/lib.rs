@@ -167,7 +167,9 @@ impl Driver {
         let url = format!("http://127.0.0.1:{}", self.port);
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            match fantoccini::ClientBuilder::rustls()?.capabilities(caps.clone()).connect(&url).await {
+            // Plain HTTP to a loopback driver: no TLS stack to build.
+            let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+            match fantoccini::ClientBuilder::new(connector).capabilities(caps.clone()).connect(&url).await {
                 Ok(client) => return Ok(client),
                 Err(e) if Instant::now() < deadline => {
                     eprintln!("WebDriver session not ready yet ({e}); retrying");
