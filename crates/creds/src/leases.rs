@@ -178,6 +178,12 @@ impl Leases {
         if req.ttl < Duration::seconds(1) {
             return Err(CredsError::InvalidTask("the TTL must be positive".into()));
         }
+        if let Some(g) = grants.iter().find(|g| g.cloud() != req.provider) {
+            return Err(CredsError::InvalidGrant {
+                grant: g.to_string(),
+                why: format!("this is a {} grant, and the lease is for {}", g.cloud(), req.provider),
+            });
+        }
         let provider = self.provider(&req.provider, &req.config).await?;
         let now = Utc::now();
         let mut lease = Lease {

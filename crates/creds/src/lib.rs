@@ -38,5 +38,5 @@ pub use error::CredsError;
 pub use grants::{Grant, parse_grants};
 pub use leases::{GrantRequest, LeaseRow, Leases, ReapReport};
 pub use observer::{CredsEvent, CredsObserver, NoObserver, Phase, TracingObserver};
-pub use provider::{Issued, Provider, Secret};
+pub use provider::{Credential, Issued, Provider, Secret};
 pub use store::{JournalEntry, Lease, LeaseState, LeaseStore};
