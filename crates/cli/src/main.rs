@@ -14,6 +14,7 @@ mod egress;
 mod gate;
 mod scan;
 mod sandbox;
+mod webhooks;
 
 #[derive(Parser)]
 #[command(
@@ -49,6 +50,8 @@ enum Command {
     Sandbox(sandbox::Args),
     /// Ephemeral, task-scoped AWS credentials: grant, list, revoke, reap.
     Creds(creds::Args),
+    /// Verified Slack and GitHub webhooks that propose tasks.
+    Webhooks(webhooks::Args),
 }
 
 fn main() -> ExitCode {
@@ -68,6 +71,7 @@ fn main() -> ExitCode {
         Command::Scan(args) => scan::run(args),
         Command::Sandbox(args) => sandbox::run(args),
         Command::Creds(args) => creds::run(args),
+        Command::Webhooks(args) => webhooks::run(args),
     };
     match result {
         Ok(code) => code,

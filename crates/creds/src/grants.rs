@@ -62,7 +62,7 @@ impl std::fmt::Display for Grant {
             Grant::SqsSend { queue } => write!(f, "sqs:send {queue}"),
             Grant::SqsConsume { queue } => write!(f, "sqs:consume {queue}"),
             Grant::Raw { statements } => {
-                write!(f, "raw {}", Value::Array(statements.clone()))
+                write!(f, "raw {}", crate::policy::canonical(&Value::Array(statements.clone())))
             }
             Grant::GcsRead { bucket, prefix } => write!(f, "gcs:read {}", path(bucket, prefix)),
             Grant::GcsWrite { bucket, prefix } => write!(f, "gcs:write {}", path(bucket, prefix)),

@@ -84,9 +84,26 @@ pub fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-/// The document as sent to AWS (no whitespace), and its size in characters.
+/// The same value with every object's keys in sorted order, at every depth.
+///
+/// Why: serde_json keeps insertion order when any crate in the build enables its
+/// `preserve_order` feature (the CLI does), and sorts keys otherwise. Stored scopes, sizes
+/// and golden files must not change with who else is linked in.
+pub fn canonical(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            Value::Object(keys.into_iter().map(|k| (k.clone(), canonical(&map[k]))).collect())
+        }
+        Value::Array(items) => Value::Array(items.iter().map(canonical).collect()),
+        other => other.clone(),
+    }
+}
+
+/// The document as sent to AWS (no whitespace, keys sorted), and its size in characters.
 pub fn packed(doc: &Value) -> (String, usize) {
-    let text = doc.to_string();
+    let text = canonical(doc).to_string();
     let chars = text.chars().count();
     (text, chars)
 }

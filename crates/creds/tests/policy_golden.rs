@@ -90,7 +90,7 @@ fn deadline() -> DateTime<Utc> {
 
 fn golden(name: &str, doc: &Value) {
     let path = data(&format!("golden/{name}.json"));
-    let pretty = serde_json::to_string_pretty(doc).unwrap() + "\n";
+    let pretty = serde_json::to_string_pretty(&policy::canonical(doc)).unwrap() + "\n";
     if std::env::var_os("UPDATE_GOLDEN").is_some() {
         std::fs::write(&path, &pretty).unwrap();
     }
