@@ -8,6 +8,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::aws::{AwsConfig, AwsProvider};
+use crate::gcp::{GcpConfig, GcpProvider};
 use crate::error::CredsError;
 use crate::grants::{Grant, parse_grants};
 use crate::observer::CredsObserver;
@@ -23,7 +24,7 @@ pub trait ProviderFactory: Send + Sync {
     ) -> BoxFuture<'a, Result<Arc<dyn Provider>, CredsError>>;
 }
 
-/// The factory of this build: `aws`.
+/// The factory of this build: `aws` and `gcp`.
 pub struct DefaultFactory;
 
 impl ProviderFactory for DefaultFactory {
@@ -38,6 +39,11 @@ impl ProviderFactory for DefaultFactory {
                     let cfg: AwsConfig = serde_json::from_value(config.clone())
                         .map_err(|e| CredsError::Corrupt(format!("stored AWS configuration: {e}")))?;
                     Ok(Arc::new(AwsProvider::new(cfg).await?) as Arc<dyn Provider>)
+                }
+                "gcp" => {
+                    let cfg: GcpConfig = serde_json::from_value(config.clone())
+                        .map_err(|e| CredsError::Corrupt(format!("stored GCP configuration: {e}")))?;
+                    Ok(Arc::new(GcpProvider::new(cfg).await?) as Arc<dyn Provider>)
                 }
                 other => Err(CredsError::UnknownProvider(other.to_string())),
             }
@@ -100,6 +106,20 @@ impl GrantRequest {
             ttl,
             provider: "aws".into(),
             mode: cfg.mode.as_str().into(),
+            config: serde_json::to_value(cfg).map_err(|e| CredsError::Config(e.to_string()))?,
+        })
+    }
+}
+
+impl GrantRequest {
+    pub fn gcp(task: impl Into<String>, grants: Vec<String>, ttl: Duration, cfg: &GcpConfig) -> Result<Self, CredsError> {
+        cfg.validate()?;
+        Ok(Self {
+            task: task.into(),
+            grants,
+            ttl,
+            provider: "gcp".into(),
+            mode: "service_account".into(),
             config: serde_json::to_value(cfg).map_err(|e| CredsError::Config(e.to_string()))?,
         })
     }

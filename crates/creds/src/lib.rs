@@ -26,6 +26,7 @@
 pub mod aws;
 pub mod crash;
 pub mod error;
+pub mod gcp;
 pub mod grants;
 pub mod leases;
 pub mod observer;
@@ -35,6 +36,7 @@ pub mod store;
 
 pub use aws::{AdminSource, AwsConfig, AwsMode, AwsProvider};
 pub use error::CredsError;
+pub use gcp::{GcpAdminSource, GcpConfig, GcpProvider};
 pub use grants::{Grant, parse_grants};
 pub use leases::{GrantRequest, LeaseRow, Leases, ReapReport};
 pub use observer::{CredsEvent, CredsObserver, NoObserver, Phase, TracingObserver};
