@@ -201,6 +201,11 @@ impl<'a> Steps<'a> {
         self.store.first_intent(self.lease_id, step)
     }
 
+    /// Every journal row of `step` for this lease, oldest first, as `(phase, detail)`.
+    pub fn rows(&self, step: &str) -> Result<Vec<(String, String)>, CredsError> {
+        self.store.step_rows(self.lease_id, step)
+    }
+
     /// Moves the lease's recorded expiry (e.g. to the session's real upper bound) before a call.
     pub fn set_expires_at(&self, t: DateTime<Utc>) -> Result<(), CredsError> {
         self.store.set_expires_at(self.lease_id, t)

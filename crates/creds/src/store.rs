@@ -254,6 +254,14 @@ impl LeaseStore {
         at.map(|s| parse_ts(&s).map_err(|e| CredsError::Corrupt(e.to_string()))).transpose()
     }
 
+    /// Every journal row of `step` for this lease, oldest first, as `(phase, detail)`.
+    pub fn step_rows(&self, id: Uuid, step: &str) -> Result<Vec<(String, String)>, CredsError> {
+        self.with(|c| {
+            let mut st = c.prepare("SELECT phase, detail FROM journal WHERE lease_id = ?1 AND step = ?2 ORDER BY seq")?;
+            st.query_map(params![id.to_string(), step], |r| Ok((r.get(0)?, r.get(1)?)))?.collect()
+        })
+    }
+
     pub fn set_expires_at(&self, id: Uuid, t: DateTime<Utc>) -> Result<(), CredsError> {
         self.with(|c| c.execute("UPDATE leases SET expires_at = ?2 WHERE id = ?1", params![id.to_string(), ts(t)]))?;
         Ok(())

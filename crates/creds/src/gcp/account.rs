@@ -208,6 +208,10 @@ impl GcpProvider {
         let Some(created) = steps.first_intent("gcp.create_service_account")? else {
             return Ok(RevokeProgress::Done { cleanup_after: None });
         };
+        if never_created(&steps.rows("gcp.create_service_account")?) {
+            steps.note("gcp.create_service_account", "every create attempt was refused; nothing to revoke")?;
+            return Ok(RevokeProgress::Done { cleanup_after: None });
+        }
         let email = account_email(lease.id, &self.cfg.project);
         let name = self.account_name(&email);
 
@@ -528,6 +532,17 @@ impl GcpProvider {
             other => Err(CredsError::Config(format!("unknown GCP orphan kind `{other}`"))),
         }
     }
+}
+
+/// Whether the journal proves the account was never made: every create intent has an outcome,
+/// none succeeded, and each failure is a refusal the server gives *instead of* acting (quota,
+/// bad argument, no permission) — not one that could hide a create that happened (timeout,
+/// 5xx, a lost response).
+fn never_created(rows: &[(String, String)]) -> bool {
+    const REFUSALS: &[&str] = &["RESOURCE_EXHAUSTED:", "INVALID_ARGUMENT:", "PERMISSION_DENIED:", "UNAUTHENTICATED:", "FAILED_PRECONDITION:"];
+    let intents = rows.iter().filter(|(p, _)| p == "intent").count();
+    let refused = rows.iter().filter(|(p, d)| p == "failed" && REFUSALS.iter().any(|r| d.starts_with(r))).count();
+    intents > 0 && refused == intents && rows.iter().all(|(p, _)| p == "intent" || p == "failed")
 }
 
 fn local(message: String) -> GcpErr {

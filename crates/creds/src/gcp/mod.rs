@@ -286,8 +286,9 @@ pub struct GcpProvider {
 }
 
 /// rustls needs a process-wide crypto provider for Google's clients (built without aws-lc);
-/// ring is the one the rest of Paddock uses. Installing twice is harmless.
-fn install_crypto() {
+/// ring is the one the rest of Paddock uses. Installing twice is harmless. Call it before
+/// building google-cloud-auth credentials yourself (their token cache starts signing at once).
+pub fn install_crypto() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
@@ -357,7 +358,7 @@ impl GcpProvider {
     }
 
     /// Like [`GcpProvider::new`], with admin credentials the embedding app obtained itself
-    /// (ignores `cfg.admin`).
+    /// (ignores `cfg.admin`). Call [`install_crypto`] before building them.
     pub async fn with_credentials(cfg: GcpConfig, creds: Credentials) -> Result<Self, CredsError> {
         cfg.validate()?;
         install_crypto();
