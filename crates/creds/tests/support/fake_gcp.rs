@@ -353,15 +353,17 @@ fn pct_decode(s: &str) -> String {
     let mut out = Vec::new();
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+        let hex = b.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok()).and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (b[i], hex) {
+            (b'%', Some(v)) => {
                 out.push(v);
                 i += 3;
-                continue;
+            }
+            (c, _) => {
+                out.push(c);
+                i += 1;
             }
         }
-        out.push(b[i]);
-        i += 1;
     }
     String::from_utf8_lossy(&out).to_string()
 }
@@ -955,7 +957,7 @@ fn denied(email: &str, permission: &str, what: &str) -> Out {
     plain(gcs_err(403, "forbidden", &format!("{email} does not have {permission} access to the Google Cloud Storage {what}. Permission '{permission}' denied on resource (or it may not exist).")))
 }
 
-fn task_email<'a>(caller: &'a Caller) -> Option<&'a str> {
+fn task_email(caller: &Caller) -> Option<&str> {
     match caller {
         Caller::Task(e) => Some(e),
         Caller::Admin => None,
