@@ -373,12 +373,19 @@ impl Leases {
     /// Lists objects under the Paddock path (and revocation Denies on base roles) that belong to
     /// no live lease, for every provider configuration in the journal plus `extra`, and removes them.
     pub async fn sweep(&self, extra: Option<(&str, &serde_json::Value)>) -> Result<Vec<Orphan>, CredsError> {
+        let extras: Vec<(String, serde_json::Value)> = extra.map(|(p, c)| (p.to_string(), c.clone())).into_iter().collect();
+        self.sweep_all(&extras).await
+    }
+
+    /// [`Leases::sweep`] over the journal's provider configurations plus every one of `extras`
+    /// (e.g. the saved AWS and GCP settings).
+    pub async fn sweep_all(&self, extras: &[(String, serde_json::Value)]) -> Result<Vec<Orphan>, CredsError> {
         let leases = self.store.list()?;
         let live = Live(
             leases.iter().map(|l| (l.id, (l.state.is_live(), l.cleanup_after.is_some()))).collect(),
         );
         let mut configs: Vec<(String, serde_json::Value)> = Vec::new();
-        for (p, c) in leases.iter().map(|l| (l.provider.clone(), l.config.clone())).chain(extra.map(|(p, c)| (p.to_string(), c.clone()))) {
+        for (p, c) in leases.iter().map(|l| (l.provider.clone(), l.config.clone())).chain(extras.iter().cloned()) {
             if !configs.contains(&(p.clone(), c.clone())) {
                 configs.push((p, c));
             }

@@ -32,6 +32,7 @@ pub mod leases;
 pub mod observer;
 pub mod policy;
 pub mod provider;
+pub mod settings;
 pub mod store;
 
 pub use aws::{AdminSource, AwsConfig, AwsMode, AwsProvider};
@@ -41,4 +42,5 @@ pub use grants::{Grant, parse_grants};
 pub use leases::{GrantRequest, LeaseRow, Leases, ReapReport};
 pub use observer::{CredsEvent, CredsObserver, NoObserver, Phase, TracingObserver};
 pub use provider::{Credential, Issued, Provider, Secret};
+pub use settings::CredsSettings;
 pub use store::{JournalEntry, Lease, LeaseState, LeaseStore};
