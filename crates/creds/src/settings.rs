@@ -104,7 +104,7 @@ mod tests {
         assert!(err.contains("allowed role `roles/owner` is refused"), "{err}");
         assert_eq!(CredsSettings::load(&path).unwrap(), s, "a refused save leaves the file as it was");
 
-        std::fs::write(&path, "{\"gcp\": {\"project\": 5").unwrap();
+        std::fs::write(&path, "{\"gcp\": {\"project\": \"my-pro").unwrap();
         let err = CredsSettings::load(&path).unwrap_err().to_string();
         assert!(err.contains("creds-settings.json is damaged") && err.contains("the file ends early"), "{err}");
         std::fs::remove_dir_all(&dir).unwrap();
