@@ -58,14 +58,14 @@ impl LeaseState {
 pub struct Lease {
     pub id: Uuid,
     pub task: String,
-    /// `aws` (later `gcp`).
+    /// `aws` or `gcp`.
     pub provider: String,
     /// Provider-specific mode, e.g. `assumed_role` or `iam_user`.
     pub mode: String,
     pub state: LeaseState,
     /// Why the lease failed (set when provisioning failed or was interrupted).
     pub failure: Option<String>,
-    /// The principal handed out (an ARN), once known.
+    /// The principal handed out (an ARN, or a service account's email), once known.
     pub principal: Option<String>,
     /// The grants, in their readable form.
     pub scope: Vec<String>,
