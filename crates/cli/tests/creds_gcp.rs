@@ -235,3 +235,41 @@ fn settings_refuse_escalation_roles_and_grant_needs_a_project() {
     assert_eq!(v["gcp"]["admin"], serde_json::json!({"source": "impersonate", "service_account": "admin@my-proj-1.iam.gserviceaccount.com"}));
     assert_eq!(v["gcp"]["allowed_roles"], serde_json::json!(["roles/storage.objectViewer", "roles/storage.objectCreator"]));
 }
+
+/// The keyring admin source end to end: a service-account key stored with `admin-key --gcp`
+/// (kernel keyutils, in a fresh session keyring: `keyctl session -`, Debian package keyutils)
+/// signs the admin's JWTs, which the fake verifies.
+#[test]
+fn a_service_account_key_in_the_keyring_provisions_and_revokes() {
+    let env = Env::new();
+    let admin = "paddock-admin@paddock-test-1.iam.gserviceaccount.com";
+    let (sa_json, public) = admin_service_account(env.dir.path(), admin);
+    env.fake.register_admin_key(admin, public);
+    let key_file = env.dir.path().join("sa.json");
+    std::fs::write(&key_file, &sa_json).unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("paddock");
+    let script = format!(
+        "set -e; P='{bin}'; \"$P\" creds admin-key --gcp < '{key}'; rm '{key}'; \
+         \"$P\" creds grant --task kr --grant 'gcs:read {BUCKET}/reports' --gcp-admin keyring --min-entity-age 0; \
+         \"$P\" creds revoke --task kr",
+        bin = bin.display(),
+        key = key_file.display()
+    );
+    let out = std::process::Command::new("keyctl")
+        .args(["session", "-", "sh", "-c", &script])
+        .env("PADDOCK_DATA_DIR", env.dir.path().join("data"))
+        .env("HOME", env.dir.path())
+        .env("PADDOCK_GCP_ENDPOINT_URL", env.fake.url())
+        .env_remove("GOOGLE_APPLICATION_CREDENTIALS")
+        .env_remove("PADDOCK_CREDS_CRASH_AT")
+        .output()
+        .unwrap_or_else(|e| panic!("this test needs `keyctl` (Debian package keyutils): {e}"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "stdout: {}\nstderr: {stderr}", String::from_utf8_lossy(&out.stdout));
+    assert!(stderr.contains(&format!("stored the service-account key of {admin} in the keyring as paddock/gcp-admin")), "{stderr}");
+    let private: Value = serde_json::from_str(&sa_json).unwrap();
+    let key_line = private["private_key"].as_str().unwrap().lines().nth(3).unwrap();
+    assert!(!stderr.contains(key_line) && !String::from_utf8_lossy(&out.stdout).contains(key_line), "the key was printed");
+    assert!(env.fake.requests().iter().any(|r| r.contains(":generateAccessToken → 200")), "{:?}", env.fake.requests());
+    env.assert_clean("after a keyring-admin cycle");
+}
