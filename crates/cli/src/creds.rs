@@ -1,4 +1,5 @@
-//! `paddock creds`: ephemeral, task-scoped AWS credentials (grant, list, revoke, reap).
+//! `paddock creds`: ephemeral, task-scoped cloud credentials — AWS and GCP (grant, list, revoke,
+//! reap, settings, admin-key).
 
 use std::io::Read;
 use std::process::ExitCode;
@@ -6,7 +7,11 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use paddock_creds::aws::{KeyringCredentials, store_admin_in_keyring};
-use paddock_creds::{AdminSource, AwsConfig, AwsMode, GrantRequest, LeaseState, LeaseStore, Leases, TracingObserver};
+use paddock_creds::gcp::{GcpAdminSource, GcpConfig, store_service_account_in_keyring};
+use paddock_creds::{
+    AdminSource, AwsConfig, AwsMode, CredsSettings, GrantRequest, LeaseState, LeaseStore, Leases, TracingObserver,
+    parse_grants,
+};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -25,9 +30,56 @@ enum Command {
     /// Finish interrupted work, revoke expired leases, retry pending revocations; with --sweep,
     /// also delete Paddock objects in the account that belong to no live lease.
     Reap(ReapArgs),
-    /// Store the admin (provisioning) access key in the OS keyring, read as JSON from stdin:
-    /// {"access_key_id": "...", "secret_access_key": "..."}.
-    AdminKey(KeyringArgs),
+    /// Store the admin (provisioning) credentials in the OS keyring, read from stdin: for AWS
+    /// {"access_key_id": "...", "secret_access_key": "..."}; with --gcp a service-account key
+    /// file's JSON.
+    AdminKey(AdminKeyArgs),
+    /// Show or change the saved cloud settings (`<data>/creds-settings.json`; no secrets in it).
+    Settings(SettingsArgs),
+}
+
+#[derive(clap::Args)]
+struct AdminKeyArgs {
+    #[command(flatten)]
+    keyring: KeyringArgs,
+    /// Store a GCP service-account key (default keyring user `gcp-admin`) instead of an AWS key.
+    #[arg(long)]
+    gcp: bool,
+}
+
+#[derive(clap::Args)]
+struct SettingsArgs {
+    #[command(subcommand)]
+    command: SettingsCommand,
+}
+
+#[derive(clap::Subcommand)]
+enum SettingsCommand {
+    /// Print the saved settings as JSON.
+    Show,
+    /// Set the GCP settings: project, admin credential source, allowed roles.
+    Gcp(GcpSettingsArgs),
+}
+
+#[derive(clap::Args)]
+struct GcpSettingsArgs {
+    /// The project the per-lease service accounts live in.
+    #[arg(long)]
+    project: Option<String>,
+    /// Admin credentials: `adc` (application default credentials), `keyring[:SERVICE/USER]`
+    /// (a service-account key stored with `admin-key --gcp`), or `impersonate:EMAIL`.
+    #[arg(long)]
+    admin: Option<String>,
+    /// Allow leases to bind this role (repeatable). Basic and IAM-administration roles are
+    /// always refused.
+    #[arg(long = "allow-role")]
+    allow: Vec<String>,
+    /// Stop allowing this role (repeatable).
+    #[arg(long = "disallow-role")]
+    disallow: Vec<String>,
+    /// Longest token to mint, in seconds (3600 unless the org policy allows up to 43200).
+    #[arg(long)]
+    max_token_lifetime: Option<u64>,
 }
 
 #[derive(clap::Args, Clone)]
@@ -41,12 +93,15 @@ struct KeyringArgs {
 }
 
 #[derive(clap::Args)]
+#[command(after_help = GRANT_HELP)]
 struct GrantArgs {
     /// The task the credentials are for (becomes `paddock-<task>` in AWS).
     #[arg(long)]
     task: String,
-    /// What the task may do, e.g. `s3:read my-bucket/prefix`, `dynamodb:write Orders`,
-    /// `sqs:send jobs`, or `raw {...}` (repeatable). See docs/creds.md.
+    /// What the task may do (repeatable; all AWS or all GCP, which picks the cloud). AWS:
+    /// `s3:read BUCKET[/PREFIX]`, `s3:write …`, `dynamodb:read|write TABLE`, `sqs:send|consume
+    /// QUEUE`, `raw {...}`. GCP: `gcs:read BUCKET[/PREFIX]`, `gcs:write BUCKET[/PREFIX]`,
+    /// `gcs:role BUCKET ROLE`, `project:role ROLE`. See below and docs/creds.md.
     #[arg(long = "grant", required = true)]
     grants: Vec<String>,
     /// Lifetime: `90m`, `2h`, `3600s` (assumed-role sessions are clamped to 15 min … role maximum).
@@ -68,9 +123,20 @@ struct GrantArgs {
     /// Talk to this endpoint instead of AWS (e.g. a local emulator).
     #[arg(long, env = "PADDOCK_AWS_ENDPOINT_URL")]
     endpoint_url: Option<String>,
-    /// Seconds before an entity IAM reports missing counts as gone (eventual consistency).
-    #[arg(long, default_value_t = 30)]
-    min_entity_age: u64,
+    /// Seconds before an entity IAM reports missing counts as gone (eventual consistency;
+    /// default 30 for AWS, 60 for GCP).
+    #[arg(long)]
+    min_entity_age: Option<u64>,
+    /// GCP: the project (default: the saved settings).
+    #[arg(long, env = "PADDOCK_GCP_PROJECT")]
+    project: Option<String>,
+    /// GCP: admin credentials, `adc`, `keyring[:SERVICE/USER]` or `impersonate:EMAIL`
+    /// (default: the saved settings, else adc).
+    #[arg(long)]
+    gcp_admin: Option<String>,
+    /// GCP: talk to this base URL instead of Google's APIs (e.g. a local fake).
+    #[arg(long, env = "PADDOCK_GCP_ENDPOINT_URL")]
+    gcp_endpoint_url: Option<String>,
     /// `env` (shell export lines) or `json`.
     #[arg(long, default_value = "env")]
     format: String,
@@ -110,19 +176,99 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             Command::List(a) => list(&leases, a),
             Command::Revoke(a) => revoke(&leases, a).await,
             Command::Reap(a) => reap(&leases, a).await,
-            Command::AdminKey(k) => admin_key(&k),
+            Command::AdminKey(k) => admin_key(k),
+            Command::Settings(a) => settings(a),
         }
     })
 }
 
-fn admin_key(k: &KeyringArgs) -> anyhow::Result<ExitCode> {
+const GRANT_HELP: &str = "\
+GCP grants (each becomes one IAM role binding on the service account made for the lease,
+with the condition `request.time < timestamp(<lease deadline>)`):
+  gcs:read BUCKET[/PREFIX]    roles/storage.objectViewer on the bucket; with a prefix, only objects
+                              under PREFIX/ and listings of that prefix
+  gcs:write BUCKET[/PREFIX]   roles/storage.objectCreator on the bucket, limited to PREFIX/
+  gcs:role BUCKET ROLE        ROLE on the bucket (e.g. roles/storage.objectAdmin)
+  project:role ROLE           ROLE on the configured project (e.g. roles/browser)
+Roles must be in the allowed roles (`paddock creds settings gcp --allow-role ROLE`); basic roles and
+IAM/Resource Manager roles are always refused. Prefix conditions need uniform bucket-level access.
+The task gets CLOUDSDK_AUTH_ACCESS_TOKEN and GOOGLE_OAUTH_ACCESS_TOKEN (an access token of at most
+1 h unless the org allows longer), never a key.
+
+Examples:
+  paddock creds grant --task t1 --grant 's3:read my-bucket/reports' --role-arn arn:aws:iam::1:role/base
+  paddock creds grant --task t1 --grant 'gcs:read my-bucket/reports' --project my-project --ttl 30m";
+
+fn admin_key(a: AdminKeyArgs) -> anyhow::Result<ExitCode> {
     let mut input = String::new();
     std::io::stdin().read_to_string(&mut input)?;
+    if a.gcp {
+        let user = if a.keyring.keyring_user == "aws-admin" { "gcp-admin".to_string() } else { a.keyring.keyring_user };
+        let email = store_service_account_in_keyring(&a.keyring.keyring_service, &user, input.trim())?;
+        eprintln!("stored the service-account key of {email} in the keyring as {}/{user}", a.keyring.keyring_service);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let k = &a.keyring;
     // No serde error detail: it could quote the secret.
     let creds: KeyringCredentials = serde_json::from_str(input.trim())
         .map_err(|_| anyhow::anyhow!("stdin is not {{\"access_key_id\": …, \"secret_access_key\": …}}"))?;
     store_admin_in_keyring(&k.keyring_service, &k.keyring_user, &creds)?;
     eprintln!("stored admin key {} in the keyring as {}/{}", creds.access_key_id, k.keyring_service, k.keyring_user);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `adc`, `keyring`, `keyring:SERVICE/USER`, `impersonate:EMAIL`.
+fn parse_gcp_admin(s: &str) -> anyhow::Result<GcpAdminSource> {
+    Ok(match s.split_once(':') {
+        None if s == "adc" => GcpAdminSource::Adc,
+        None if s == "keyring" => GcpAdminSource::Keyring { service: "paddock".into(), user: "gcp-admin".into() },
+        Some(("keyring", rest)) => match rest.split_once('/') {
+            Some((service, user)) if !service.is_empty() && !user.is_empty() => {
+                GcpAdminSource::Keyring { service: service.into(), user: user.into() }
+            }
+            _ => bail!("--admin `{s}`: use keyring:SERVICE/USER"),
+        },
+        Some(("impersonate", email)) if email.contains('@') => GcpAdminSource::Impersonate { service_account: email.into() },
+        _ => bail!("admin source `{s}`: use adc, keyring[:SERVICE/USER] or impersonate:EMAIL"),
+    })
+}
+
+fn settings(a: SettingsArgs) -> anyhow::Result<ExitCode> {
+    let path = CredsSettings::default_path()?;
+    let mut s = CredsSettings::load(&path)?;
+    match a.command {
+        SettingsCommand::Show => {
+            println!("{}", serde_json::to_string_pretty(&s)?);
+        }
+        SettingsCommand::Gcp(g) => {
+            let mut cfg = match (s.gcp.take(), g.project.clone()) {
+                (Some(mut c), p) => {
+                    if let Some(p) = p {
+                        c.project = p;
+                    }
+                    c
+                }
+                (None, Some(p)) => GcpConfig::new(p, GcpAdminSource::Adc),
+                (None, None) => bail!("no GCP settings yet: give --project"),
+            };
+            if let Some(admin) = &g.admin {
+                cfg.admin = parse_gcp_admin(admin)?;
+            }
+            for r in g.allow {
+                if !cfg.allowed_roles.contains(&r) {
+                    cfg.allowed_roles.push(r);
+                }
+            }
+            cfg.allowed_roles.retain(|r| !g.disallow.contains(r));
+            if let Some(secs) = g.max_token_lifetime {
+                cfg.max_token_lifetime_secs = secs;
+            }
+            s.gcp = Some(cfg);
+            s.save(&path)?;
+            eprintln!("saved {}", path.display());
+            println!("{}", serde_json::to_string_pretty(&s)?);
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -141,20 +287,54 @@ fn parse_ttl(s: &str) -> anyhow::Result<chrono::Duration> {
 }
 
 async fn grant(leases: &Leases, a: GrantArgs) -> anyhow::Result<ExitCode> {
-    let mode = match a.mode.as_str() {
-        "assumed-role" | "role" => AwsMode::AssumedRole,
-        "iam-user" | "user" => AwsMode::IamUser,
-        other => bail!("--mode `{other}`: use assumed-role or iam-user"),
+    let ttl = parse_ttl(&a.ttl)?;
+    let clouds: std::collections::BTreeSet<&str> = parse_grants(&a.grants)?.iter().map(|g| g.cloud()).collect();
+    let req = match clouds.into_iter().collect::<Vec<_>>().as_slice() {
+        ["gcp"] => {
+            let saved = CredsSettings::load(&CredsSettings::default_path()?)?.gcp;
+            let mut cfg = match (saved, a.project) {
+                (Some(mut c), p) => {
+                    if let Some(p) = p {
+                        c.project = p;
+                    }
+                    c
+                }
+                (None, Some(p)) => GcpConfig::new(p, GcpAdminSource::Adc),
+                (None, None) => {
+                    bail!("no GCP project: pass --project, or save one with `paddock creds settings gcp --project …`")
+                }
+            };
+            if let Some(admin) = &a.gcp_admin {
+                cfg.admin = parse_gcp_admin(admin)?;
+            }
+            if a.gcp_endpoint_url.is_some() {
+                cfg.endpoint_url = a.gcp_endpoint_url;
+            }
+            if let Some(age) = a.min_entity_age {
+                cfg.min_entity_age_secs = age;
+            }
+            GrantRequest::gcp(a.task, a.grants, ttl, &cfg)?
+        }
+        ["aws"] => {
+            let mode = match a.mode.as_str() {
+                "assumed-role" | "role" => AwsMode::AssumedRole,
+                "iam-user" | "user" => AwsMode::IamUser,
+                other => bail!("--mode `{other}`: use assumed-role or iam-user"),
+            };
+            let admin = match a.profile {
+                Some(name) => AdminSource::Profile { name },
+                None => AdminSource::Keyring { service: a.keyring.keyring_service, user: a.keyring.keyring_user },
+            };
+            let mut cfg = AwsConfig::new(mode, a.region, admin);
+            cfg.role_arn = a.role_arn;
+            cfg.endpoint_url = a.endpoint_url;
+            if let Some(age) = a.min_entity_age {
+                cfg.min_entity_age_secs = age;
+            }
+            GrantRequest::aws(a.task, a.grants, ttl, &cfg)?
+        }
+        _ => bail!("one lease is for one cloud: grant the AWS and the GCP parts with separate `paddock creds grant` calls"),
     };
-    let admin = match a.profile {
-        Some(name) => AdminSource::Profile { name },
-        None => AdminSource::Keyring { service: a.keyring.keyring_service, user: a.keyring.keyring_user },
-    };
-    let mut cfg = AwsConfig::new(mode, a.region, admin);
-    cfg.role_arn = a.role_arn;
-    cfg.endpoint_url = a.endpoint_url;
-    cfg.min_entity_age_secs = a.min_entity_age;
-    let req = GrantRequest::aws(a.task, a.grants, parse_ttl(&a.ttl)?, &cfg)?;
     let (lease, issued) = leases.grant(req).await?;
     eprintln!("lease {} active: {} until {}", lease.id, issued.principal, issued.expires_at);
     match a.format.as_str() {
@@ -192,9 +372,10 @@ fn list(leases: &Leases, a: ListArgs) -> anyhow::Result<ExitCode> {
             (s, _) => s.as_str().to_string(),
         };
         println!(
-            "{}  {:<12} {:<10} task {:<16} expires {}  {}",
+            "{}  {:<12} {:<3} {:<15} task {:<16} expires {}  {}",
             r.id,
             state,
+            r.provider,
             r.mode,
             r.task,
             r.expires_at.format("%Y-%m-%d %H:%M:%SZ"),
@@ -247,7 +428,16 @@ async fn reap(leases: &Leases, a: ReapArgs) -> anyhow::Result<ExitCode> {
         println!("still revoking {id}: {why}");
     }
     if a.sweep {
-        for o in leases.sweep(None).await? {
+        // The journal's configurations, plus the saved settings (a lost journal still gets swept).
+        let saved = CredsSettings::load(&CredsSettings::default_path()?)?;
+        let mut extras = Vec::new();
+        if let Some(c) = &saved.aws {
+            extras.push(("aws".to_string(), serde_json::to_value(c)?));
+        }
+        if let Some(c) = &saved.gcp {
+            extras.push(("gcp".to_string(), serde_json::to_value(c)?));
+        }
+        for o in leases.sweep_all(&extras).await? {
             println!("removed orphan {} {}", o.kind, o.name);
         }
     }

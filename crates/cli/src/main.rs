@@ -48,7 +48,7 @@ enum Command {
     Scan(scan::Args),
     /// Run a command inside the sandbox, or check which sandbox backends work here.
     Sandbox(sandbox::Args),
-    /// Ephemeral, task-scoped AWS credentials: grant, list, revoke, reap.
+    /// Ephemeral, task-scoped cloud credentials (AWS, GCP): grant, list, revoke, reap, settings.
     Creds(creds::Args),
     /// Verified Slack and GitHub webhooks that propose tasks.
     Webhooks(webhooks::Args),

@@ -1,5 +1,5 @@
 //! One error type for the crate. Messages are written for the engineer reading them at 3 am,
-//! and never contain a secret: AWS errors are reduced to code + message, never a request dump.
+//! and never contain a secret: AWS and GCP errors are reduced to code + message, never a request dump.
 
 use uuid::Uuid;
 
@@ -22,6 +22,15 @@ pub enum CredsError {
     AdminCredentials(String),
     #[error("AWS {step} failed: {message}")]
     Aws { step: &'static str, message: String },
+    #[error("GCP {step} failed: {message}")]
+    Gcp { step: &'static str, message: String },
+    #[error(
+        "GCP project `{project}` has no room for another service account (Google says: {message}). Paddock creates \
+         one service account per lease and the default quota is 100 per project: revoke finished leases \
+         (`paddock creds reap --sweep` also deletes orphaned paddock- accounts), delete unused service accounts, \
+         or request a higher quota for the project"
+    )]
+    ServiceAccountQuota { project: String, message: String },
     #[error("the new credentials did not start working within {secs} s: {message}")]
     NotUsable { secs: u64, message: String },
     #[error("no lease {0}")]

@@ -10,6 +10,15 @@
 //! | `sqs:consume QUEUE`        | ReceiveMessage, DeleteMessage, ChangeMessageVisibility, GetQueueUrl, GetQueueAttributes |
 //! | `raw JSON`                 | the statement(s) given: one statement object, an array, or a whole policy |
 //!
+//! Google Cloud (each becomes one conditional IAM role binding, see [`crate::gcp`]):
+//!
+//! | grant                        | binding                                                              |
+//! |------------------------------|----------------------------------------------------------------------|
+//! | `gcs:read BUCKET[/PREFIX]`   | `roles/storage.objectViewer` on the bucket, limited to PREFIX (objects and listing) |
+//! | `gcs:write BUCKET[/PREFIX]`  | `roles/storage.objectCreator` on the bucket, limited to PREFIX        |
+//! | `gcs:role BUCKET ROLE`       | ROLE on the bucket                                                   |
+//! | `project:role ROLE`          | ROLE on the configured project                                       |
+//!
 //! Names are checked against the service's naming rules, and wildcards are refused in
 //! names and prefixes: a grant never widens by accident (`s3:read b/*` is an error, not "everything").
 //! Resource ARNs use `*` for region and account: the credential is already confined to one account.
@@ -29,6 +38,14 @@ pub enum Grant {
     SqsConsume { queue: String },
     /// Statements given verbatim as JSON (already validated to be statements).
     Raw { statements: Vec<Value> },
+    /// GCP: read objects (and list them) in a bucket, optionally under a prefix.
+    GcsRead { bucket: String, prefix: Option<String> },
+    /// GCP: create objects in a bucket, optionally under a prefix.
+    GcsWrite { bucket: String, prefix: Option<String> },
+    /// GCP: a role on one bucket.
+    GcsRole { bucket: String, role: String },
+    /// GCP: a role on the provider's project.
+    ProjectRole { role: String },
 }
 
 impl std::fmt::Display for Grant {
@@ -47,6 +64,10 @@ impl std::fmt::Display for Grant {
             Grant::Raw { statements } => {
                 write!(f, "raw {}", crate::policy::canonical(&Value::Array(statements.clone())))
             }
+            Grant::GcsRead { bucket, prefix } => write!(f, "gcs:read {}", path(bucket, prefix)),
+            Grant::GcsWrite { bucket, prefix } => write!(f, "gcs:write {}", path(bucket, prefix)),
+            Grant::GcsRole { bucket, role } => write!(f, "gcs:role {bucket} {role}"),
+            Grant::ProjectRole { role } => write!(f, "project:role {role}"),
         }
     }
 }
@@ -86,8 +107,29 @@ impl std::str::FromStr for Grant {
                 Ok(if verb == "sqs:send" { Grant::SqsSend { queue } } else { Grant::SqsConsume { queue } })
             }
             "raw" => Ok(Grant::Raw { statements: raw_statements(arg).map_err(bad)? }),
+            "gcs:read" | "gcs:write" => {
+                let (bucket, prefix) = split_gcs_bucket(arg).map_err(bad)?;
+                Ok(if verb == "gcs:read" { Grant::GcsRead { bucket, prefix } } else { Grant::GcsWrite { bucket, prefix } })
+            }
+            "gcs:role" => {
+                let (bucket, role) = arg.split_once(char::is_whitespace).ok_or_else(|| {
+                    bad("`gcs:role` needs a bucket and a role, e.g. `gcs:role my-bucket roles/storage.objectViewer`".into())
+                })?;
+                let (bucket, prefix) = split_gcs_bucket(bucket).map_err(bad)?;
+                if prefix.is_some() {
+                    return Err(bad("`gcs:role` applies to a whole bucket; use gcs:read/gcs:write for a prefix".into()));
+                }
+                let role = role.trim();
+                check_gcp_role(role).map_err(bad)?;
+                Ok(Grant::GcsRole { bucket, role: role.to_string() })
+            }
+            "project:role" => {
+                check_gcp_role(arg).map_err(bad)?;
+                Ok(Grant::ProjectRole { role: arg.to_string() })
+            }
             other => Err(bad(format!(
-                "unknown grant `{other}`; known: s3:read, s3:write, dynamodb:read, dynamodb:write, sqs:send, sqs:consume, raw"
+                "unknown grant `{other}`; known: s3:read, s3:write, dynamodb:read, dynamodb:write, sqs:send, sqs:consume, raw \
+                 (AWS); gcs:read, gcs:write, gcs:role, project:role (GCP)"
             ))),
         }
     }
@@ -106,7 +148,15 @@ pub fn parse_grants<S: AsRef<str>>(texts: &[S]) -> Result<Vec<Grant>, CredsError
 }
 
 impl Grant {
-    /// The IAM statements this grant allows.
+    /// The cloud this grant is for: `aws` or `gcp`.
+    pub fn cloud(&self) -> &'static str {
+        match self {
+            Grant::GcsRead { .. } | Grant::GcsWrite { .. } | Grant::GcsRole { .. } | Grant::ProjectRole { .. } => "gcp",
+            _ => "aws",
+        }
+    }
+
+    /// The IAM statements this grant allows (AWS grants; GCP grants have none).
     pub fn statements(&self) -> Vec<Value> {
         match self {
             Grant::S3Read { bucket, prefix } => {
@@ -159,6 +209,7 @@ impl Grant {
                 "Resource": format!("arn:aws:sqs:*:*:{queue}"),
             })],
             Grant::Raw { statements } => statements.clone(),
+            Grant::GcsRead { .. } | Grant::GcsWrite { .. } | Grant::GcsRole { .. } | Grant::ProjectRole { .. } => vec![],
         }
     }
 }
@@ -208,6 +259,81 @@ fn split_bucket(arg: &str) -> Result<(String, Option<String>), String> {
         }
     };
     Ok((bucket.to_string(), prefix))
+}
+
+/// `bucket[/prefix]` with Cloud Storage's bucket naming rules and a prefix that is safe to put in
+/// a CEL string literal (no quotes, backslashes or control characters) and has no wildcard.
+fn split_gcs_bucket(arg: &str) -> Result<(String, Option<String>), String> {
+    let (bucket, prefix) = match arg.split_once('/') {
+        Some((b, p)) => (b, Some(p.trim_end_matches('/'))),
+        None => (arg, None),
+    };
+    let ok_chars =
+        bucket.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.'));
+    let ok_ends = bucket.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && bucket.ends_with(|c: char| c.is_ascii_alphanumeric());
+    let max = if bucket.contains('.') { 222 } else { 63 };
+    if !(3..=max).contains(&bucket.len()) || !ok_chars || !ok_ends || bucket.starts_with("goog") || bucket.contains("..")
+    {
+        return Err(format!(
+            "`{bucket}` is not a valid Cloud Storage bucket name (3-63 characters: lowercase letters, digits, `-`, `_`, \
+             `.`; starting and ending with a letter or digit; not starting with `goog`)"
+        ));
+    }
+    let prefix = match prefix {
+        None | Some("") => None,
+        Some(p) => {
+            if p.contains(['*', '?', '[']) {
+                return Err(format!("the prefix `{p}` contains a wildcard; name a literal prefix"));
+            }
+            if p.split('/').any(|seg| seg.is_empty() || seg == "." || seg == "..") {
+                return Err(format!("the prefix `{p}` has an empty, `.` or `..` segment"));
+            }
+            if p.chars().any(|c| c.is_control() || c == '"' || c == '\\' || c == '\'') || p.len() > 900 {
+                return Err(format!("the prefix `{p}` has a control character, quote or backslash, or is too long"));
+            }
+            Some(p.to_string())
+        }
+    };
+    Ok((bucket.to_string(), prefix))
+}
+
+/// A predefined role (`roles/storage.objectViewer`) or a custom one
+/// (`projects/P/roles/myRole`, `organizations/123/roles/myRole`). Which roles a lease may use is
+/// the provider's decision (basic and IAM-administration roles are refused there).
+pub fn check_gcp_role(role: &str) -> Result<(), String> {
+    let id_ok = |id: &str| {
+        !id.is_empty() && id.len() <= 64 && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+    };
+    let parts: Vec<&str> = role.split('/').collect();
+    let ok = match parts.as_slice() {
+        ["roles", id] => id_ok(id),
+        ["projects", p, "roles", id] => check_gcp_project(p).is_ok() && id_ok(id) && id.len() >= 3,
+        ["organizations", o, "roles", id] => !o.is_empty() && o.chars().all(|c| c.is_ascii_digit()) && id_ok(id),
+        _ => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{role}` is not an IAM role name; use `roles/NAME` (e.g. roles/storage.objectViewer) or \
+             `projects/PROJECT/roles/NAME`"
+        ))
+    }
+}
+
+/// A project id: 6-30 characters, lowercase letters, digits and `-`, starting with a letter and
+/// not ending with `-`.
+pub fn check_gcp_project(p: &str) -> Result<(), String> {
+    let ok = (6..=30).contains(&p.len())
+        && p.starts_with(|c: char| c.is_ascii_lowercase())
+        && !p.ends_with('-')
+        && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("`{p}` is not a GCP project id (6-30 characters: lowercase letters, digits, `-`; starting with a letter)"))
+    }
 }
 
 fn check_table(name: &str) -> Result<(), String> {

@@ -8,6 +8,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::aws::{AwsConfig, AwsProvider};
+use crate::gcp::{GcpConfig, GcpProvider};
 use crate::error::CredsError;
 use crate::grants::{Grant, parse_grants};
 use crate::observer::CredsObserver;
@@ -23,7 +24,7 @@ pub trait ProviderFactory: Send + Sync {
     ) -> BoxFuture<'a, Result<Arc<dyn Provider>, CredsError>>;
 }
 
-/// The factory of this build: `aws`.
+/// The factory of this build: `aws` and `gcp`.
 pub struct DefaultFactory;
 
 impl ProviderFactory for DefaultFactory {
@@ -38,6 +39,11 @@ impl ProviderFactory for DefaultFactory {
                     let cfg: AwsConfig = serde_json::from_value(config.clone())
                         .map_err(|e| CredsError::Corrupt(format!("stored AWS configuration: {e}")))?;
                     Ok(Arc::new(AwsProvider::new(cfg).await?) as Arc<dyn Provider>)
+                }
+                "gcp" => {
+                    let cfg: GcpConfig = serde_json::from_value(config.clone())
+                        .map_err(|e| CredsError::Corrupt(format!("stored GCP configuration: {e}")))?;
+                    Ok(Arc::new(GcpProvider::new(cfg).await?) as Arc<dyn Provider>)
                 }
                 other => Err(CredsError::UnknownProvider(other.to_string())),
             }
@@ -100,6 +106,20 @@ impl GrantRequest {
             ttl,
             provider: "aws".into(),
             mode: cfg.mode.as_str().into(),
+            config: serde_json::to_value(cfg).map_err(|e| CredsError::Config(e.to_string()))?,
+        })
+    }
+}
+
+impl GrantRequest {
+    pub fn gcp(task: impl Into<String>, grants: Vec<String>, ttl: Duration, cfg: &GcpConfig) -> Result<Self, CredsError> {
+        cfg.validate()?;
+        Ok(Self {
+            task: task.into(),
+            grants,
+            ttl,
+            provider: "gcp".into(),
+            mode: "service_account".into(),
             config: serde_json::to_value(cfg).map_err(|e| CredsError::Config(e.to_string()))?,
         })
     }
@@ -177,6 +197,12 @@ impl Leases {
         let grants: Vec<Grant> = parse_grants(&req.grants)?;
         if req.ttl < Duration::seconds(1) {
             return Err(CredsError::InvalidTask("the TTL must be positive".into()));
+        }
+        if let Some(g) = grants.iter().find(|g| g.cloud() != req.provider) {
+            return Err(CredsError::InvalidGrant {
+                grant: g.to_string(),
+                why: format!("this is a {} grant, and the lease is for {}", g.cloud(), req.provider),
+            });
         }
         let provider = self.provider(&req.provider, &req.config).await?;
         let now = Utc::now();
@@ -347,12 +373,19 @@ impl Leases {
     /// Lists objects under the Paddock path (and revocation Denies on base roles) that belong to
     /// no live lease, for every provider configuration in the journal plus `extra`, and removes them.
     pub async fn sweep(&self, extra: Option<(&str, &serde_json::Value)>) -> Result<Vec<Orphan>, CredsError> {
+        let extras: Vec<(String, serde_json::Value)> = extra.map(|(p, c)| (p.to_string(), c.clone())).into_iter().collect();
+        self.sweep_all(&extras).await
+    }
+
+    /// [`Leases::sweep`] over the journal's provider configurations plus every one of `extras`
+    /// (e.g. the saved AWS and GCP settings).
+    pub async fn sweep_all(&self, extras: &[(String, serde_json::Value)]) -> Result<Vec<Orphan>, CredsError> {
         let leases = self.store.list()?;
         let live = Live(
             leases.iter().map(|l| (l.id, (l.state.is_live(), l.cleanup_after.is_some()))).collect(),
         );
         let mut configs: Vec<(String, serde_json::Value)> = Vec::new();
-        for (p, c) in leases.iter().map(|l| (l.provider.clone(), l.config.clone())).chain(extra.map(|(p, c)| (p.to_string(), c.clone()))) {
+        for (p, c) in leases.iter().map(|l| (l.provider.clone(), l.config.clone())).chain(extras.iter().cloned()) {
             if !configs.contains(&(p.clone(), c.clone())) {
                 configs.push((p, c));
             }

@@ -39,28 +39,47 @@ impl std::fmt::Debug for Secret {
     }
 }
 
+/// The secret part of what a provisioning hands to the task, per cloud.
+#[derive(Debug, Clone)]
+pub enum Credential {
+    /// An IAM user's access key, or an assumed-role session (with its session token).
+    Aws { access_key_id: String, secret_access_key: Secret, session_token: Option<Secret> },
+    /// An OAuth 2.0 access token of the lease's service account (`generateAccessToken`).
+    Gcp { access_token: Secret, project: String },
+}
+
 /// What a successful provisioning hands to the task. Held in memory only; never stored.
 #[derive(Debug, Clone)]
 pub struct Issued {
-    pub access_key_id: String,
-    pub secret_access_key: Secret,
-    pub session_token: Option<Secret>,
+    pub credential: Credential,
     pub expires_at: DateTime<Utc>,
-    /// The principal's ARN.
+    /// The principal: an ARN (AWS) or a service account's email (GCP).
     pub principal: String,
 }
 
 impl Issued {
     /// The environment variables the task's process gets.
     pub fn env(&self) -> Vec<(&'static str, String)> {
-        let mut v = vec![
-            ("AWS_ACCESS_KEY_ID", self.access_key_id.clone()),
-            ("AWS_SECRET_ACCESS_KEY", self.secret_access_key.expose().to_string()),
-        ];
-        if let Some(t) = &self.session_token {
-            v.push(("AWS_SESSION_TOKEN", t.expose().to_string()));
+        match &self.credential {
+            Credential::Aws { access_key_id, secret_access_key, session_token } => {
+                let mut v = vec![
+                    ("AWS_ACCESS_KEY_ID", access_key_id.clone()),
+                    ("AWS_SECRET_ACCESS_KEY", secret_access_key.expose().to_string()),
+                ];
+                if let Some(t) = session_token {
+                    v.push(("AWS_SESSION_TOKEN", t.expose().to_string()));
+                }
+                v
+            }
+            // gcloud reads CLOUDSDK_AUTH_ACCESS_TOKEN; the Terraform provider GOOGLE_OAUTH_ACCESS_TOKEN;
+            // client libraries take the token from the embedding tool.
+            Credential::Gcp { access_token, project } => vec![
+                ("CLOUDSDK_AUTH_ACCESS_TOKEN", access_token.expose().to_string()),
+                ("GOOGLE_OAUTH_ACCESS_TOKEN", access_token.expose().to_string()),
+                ("CLOUDSDK_CORE_PROJECT", project.clone()),
+                ("GOOGLE_CLOUD_PROJECT", project.clone()),
+            ],
         }
-        v
     }
 }
 
@@ -180,6 +199,11 @@ impl<'a> Steps<'a> {
     /// When `step` was first attempted for this lease (its first intent), if ever.
     pub fn first_intent(&self, step: &str) -> Result<Option<DateTime<Utc>>, CredsError> {
         self.store.first_intent(self.lease_id, step)
+    }
+
+    /// Every journal row of `step` for this lease, oldest first, as `(phase, detail)`.
+    pub fn rows(&self, step: &str) -> Result<Vec<(String, String)>, CredsError> {
+        self.store.step_rows(self.lease_id, step)
     }
 
     /// Moves the lease's recorded expiry (e.g. to the session's real upper bound) before a call.

@@ -58,14 +58,14 @@ impl LeaseState {
 pub struct Lease {
     pub id: Uuid,
     pub task: String,
-    /// `aws` (later `gcp`).
+    /// `aws` or `gcp`.
     pub provider: String,
     /// Provider-specific mode, e.g. `assumed_role` or `iam_user`.
     pub mode: String,
     pub state: LeaseState,
     /// Why the lease failed (set when provisioning failed or was interrupted).
     pub failure: Option<String>,
-    /// The principal handed out (an ARN), once known.
+    /// The principal handed out (an ARN, or a service account's email), once known.
     pub principal: Option<String>,
     /// The grants, in their readable form.
     pub scope: Vec<String>,
@@ -252,6 +252,14 @@ impl LeaseStore {
             .optional()
         })?;
         at.map(|s| parse_ts(&s).map_err(|e| CredsError::Corrupt(e.to_string()))).transpose()
+    }
+
+    /// Every journal row of `step` for this lease, oldest first, as `(phase, detail)`.
+    pub fn step_rows(&self, id: Uuid, step: &str) -> Result<Vec<(String, String)>, CredsError> {
+        self.with(|c| {
+            let mut st = c.prepare("SELECT phase, detail FROM journal WHERE lease_id = ?1 AND step = ?2 ORDER BY seq")?;
+            st.query_map(params![id.to_string(), step], |r| Ok((r.get(0)?, r.get(1)?)))?.collect()
+        })
     }
 
     pub fn set_expires_at(&self, id: Uuid, t: DateTime<Utc>) -> Result<(), CredsError> {

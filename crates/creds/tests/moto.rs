@@ -43,10 +43,13 @@ fn leases(dir: &tempfile::TempDir, f: &Fixture) -> Leases {
 }
 
 fn keys(issued: &paddock_creds::Issued) -> Keys {
+    let paddock_creds::Credential::Aws { access_key_id, secret_access_key, session_token } = &issued.credential else {
+        panic!("an AWS lease must hand out AWS credentials");
+    };
     Keys {
-        id: issued.access_key_id.clone(),
-        secret: issued.secret_access_key.expose().to_string(),
-        token: issued.session_token.as_ref().map(|t| t.expose().to_string()),
+        id: access_key_id.clone(),
+        secret: secret_access_key.expose().to_string(),
+        token: session_token.as_ref().map(|t| t.expose().to_string()),
     }
 }
 
@@ -121,7 +124,7 @@ async fn assumed_role_session_works_and_is_cut_off_by_revocation() {
     let cfg = config(moto.port, AwsMode::AssumedRole, &f);
     let req = GrantRequest::aws("t2", vec![format!("s3:read {BUCKET}/reports")], Duration::minutes(20), &cfg).unwrap();
     let (lease, issued) = leases.grant(req).await.unwrap();
-    assert!(issued.session_token.is_some());
+    assert!(matches!(&issued.credential, paddock_creds::Credential::Aws { session_token: Some(_), .. }));
     assert!(issued.principal.contains(":assumed-role/paddock-base/paddock-t2"), "{}", issued.principal);
     let k = keys(&issued);
     let (st, body) = get(moto.port, &format!("/{BUCKET}/reports/q1.txt"), &k);

@@ -10,7 +10,7 @@ use super::{AwsProvider, LiveLeases, Orphan, aws_err, lease_hex, lease_in_name, 
 use crate::error::CredsError;
 use crate::grants::Grant;
 use crate::policy::{self, SESSION_POLICY_MAX_CHARS};
-use crate::provider::{Issued, RevokeProgress, Secret, Steps};
+use crate::provider::{Credential, Issued, RevokeProgress, Secret, Steps};
 use crate::store::Lease;
 
 /// STS's floor for `DurationSeconds`.
@@ -107,9 +107,11 @@ impl AwsProvider {
             .map_err(|e| e.into_creds(step))?;
         let c = out.credentials().ok_or_else(|| CredsError::Aws { step, message: "AssumeRole returned no credentials".into() })?;
         Ok(Issued {
-            access_key_id: c.access_key_id().to_string(),
-            secret_access_key: Secret::new(c.secret_access_key().to_string()),
-            session_token: Some(Secret::new(c.session_token().to_string())),
+            credential: Credential::Aws {
+                access_key_id: c.access_key_id().to_string(),
+                secret_access_key: Secret::new(c.secret_access_key().to_string()),
+                session_token: Some(Secret::new(c.session_token().to_string())),
+            },
             expires_at: smithy_time(c.expiration()),
             principal: out.assumed_role_user().map(|u| u.arn().to_string()).unwrap_or_default(),
         })

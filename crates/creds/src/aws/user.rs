@@ -14,7 +14,7 @@ use super::{AwsProvider, aws_err, lease_hex};
 use crate::error::CredsError;
 use crate::grants::Grant;
 use crate::policy::{self, MANAGED_POLICY_MAX_CHARS, USER_INLINE_POLICY_MAX_CHARS};
-use crate::provider::{Issued, RevokeProgress, Secret, Steps};
+use crate::provider::{Credential, Issued, RevokeProgress, Secret, Steps};
 use crate::store::Lease;
 
 pub(crate) const INLINE_POLICY_NAME: &str = "paddock-grants";
@@ -153,23 +153,22 @@ impl AwsProvider {
         let key = key
             .access_key()
             .ok_or_else(|| CredsError::Aws { step, message: "CreateAccessKey returned no key".into() })?;
-        let issued = Issued {
-            access_key_id: key.access_key_id().to_string(),
-            secret_access_key: Secret::new(key.secret_access_key().to_string()),
-            session_token: None,
+        let access_key_id = key.access_key_id().to_string();
+        let secret_access_key = Secret::new(key.secret_access_key().to_string());
+        self.verify_key(&access_key_id, &secret_access_key, steps).await?;
+        Ok(Issued {
+            credential: Credential::Aws { access_key_id, secret_access_key, session_token: None },
             expires_at: lease.expires_at,
             principal,
-        };
-        self.verify_key(&issued, steps).await?;
-        Ok(issued)
+        })
     }
 
     /// Waits (bounded) until the new key authenticates: IAM keys take a moment to propagate, and
     /// a task handed a key that does not work yet would fail confusingly.
-    async fn verify_key(&self, issued: &Issued, steps: &Steps<'_>) -> Result<(), CredsError> {
+    async fn verify_key(&self, access_key_id: &str, secret: &Secret, steps: &Steps<'_>) -> Result<(), CredsError> {
         let creds = aws_sdk_sts::config::Credentials::new(
-            issued.access_key_id.clone(),
-            issued.secret_access_key.expose().to_string(),
+            access_key_id.to_string(),
+            secret.expose().to_string(),
             None,
             None,
             "paddock-lease",
@@ -184,7 +183,7 @@ impl AwsProvider {
                 Ok(me) => {
                     return steps.note(
                         "aws.verify_access_key",
-                        &format!("key {} works as {}", issued.access_key_id, me.arn().unwrap_or_default()),
+                        &format!("key {access_key_id} works as {}", me.arn().unwrap_or_default()),
                     );
                 }
                 Err(e) => {
