@@ -50,6 +50,9 @@ const TEST_PACKAGES: &[&str] = &[
     "openssh-client",
     "gnupg",
     "sqlite3",
+    // The GCP tests make a throwaway RSA admin key with it.
+    "openssl",
+    "curl",
 ];
 
 fn installed(pkg: &str) -> bool {
