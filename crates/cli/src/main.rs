@@ -7,10 +7,14 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod approvals;
 mod audit;
 mod doctor;
 mod egress;
 mod gate;
+mod run;
+mod serve;
+mod tasks;
 mod scan;
 mod sandbox;
 
@@ -46,6 +50,14 @@ enum Command {
     Scan(scan::Args),
     /// Run a command inside the sandbox, or check which sandbox backends work here.
     Sandbox(sandbox::Args),
+    /// Run an agent task: worktree, sandbox, gate, egress proxy, commit as Paddock.
+    Run(Box<run::Args>),
+    /// List, show and stop tasks.
+    Tasks(tasks::Args),
+    /// The human gate: list pending approvals, approve or deny them.
+    Approvals(approvals::Args),
+    /// Run the engine headless, serving its local API until stopped.
+    Serve(serve::Args),
 }
 
 fn main() -> ExitCode {
@@ -64,6 +76,10 @@ fn main() -> ExitCode {
         Command::Gate(args) => gate::run(args),
         Command::Scan(args) => scan::run(args),
         Command::Sandbox(args) => sandbox::run(args),
+        Command::Run(args) => run::run(*args),
+        Command::Tasks(args) => tasks::run(args),
+        Command::Approvals(args) => approvals::run(args),
+        Command::Serve(args) => serve::run(args),
     };
     match result {
         Ok(code) => code,
