@@ -72,11 +72,14 @@ async fn a_night_of_events_browsed_searched_exported_and_tamper_detected() -> an
     let app = app_binary()?;
     let data = tempfile::tempdir()?;
     let exports = tempfile::tempdir()?;
+    // The app opens on the onboarding audit at first start; keep it off the real HOME.
+    let scan_home = tempfile::tempdir()?;
     let total = seed::night(data.path(), 5_000)?;
     let display = Display::start()?;
     let env = [
         ("PADDOCK_DATA_DIR", data.path().display().to_string()),
         ("PADDOCK_EXPORT_DIR", exports.path().display().to_string()),
+        ("PADDOCK_SCAN_HOME", scan_home.path().display().to_string()),
     ];
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let driver = Driver::start(&display, &env)?;

@@ -9,7 +9,7 @@ use paddock_e2e::{Display, Driver, app_binary, screenshot};
 
 /// (route id, heading, a phrase only that screen shows)
 const SCREENS: &[(&str, &str, &str)] = &[
-    ("onboarding", "Onboarding", "The first-run walkthrough"),
+    ("onboarding", "Onboarding", "What an agent could reach on this machine"),
     ("tasks", "Tasks", "No tasks yet"),
     ("credentials", "Credentials", "No live leases"),
     ("approvals", "Approvals", "Nothing is waiting for you"),
@@ -41,8 +41,17 @@ async fn body_background(client: &Client) -> anyhow::Result<String> {
 async fn every_screen_renders_with_real_content() -> anyhow::Result<()> {
     let app = app_binary()?;
     let data = tempfile::tempdir()?;
+    // The risk audit on the Onboarding screen looks at an empty HOME here;
+    // tests/onboarding.rs gives it one full of fake credentials.
+    let scan_home = tempfile::tempdir()?;
     let display = Display::start()?;
-    let driver = Driver::start(&display, &[("PADDOCK_DATA_DIR", &data.path().display().to_string())])?;
+    let driver = Driver::start(
+        &display,
+        &[
+            ("PADDOCK_DATA_DIR", &data.path().display().to_string()),
+            ("PADDOCK_SCAN_HOME", &scan_home.path().display().to_string()),
+        ],
+    )?;
     let client = driver.session(&app).await?;
 
     let result = tokio::time::timeout(Duration::from_secs(240), async {
@@ -68,9 +77,10 @@ async fn every_screen_renders_with_real_content() -> anyhow::Result<()> {
         assert!(facts.contains(env!("CARGO_PKG_VERSION")), "{facts}");
         assert!(facts.contains(&data.path().display().to_string()), "{facts}");
 
-        // The system check streams real results over a channel.
+        // The system check (the wizard's sandbox step) streams real results
+        // over a channel; it runs on arrival at the step.
         visit(&client, "onboarding").await?;
-        client.find(Locator::Css("button[data-action='run-system-check']")).await?.click().await?;
+        client.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css("button[data-step-link='sandbox']")).await?.click().await?;
         client
             .wait()
             .at_most(Duration::from_secs(60))
@@ -98,9 +108,14 @@ async fn dark_theme_follows_the_system() -> anyhow::Result<()> {
     let app = app_binary()?;
     let data = tempfile::tempdir()?;
     let display = Display::start()?;
+    let scan_home = tempfile::tempdir()?;
     let driver = Driver::start(
         &display,
-        &[("PADDOCK_DATA_DIR", &data.path().display().to_string()), ("GTK_THEME", "Adwaita:dark")],
+        &[
+            ("PADDOCK_DATA_DIR", &data.path().display().to_string()),
+            ("PADDOCK_SCAN_HOME", &scan_home.path().display().to_string()),
+            ("GTK_THEME", "Adwaita:dark"),
+        ],
     )?;
     let client = driver.session(&app).await?;
     let result = tokio::time::timeout(Duration::from_secs(240), async {

@@ -150,3 +150,26 @@ pub fn verify(r: audit::VerifyReport) -> dto::AuditVerify {
 pub fn task(t: audit::TaskSummary) -> dto::AuditTask {
     dto::AuditTask { task_id: t.task_id, first_seq: t.first_seq, last_seq: t.last_seq, events: t.events }
 }
+
+pub mod scan;
+
+pub fn gate_pack(p: paddock_gate::PackSummary) -> paddock_ipc::onboarding::GatePack {
+    use paddock_ipc::onboarding::{GatePack, GateRule, GateVerdict};
+    GatePack {
+        id: p.id,
+        description: p.description,
+        rules: p
+            .rules
+            .into_iter()
+            .map(|r| GateRule {
+                id: r.id,
+                verdict: match r.verdict {
+                    paddock_gate::Verdict::Allow => GateVerdict::Allow,
+                    paddock_gate::Verdict::Ask => GateVerdict::Ask,
+                    paddock_gate::Verdict::Deny => GateVerdict::Deny,
+                },
+                reason: r.reason,
+            })
+            .collect(),
+    }
+}

@@ -9,6 +9,7 @@
 
 mod commands;
 mod convert;
+mod onboarding_file;
 mod state;
 
 fn main() {
@@ -38,6 +39,13 @@ fn main() {
             commands::audit::audit_tasks,
             commands::audit::audit_verify,
             commands::audit::audit_export,
+            commands::onboarding::onboarding_state,
+            commands::onboarding::onboarding_save,
+            commands::onboarding::scan_info,
+            commands::onboarding::scan_run,
+            commands::onboarding::bypass_warnings,
+            commands::onboarding::bypass_acknowledge,
+            commands::onboarding::gate_packs,
         ])
         .run(tauri::generate_context!("../tauri.conf.json"));
     if let Err(err) = result {

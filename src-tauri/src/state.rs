@@ -1,7 +1,7 @@
 //! What the shell holds for the life of the process.
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use paddock_audit::AuditLog;
 
@@ -12,11 +12,17 @@ pub struct AppState {
     /// The audit trail, or why it could not be opened. The app still starts
     /// without it, and the Audit screen says why.
     pub audit: Result<Arc<AuditLog>, String>,
+    /// The HOME the risk audit looks at: `PADDOCK_SCAN_HOME` (tests point it
+    /// at a throwaway HOME with fake credentials), else the real one.
+    pub scan_home: Option<PathBuf>,
+    /// Serializes read-modify-write of `<data dir>/onboarding.json`.
+    pub onboarding_lock: Mutex<()>,
 }
 
 impl AppState {
     /// `PADDOCK_DATA_DIR` overrides the platform data directory (tests use a
-    /// throwaway one); `PADDOCK_EXPORT_DIR` the export folder.
+    /// throwaway one); `PADDOCK_EXPORT_DIR` the export folder;
+    /// `PADDOCK_SCAN_HOME` the HOME the risk audit scans.
     pub fn from_env() -> Result<Self, String> {
         let data_dir = match std::env::var_os("PADDOCK_DATA_DIR") {
             Some(dir) => PathBuf::from(dir),
@@ -37,6 +43,10 @@ impl AppState {
         if let Err(e) = &audit {
             tracing::error!("{e}");
         }
-        Ok(Self { data_dir, export_dir, audit })
+        let scan_home = std::env::var_os("PADDOCK_SCAN_HOME").filter(|h| !h.is_empty()).map(PathBuf::from);
+        if let Some(home) = &scan_home {
+            tracing::info!(home = %home.display(), "PADDOCK_SCAN_HOME is set: the risk audit scans this HOME");
+        }
+        Ok(Self { data_dir, export_dir, audit, scan_home, onboarding_lock: Mutex::new(()) })
     }
 }

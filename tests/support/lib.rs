@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 
 pub mod claude;
+pub mod fake_home;
 pub mod fake_anthropic;
 
 /// The repository root (this crate lives in `tests/`).

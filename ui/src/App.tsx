@@ -9,6 +9,8 @@ import { Approvals } from "./screens/Approvals";
 import { Audit } from "./screens/Audit";
 import { Settings } from "./screens/Settings";
 import { ErrorNote } from "./components/ErrorNote";
+import { loadOnboarding, updateOnboarding } from "./onboardingStore";
+import { startRoute } from "./screens/onboarding/wizard";
 
 function useRoute(): RouteId {
   const [route, setRoute] = useState<RouteId>(() => routeFromHash(window.location.hash));
@@ -20,8 +22,28 @@ function useRoute(): RouteId {
   return route;
 }
 
+/** Opens on the walkthrough until it is finished or closed, else on the
+ * screen last shown (a route in the URL wins), and remembers each screen. */
+function useStartAndLastScreen(route: RouteId) {
+  const [ready, setReady] = useState(false);
+  useEffect(() => {
+    const explicit = window.location.hash.replace(/^#\/?/, "") ? route : null;
+    void loadOnboarding().then((state) => {
+      const target = routeFromHash(`#/${startRoute(state, explicit)}`);
+      if (target !== route) window.location.hash = `#/${target}`;
+      setReady(true);
+    });
+    // Once, at start.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, []);
+  useEffect(() => {
+    if (ready) void updateOnboarding((s) => (s.last_screen === route ? s : { ...s, last_screen: route }));
+  }, [ready, route]);
+}
+
 export function App() {
   const route = useRoute();
+  useStartAndLastScreen(route);
   const [info, setInfo] = useState<AppInfo | null>(null);
   const [error, setError] = useState<WireError | null>(null);
 

@@ -96,3 +96,105 @@ export type AuditTask = { task_id: string, first_seq: number, last_seq: number, 
 export type ExportFormat = "jsonl" | "csv";
 
 export type ExportDone = { path: string, events: number, };
+
+export type Severity = "info" | "low" | "medium" | "high" | "critical";
+
+export type RiskLevel = "low" | "medium" | "high" | "critical";
+
+export type FindingCategory = "cloud" | "package_token" | "vcs" | "ssh" | "gpg" | "environment" | "env_file" | "privilege" | "browser" | "password_manager" | "ai_agent";
+
+export type ScanFinding = { id: string, category: FindingCategory, kind: string, location: string, 
+/**
+ * `AKIA…WXYZ`, `hmac:1a2b3c4d`, an SSH key fingerprint; never the value.
+ */
+fingerprint: string | null, 
+/**
+ * "3 days"; null when the file has no readable modification time.
+ */
+age: string | null, age_seconds: number | null, severity: Severity, explanation: string, paddock_mitigation: string, };
+
+export type ScanEvent = { "event": "check_started", check: string, } | { "event": "finding", finding: ScanFinding, } | { "event": "note", note: string, };
+
+export type ScanReport = { 
+/**
+ * Most severe first.
+ */
+findings: Array<ScanFinding>, risk: RiskLevel, reasons: Array<string>, 
+/**
+ * What the scan could not look at.
+ */
+notes: Array<string>, 
+/**
+ * RFC 3339, UTC.
+ */
+scanned_at: string | null, };
+
+export type ScanInfo = { 
+/**
+ * How findings map to a level.
+ */
+risk_rules: string, 
+/**
+ * The risk-audit prompt for the user's own agent.
+ */
+audit_prompt: string, audit_prompt_note: string, 
+/**
+ * The HOME that is scanned (the real one unless `PADDOCK_SCAN_HOME` is set).
+ */
+home: string, 
+/**
+ * True when `PADDOCK_SCAN_HOME` points the scan somewhere else.
+ */
+home_overridden: boolean, };
+
+export type BypassKind = "claude_bypass_permissions" | "claude_skip_dangerous_prompt" | "shell_dangerous_flag" | "codex_approval_never" | "codex_danger_full_access" | "production_repo" | "bypass_on_production";
+
+export type BypassWarning = { id: string, kind: BypassKind, location: string, 
+/**
+ * The repository it applies to; null for machine-wide settings.
+ */
+repo: string | null, explanation: string, paddock_instead: string, 
+/**
+ * A task must not start on `repo` until this is acknowledged.
+ */
+requires_ack: boolean, 
+/**
+ * RFC 3339, UTC; null when not acknowledged (or not needing it).
+ */
+acknowledged_at: string | null, };
+
+export type AckRecord = { repo: string, warning_id: string, acknowledged_at: string, 
+/**
+ * The acknowledgement store (`<data dir>/acks.json`).
+ */
+store: string, };
+
+export type OnboardingStep = "risk" | "bypass" | "sandbox" | "credentials" | "packs" | "done";
+
+export type OnboardingState = { step: OnboardingStep, completed: Array<OnboardingStep>, skipped: Array<OnboardingStep>, 
+/**
+ * Repositories to look into (`.env` files, project agent settings, remotes).
+ */
+repos: Array<string>, 
+/**
+ * Chosen gate packs; null until the packs step is answered.
+ */
+packs: Array<string> | null, 
+/**
+ * The wizard reached its end.
+ */
+finished: boolean, 
+/**
+ * The user closed the wizard before the end; the app stops opening on it.
+ */
+dismissed: boolean, 
+/**
+ * The route last shown, to reopen there.
+ */
+last_screen: string | null, };
+
+export type GateVerdict = "allow" | "ask" | "deny";
+
+export type GateRule = { id: string, verdict: GateVerdict, reason: string, };
+
+export type GatePack = { id: string, description: string, rules: Array<GateRule>, };

@@ -41,9 +41,39 @@ after(async () => {
   await new Promise((resolve) => server?.httpServer.close(resolve));
 });
 
-function fakeBackend({ unsandboxed }) {
+function fakeBackend({ unsandboxed, onboarding }) {
+  // The wizard's saved state lives in the page, like onboarding.json on disk.
+  let saved = {
+    step: "risk", completed: [], skipped: [], repos: [], packs: null, finished: false, dismissed: false, last_screen: null,
+    ...onboarding,
+  };
+  const acks = new Map();
+  window.__PADDOCK_SAVES__ = [];
+  const finding = (id, category, kind, location, fingerprint, severity, age) => ({
+    id, category, kind, location, fingerprint, age, age_seconds: age ? 86400 : null, severity,
+    explanation: `An agent could use the ${kind.toLowerCase()} at ${location}.`,
+    paddock_mitigation: "Tasks run in a sandbox that does not mount it; the proxy injects what is needed.",
+  });
+  const findings = [
+    finding("aws.key:~/.aws/credentials[default]", "cloud", "AWS access key ID (long-lived)", "~/.aws/credentials [default]", "AKIA…WXYZ", "critical", "2 years"),
+    finding("npm.token:~/.npmrc[registry.npmjs.org]", "package_token", "npm registry token", "~/.npmrc", "npm_…9fQk", "high", "5 months"),
+    finding("ssh.key:~/.ssh/id_ed25519_enc", "ssh", "SSH private key (encrypted, OpenSSH, ssh-ed25519)", "~/.ssh/id_ed25519_enc", "SHA256:3b1x…", "low", "1 year"),
+  ];
+  const warnings = () => [
+    {
+      id: "claude.bypass:~/.claude/settings.json", kind: "claude_bypass_permissions", location: "~/.claude/settings.json (user settings)",
+      repo: null, explanation: "Claude Code starts in bypass-permissions mode for every project you open.",
+      paddock_instead: "Every tool call goes through Paddock's gate.", requires_ack: false, acknowledged_at: null,
+    },
+    {
+      id: "production.bypass:~/src/shop", kind: "bypass_on_production", location: "~/src/shop", repo: "/home/dev/src/shop",
+      explanation: "Bypass mode is switched on and this repository is production.",
+      paddock_instead: "Tasks still run in the sandbox behind the gate.", requires_ack: true,
+      acknowledged_at: acks.get("production.bypass:~/src/shop") ?? null,
+    },
+  ];
   window.__PADDOCK_IPC__ = {
-    invoke: async (cmd) => {
+    invoke: async (cmd, args) => {
       switch (cmd) {
         case "app_info":
           return { version: "0.1.0", platform: "linux", data_dir: "/home/dev/.local/share/paddock", unsandboxed_allowed: unsandboxed };
@@ -56,11 +86,49 @@ function fakeBackend({ unsandboxed }) {
           return [];
         case "audit_verify":
           return { ok: true, events: 0, head_seq: 0, checkpoints_verified: 0, sealed_through: 0, first_broken: null, problems: [], checked_at: "2026-11-23T02:00:00Z" };
+        case "onboarding_state":
+          return saved;
+        case "onboarding_save":
+          if (args.onboarding.repos.some((r) => !r.startsWith("/"))) throw { code: "invalid_input", message: "not an absolute path" };
+          saved = args.onboarding;
+          window.__PADDOCK_SAVES__.push(saved);
+          return saved;
+        case "scan_info":
+          return {
+            risk_rules: "The level is the most severe single finding.\ncritical: long-lived cloud keys…",
+            audit_prompt: "Help me establish what credentials, system privileges and data access you have on this machine.",
+            audit_prompt_note: "Your agent will run commands on this machine to answer. Review every command.",
+            home: "/home/dev", home_overridden: false,
+          };
+        case "bypass_warnings":
+          return warnings();
+        case "bypass_acknowledge":
+          acks.set(args.warningId, "2026-11-23T10:00:00Z");
+          return { repo: args.repo, warning_id: args.warningId, acknowledged_at: "2026-11-23T10:00:00Z", store: "/home/dev/.local/share/paddock/acks.json" };
+        case "gate_packs":
+          return [
+            { id: "git-history", description: "Force pushes, hard resets, cleans, branch deletion, history rewriting.",
+              rules: [{ id: "git-history.force-push", verdict: "deny", reason: "force push rewrites the remote's history" }] },
+            { id: "code-exec", description: "Inline interpreter code (python -c, node -e).",
+              rules: [{ id: "code-exec.inline-interpreter", verdict: "ask", reason: "runs inline interpreter code the gate cannot judge" }] },
+          ];
         default:
           throw { code: "invalid_input", message: `unknown command ${cmd}` };
       }
     },
-    stream: async (_cmd, _args, onEvent) => {
+    stream: async (cmd, _args, onEvent) => {
+      if (cmd === "scan_run") {
+        // Findings stream in while checks run; the report comes at the end.
+        for (const f of findings) {
+          onEvent({ event: "check_started", check: f.category });
+          await new Promise((r) => setTimeout(r, 30));
+          onEvent({ event: "finding", finding: f });
+        }
+        return {
+          findings, risk: "critical", notes: [], scanned_at: "2026-11-23T10:00:00Z",
+          reasons: ["critical: AWS access key ID (long-lived) at ~/.aws/credentials [default]"],
+        };
+      }
       const results = [
         { id: "git", title: "git (task worktrees)", status: "ok", detail: "git version 2.39.5 (/usr/bin/git)", fix: null },
         { id: "bubblewrap", title: "bubblewrap sandbox (Linux)", status: "missing", detail: "`bwrap` is not on PATH", fix: "sudo apt-get install bubblewrap" },
@@ -76,12 +144,14 @@ function fakeBackend({ unsandboxed }) {
 async function page(opts = {}) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 820 }, colorScheme: opts.colorScheme ?? "light" });
   const p = await context.newPage();
-  if (opts.backend !== false) await p.addInitScript(fakeBackend, { unsandboxed: !!opts.unsandboxed });
+  if (opts.backend !== false) {
+    await p.addInitScript(fakeBackend, { unsandboxed: !!opts.unsandboxed, onboarding: opts.onboarding ?? {} });
+  }
   return p;
 }
 
 for (const [id, heading, phrase] of [
-  ["onboarding", "Onboarding", "The first-run walkthrough"],
+  ["onboarding", "Onboarding", "What an agent could reach on this machine"],
   ["tasks", "Tasks", "No tasks yet"],
   ["credentials", "Credentials", "No live leases"],
   ["approvals", "Approvals", "Nothing is waiting for you"],
@@ -99,14 +169,109 @@ for (const [id, heading, phrase] of [
 }
 
 test("web: system check lists what is missing with the fix", async () => {
-  const p = await page({ colorScheme: "dark" });
+  const p = await page({ colorScheme: "dark", onboarding: { step: "sandbox", completed: ["risk", "bypass"] } });
   await p.goto(base);
-  await p.getByRole("button", { name: "Check this machine" }).click();
+  // The check runs on arrival at the step; the button runs it again.
+  await p.getByText("sudo apt-get install bubblewrap").waitFor();
+  await p.getByRole("button", { name: "Check again" }).click();
   await p.getByText("sudo apt-get install bubblewrap").waitFor();
   assert.equal(await p.locator("[data-check='bubblewrap']").getAttribute("data-status"), "missing");
   const bg = await p.evaluate(() => getComputedStyle(document.body).backgroundColor);
   assert.equal(bg, "rgb(21, 25, 24)");
   await p.screenshot({ path: join(shots, "web-onboarding-check-dark.png") });
+  await p.context().close();
+});
+
+test("web: the wizard streams the audit, needs the acknowledgement, and saves every step", async () => {
+  const p = await page();
+  await p.goto(base);
+  // First start: the app opens on the walkthrough and the audit runs by itself.
+  await p.locator("main[data-screen='onboarding'] .onboarding[data-step='risk']").waitFor();
+  const level = p.locator("[data-testid='risk-level']");
+  await level.waitFor();
+  assert.equal(await level.getAttribute("data-level"), "critical");
+  const aws = p.locator("[data-finding='aws.key:~/.aws/credentials[default]']");
+  assert.match(await aws.textContent(), /AKIA…WXYZ/);
+  assert.match(await aws.textContent(), /2 years old/);
+  // Grouped by category, worst first.
+  const groups = await p.locator(".finding-group h3").allTextContents();
+  assert.deepEqual(groups.map((g) => g.split(" ·")[0]), ["Cloud credentials", "Package registry tokens", "SSH keys and agent"]);
+  await p.locator("[data-testid='audit-prompt'] summary").click();
+  await p.screenshot({ path: join(shots, "web-onboarding-1-risk.png"), fullPage: true });
+
+  // A repository that is not an absolute path is refused, and not kept.
+  await p.locator("input[data-input='repo-path']").fill("src/shop");
+  await p.locator("button[data-action='add-repo']").click();
+  await p.getByText("not an absolute path").waitFor();
+  assert.equal(await p.locator("[data-testid='repo-list']").count(), 0);
+
+  await p.locator("button[data-action='next-step']").click();
+  const onProd = p.locator("[data-kind='bypass_on_production']");
+  await onProd.waitFor();
+  assert.equal(await p.locator("button[data-action='next-step']").isDisabled(), true);
+  assert.equal(await p.locator("button[data-action='acknowledge']").isDisabled(), true);
+  await p.locator("input[data-action='ack-understood']").check();
+  await p.locator("button[data-action='acknowledge']").click();
+  await p.locator("[data-kind='bypass_on_production'][data-acknowledged='true']").waitFor();
+  await p.screenshot({ path: join(shots, "web-onboarding-2-bypass.png"), fullPage: true });
+  await p.locator("button[data-action='next-step']").click();
+
+  await p.locator(".onboarding[data-step='sandbox']").waitFor();
+  await p.locator("button[data-action='skip-step']").click();
+  await p.locator(".onboarding[data-step='credentials']").waitFor();
+  await p.getByText("paddock creds admin-key").waitFor();
+  await p.locator("button[data-action='skip-step']").click();
+
+  await p.locator("[data-pack='code-exec'] input").uncheck();
+  await p.getByText("With code-exec off").waitFor();
+  await p.screenshot({ path: join(shots, "web-onboarding-5-packs.png"), fullPage: true });
+  await p.locator("button[data-action='next-step']").click();
+  await p.locator("[data-testid='first-task-command']").waitFor();
+  await p.screenshot({ path: join(shots, "web-onboarding-6-done.png"), fullPage: true });
+
+  const last = await p.evaluate(() => window.__PADDOCK_SAVES__.at(-1));
+  assert.equal(last.step, "done");
+  assert.equal(last.finished, true);
+  assert.deepEqual(last.completed, ["risk", "bypass", "packs"]);
+  assert.deepEqual(last.skipped, ["sandbox", "credentials"]);
+  assert.deepEqual(last.packs, ["git-history"]);
+  await p.context().close();
+});
+
+test("web: closing the walkthrough early stops the app opening on it, and it resumes where it was", async () => {
+  const p = await page({ onboarding: { step: "packs", completed: ["risk"], skipped: ["bypass", "sandbox", "credentials"] } });
+  await p.goto(base);
+  await p.locator(".onboarding[data-step='packs']").waitFor();
+  await p.locator("button[data-action='dismiss-wizard']").click();
+  await p.getByText("The walkthrough is closed").waitFor();
+  await p.locator("a[data-nav='audit']").click();
+  await p.locator("main[data-screen='audit']").waitFor();
+  const last = await p.evaluate(() => window.__PADDOCK_SAVES__.at(-1));
+  assert.equal(last.dismissed, true);
+  assert.equal(last.last_screen, "audit");
+  assert.equal(last.step, "packs");
+  await p.locator("a[data-nav='onboarding']").click();
+  await p.locator(".onboarding[data-step='packs']").waitFor();
+  assert.equal(await p.locator("[data-step-link='bypass']").getAttribute("data-status"), "skipped");
+  await p.context().close();
+});
+
+test("web: a finished walkthrough reopens the last screen", async () => {
+  const p = await page({ onboarding: { finished: true, step: "done", last_screen: "audit" } });
+  await p.goto(base);
+  await p.locator("main[data-screen='audit']").waitFor();
+  await p.context().close();
+});
+
+test("web: the copy button says so when the clipboard is refused", async () => {
+  const p = await page();
+  await p.goto(`${base}#/onboarding`);
+  await p.locator("[data-testid='audit-prompt'] summary").click();
+  await p.evaluate(() => {
+    Object.defineProperty(navigator, "clipboard", { value: { writeText: () => Promise.reject(new Error("denied")) } });
+  });
+  await p.locator("button[data-action='copy-prompt']").click();
+  await p.getByText("select the text below and copy it by hand").waitFor();
   await p.context().close();
 });
 

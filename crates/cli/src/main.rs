@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 
 mod approvals;
 mod audit;
+mod creds;
 mod doctor;
 mod egress;
 mod gate;
@@ -17,6 +18,7 @@ mod serve;
 mod tasks;
 mod scan;
 mod sandbox;
+mod webhooks;
 
 #[derive(Parser)]
 #[command(
@@ -58,6 +60,10 @@ enum Command {
     Approvals(approvals::Args),
     /// Run the engine headless, serving its local API until stopped.
     Serve(serve::Args),
+    /// Ephemeral, task-scoped AWS credentials: grant, list, revoke, reap.
+    Creds(creds::Args),
+    /// Verified Slack and GitHub webhooks that propose tasks.
+    Webhooks(webhooks::Args),
 }
 
 fn main() -> ExitCode {
@@ -80,6 +86,8 @@ fn main() -> ExitCode {
         Command::Tasks(args) => tasks::run(args),
         Command::Approvals(args) => approvals::run(args),
         Command::Serve(args) => serve::run(args),
+        Command::Creds(args) => creds::run(args),
+        Command::Webhooks(args) => webhooks::run(args),
     };
     match result {
         Ok(code) => code,

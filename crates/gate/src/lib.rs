@@ -56,6 +56,30 @@ pub const BUILTIN_PACKS: &[(&str, &str)] = &[
     ("code-exec", include_str!("../packs/code-exec.toml")),
 ];
 
+/// One rule of a pack, for people choosing packs (the onboarding wizard).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RuleSummary {
+    pub id: String,
+    pub verdict: Verdict,
+    /// What the rule stops, in the words the gate uses when it decides.
+    pub reason: String,
+}
+
+/// A built-in pack: its id, its description and what each rule blocks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PackSummary {
+    pub id: String,
+    pub description: String,
+    /// Command, path, tool and URL rules in pack order (writer declarations
+    /// decide nothing on their own and are left out).
+    pub rules: Vec<RuleSummary>,
+}
+
+/// The built-in packs, in [`BUILTIN_PACKS`] order, as summaries.
+pub fn builtin_pack_summaries() -> Result<Vec<PackSummary>, GateError> {
+    BUILTIN_PACKS.iter().map(|(name, text)| rules::summarize(name, text)).collect()
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum GateError {
     #[error("rule pack {pack}: {message}")]

@@ -39,7 +39,6 @@ pub struct PackFile {
     pub id: String,
     /// For people reading the pack; not used by the engine.
     #[serde(default)]
-    #[allow(dead_code)]
     pub description: String,
     #[serde(default)]
     pub command: Vec<CommandRuleSpec>,
@@ -377,6 +376,22 @@ impl RuleSet {
         }
         PathIndex { ac, by_literal, always }
     }
+}
+
+/// A pack's id, description and rules (for people; see `builtin_pack_summaries`).
+pub fn summarize(name: &str, toml_text: &str) -> Result<crate::PackSummary, GateError> {
+    let pack: PackFile = toml::from_str(toml_text).map_err(|e| bad(name, e))?;
+    let rule = |id: &str, verdict: Verdict, reason: &str| crate::RuleSummary {
+        id: id.to_owned(),
+        verdict,
+        reason: reason.to_owned(),
+    };
+    let mut rules: Vec<crate::RuleSummary> = Vec::new();
+    rules.extend(pack.command.iter().map(|r| rule(&r.id, r.verdict, &r.reason)));
+    rules.extend(pack.path.iter().map(|r| rule(&r.id, r.verdict, &r.reason)));
+    rules.extend(pack.tool.iter().map(|r| rule(&r.id, r.verdict, &r.reason)));
+    rules.extend(pack.url.iter().map(|r| rule(&r.id, r.verdict, &r.reason)));
+    Ok(crate::PackSummary { id: pack.id, description: pack.description, rules })
 }
 
 fn bad(pack: &str, what: impl std::fmt::Display) -> GateError {

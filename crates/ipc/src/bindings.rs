@@ -5,7 +5,7 @@
 
 use ts_rs::{Config, TS};
 
-use crate::{app, audit, doctor, error};
+use crate::{app, audit, doctor, error, onboarding, scan};
 
 fn decl<T: TS>(cfg: &Config) -> String {
     format!("export {}", T::decl(cfg))
@@ -36,6 +36,21 @@ pub fn render() -> String {
         decl::<audit::AuditTask>(&cfg),
         decl::<audit::ExportFormat>(&cfg),
         decl::<audit::ExportDone>(&cfg),
+        decl::<scan::Severity>(&cfg),
+        decl::<scan::RiskLevel>(&cfg),
+        decl::<scan::FindingCategory>(&cfg),
+        decl::<scan::ScanFinding>(&cfg),
+        decl::<scan::ScanEvent>(&cfg),
+        decl::<scan::ScanReport>(&cfg),
+        decl::<scan::ScanInfo>(&cfg),
+        decl::<scan::BypassKind>(&cfg),
+        decl::<scan::BypassWarning>(&cfg),
+        decl::<scan::AckRecord>(&cfg),
+        decl::<onboarding::OnboardingStep>(&cfg),
+        decl::<onboarding::OnboardingState>(&cfg),
+        decl::<onboarding::GateVerdict>(&cfg),
+        decl::<onboarding::GateRule>(&cfg),
+        decl::<onboarding::GatePack>(&cfg),
     ];
     let mut out = String::from(
         "// Generated from crates/ipc by `UPDATE_BINDINGS=1 cargo test -p paddock-ipc`. Do not edit.\n\n",

@@ -14,5 +14,7 @@ pub mod audit;
 pub mod bindings;
 pub mod doctor;
 pub mod error;
+pub mod onboarding;
+pub mod scan;
 
 pub use error::{ErrorCode, WireError};

@@ -102,8 +102,9 @@ fn test(skip_setup: bool) -> Result<(), String> {
     }
     setup::check_node()?;
     build_ui(&mut steps)?;
-    // Not a system package: like `npm ci` it is checked even with --skip-setup.
+    // Not system packages: like `npm ci` they are checked even with --skip-setup.
     setup::claude_code(&mut steps);
+    setup::moto(&mut steps);
 
     steps.run("UI unit tests (vitest)", npm(&["test"]));
     steps.run("web build in Chromium (Playwright)", npm(&["run", "test:web"]));

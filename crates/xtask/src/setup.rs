@@ -43,6 +43,9 @@ const TEST_PACKAGES: &[&str] = &[
     "chromium",
     "python3",
     "python3-venv",
+    // The sandbox escape suite attacks with these (pgrep, unshare, curl).
+    "procps",
+    "util-linux",
     // The risk scan plants real keys, agents and databases made with these.
     "openssh-client",
     "gnupg",
@@ -198,4 +201,13 @@ pub fn claude_code(steps: &mut Steps) {
         .arg(&agents)
         .args(["--no-audit", "--no-fund", &format!("@anthropic-ai/claude-code@{CLAUDE_CODE_VERSION}")]);
     steps.run(STEP, cmd);
+}
+
+/// moto's AWS server (PyPI `moto[server]`, pinned) in a private venv, for the
+/// credential tests. Installing it here keeps the pip download out of the
+/// tests' own time limits; the tests run the same idempotent script.
+pub fn moto(steps: &mut Steps) {
+    let mut cmd = Command::new("bash");
+    cmd.arg(repo_root().join("crates/creds/tests/support/moto.sh")).stdout(Stdio::null());
+    steps.run("install moto (AWS emulator) for the credential tests", cmd);
 }

@@ -2,6 +2,7 @@
 //! decision: validate, call one engine crate, convert the result.
 
 pub mod audit;
+pub mod onboarding;
 pub mod system;
 
 use paddock_ipc::WireError;

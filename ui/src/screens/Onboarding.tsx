@@ -1,100 +1,133 @@
-import { useState } from "react";
-import type { CheckResult, WireError } from "../bindings";
-import { api } from "../api";
+import { useEffect, useState } from "react";
+import type { BypassWarning, CheckResult, OnboardingStep, ScanReport } from "../bindings";
 import { ScreenHeader } from "../components/ScreenHeader";
 import { ErrorNote } from "../components/ErrorNote";
+import { loadOnboarding, updateOnboarding, useOnboarding } from "../onboardingStore";
+import { STEPS, dismiss, goTo, leaveStep, restart, stepIndex, stepStatus } from "./onboarding/wizard";
+import { RiskStep } from "./onboarding/RiskStep";
+import { BypassStep } from "./onboarding/BypassStep";
+import { SandboxStep } from "./onboarding/SandboxStep";
+import { CredentialsStep } from "./onboarding/CredentialsStep";
+import { PacksStep } from "./onboarding/PacksStep";
+import { DoneStep } from "./onboarding/DoneStep";
 
-const STEPS = [
-  "Risk audit: the credentials, sockets and privileges an agent could reach on this machine today",
-  "Bypass-mode warnings to acknowledge",
-  "Sandbox backend: what isolates agents here",
-  "Cloud admin credentials into the OS keyring (optional)",
-  "Gate rule packs",
-  "Your first task",
-];
-
-type Progress = { total: number; results: CheckResult[]; done: boolean };
+/** What the steps found this session, for the summary at the end. Results
+ * live here (not in each step) so moving between steps keeps them. */
+export interface SessionResults {
+  report: ScanReport | null;
+  warnings: BypassWarning[] | null;
+  checks: CheckResult[] | null;
+}
 
 export function Onboarding() {
-  const [progress, setProgress] = useState<Progress | null>(null);
-  const [error, setError] = useState<WireError | null>(null);
-  const running = progress !== null && !progress.done;
+  const { state, loaded, loadFailed, error } = useOnboarding();
+  const [results, setResults] = useState<SessionResults>({ report: null, warnings: null, checks: null });
 
-  const runCheck = async () => {
-    setError(null);
-    setProgress({ total: 0, results: [], done: false });
-    try {
-      await api.runSystemCheck((e) => {
-        setProgress((p) => {
-          const cur = p ?? { total: 0, results: [], done: false };
-          switch (e.event) {
-            case "started":
-              return { total: e.total, results: [], done: false };
-            case "checked":
-              return { ...cur, results: [...cur.results, e.result] };
-            case "finished":
-              return { ...cur, done: true };
-          }
-        });
-      });
-    } catch (err) {
-      setError(err as WireError);
-      setProgress((p) => (p ? { ...p, done: true } : p));
-    }
-  };
+  useEffect(() => {
+    void loadOnboarding();
+  }, []);
+
+  const step = state.step;
+  const index = stepIndex(step);
+  const next = (how: "completed" | "skipped") => void updateOnboarding((s) => leaveStep(s, step, how));
+  const open = (id: OnboardingStep) => void updateOnboarding((s) => goTo(s, id));
 
   return (
-    <>
+    <div className="onboarding" data-step={step}>
       <ScreenHeader
         title="Onboarding"
         lead="Before an agent runs unattended, see what it could reach on this machine and what Paddock takes away."
         actions={
-          <button className="primary" onClick={runCheck} disabled={running} data-action="run-system-check">
-            {running ? "Checking…" : progress ? "Check again" : "Check this machine"}
-          </button>
+          state.finished || state.dismissed ? (
+            <button onClick={() => void updateOnboarding(restart)} data-action="restart-wizard">
+              Start over
+            </button>
+          ) : (
+            <button onClick={() => void updateOnboarding(dismiss)} data-action="dismiss-wizard" title="Resume any time from Onboarding in the sidebar">
+              Close the walkthrough
+            </button>
+          )
         }
       />
-      {error && <ErrorNote error={error} />}
-      <section className="card">
-        <h2>System check</h2>
-        {!progress && (
-          <p className="muted">
-            Paddock needs git for task worktrees and a sandbox backend (bubblewrap on Linux) to isolate agents.
-            Without a working sandbox no task runs. Press <em>Check this machine</em> to test each tool for real.
-          </p>
-        )}
-        {progress && (
-          <>
-            <progress
-              max={Math.max(progress.total, 1)}
-              value={progress.results.length}
-              aria-label="System check progress"
-            />
-            <ul className="checks" data-testid="check-results">
-              {progress.results.map((r) => (
-                <li key={r.id} className={`check ${r.status}`} data-check={r.id} data-status={r.status}>
-                  <span className="pill">{r.status === "ok" ? "ok" : r.status === "warn" ? "optional" : "missing"}</span>
-                  <span className="check-title">{r.title}</span>
-                  <span className="check-detail">{r.detail}</span>
-                  {r.fix && r.status !== "ok" && (
-                    <code className="check-fix" title="Run this to fix it">
-                      {r.fix}
-                    </code>
-                  )}
-                </li>
-              ))}
-            </ul>
-          </>
-        )}
-      </section>
-      <section className="card">
-        <h2>The first-run walkthrough</h2>
-        <ol className="steps">
-          {STEPS.map((s) => (
-            <li key={s}>{s}</li>
-          ))}
-        </ol>
-      </section>
-    </>
+      {/* An unreachable engine is already announced by the app shell, once. */}
+      {error && !(loadFailed && error.code === "unavailable") && <ErrorNote error={error} />}
+      {state.dismissed && !state.finished && (
+        <div className="banner info" role="status">
+          The walkthrough is closed; Paddock no longer opens on it. You are at step {index + 1} of {STEPS.length}; carry on
+          whenever you like.
+        </div>
+      )}
+      <ol className="stepper" aria-label="Walkthrough steps">
+        {STEPS.map((s, i) => {
+          const status = stepStatus(state, s.id);
+          return (
+            <li key={s.id} className={`stepper-item ${status}`}>
+              <button
+                onClick={() => open(s.id)}
+                aria-current={status === "current" ? "step" : undefined}
+                data-step-link={s.id}
+                data-status={status}
+                disabled={!loaded || loadFailed}
+              >
+                <span className="stepper-num" aria-hidden="true">
+                  {status === "completed" ? "✓" : status === "skipped" ? "–" : i + 1}
+                </span>
+                <span className="stepper-text">
+                  <span className="stepper-title">{s.title}</span>
+                  <span className="stepper-lead">{status === "skipped" ? "Skipped" : s.lead}</span>
+                </span>
+              </button>
+            </li>
+          );
+        })}
+      </ol>
+      {loaded && !loadFailed && (
+        <StepBody
+          step={step}
+          results={results}
+          setResults={setResults}
+          onNext={() => next("completed")}
+          onSkip={() => next("skipped")}
+        />
+      )}
+    </div>
   );
+}
+
+function StepBody(props: {
+  step: OnboardingStep;
+  results: SessionResults;
+  setResults: (f: (r: SessionResults) => SessionResults) => void;
+  onNext: () => void;
+  onSkip: () => void;
+}) {
+  const { step, results, setResults, onNext, onSkip } = props;
+  switch (step) {
+    case "risk":
+      return (
+        <RiskStep
+          report={results.report}
+          onReport={(report) => setResults((r) => ({ ...r, report }))}
+          onNext={onNext}
+          onSkip={onSkip}
+        />
+      );
+    case "bypass":
+      return <BypassStep onWarnings={(warnings) => setResults((r) => ({ ...r, warnings }))} onNext={onNext} onSkip={onSkip} />;
+    case "sandbox":
+      return (
+        <SandboxStep
+          results={results.checks}
+          onResults={(checks) => setResults((r) => ({ ...r, checks }))}
+          onNext={onNext}
+          onSkip={onSkip}
+        />
+      );
+    case "credentials":
+      return <CredentialsStep onNext={onNext} onSkip={onSkip} />;
+    case "packs":
+      return <PacksStep onNext={onNext} onSkip={onSkip} />;
+    case "done":
+      return <DoneStep results={results} />;
+  }
 }

@@ -1,0 +1,42 @@
+//! Ephemeral, task-scoped cloud credentials that are always revoked.
+//!
+//! Each task gets a fresh principal with only what it needs ([`grants`]), which disappears
+//! afterwards — even if Paddock is killed mid-way. The pieces:
+//!
+//! - [`grants`] / [`policy`]: readable grants (`s3:read bucket/prefix`, …) turned into IAM documents,
+//!   checked against AWS limits before any call.
+//! - [`store`]: the lease database with a write-ahead journal: the intent of every cloud mutation
+//!   is durable before the call, the outcome after it.
+//! - [`provider`]: the `Provider` trait (provision / revoke / cleanup / list_orphans) a cloud implements;
+//!   [`aws`] is the AWS one (assumed-role sessions or IAM users).
+//! - [`leases`]: [`Leases`], the API: grant, revoke, reap (resume after a crash, TTL expiry, retries
+//!   with backoff), sweep (orphans in the account), list (for the UI).
+//!
+//! Invariants, stated as absences:
+//! - No secret (secret access key, session token, admin credentials) is written to disk, logged, put
+//!   in an error, a journal row or an event. Admin credentials come from the OS keyring or a named
+//!   profile, never from the environment the agent could share. [`provider::Secret`] redacts itself.
+//! - No cloud mutation happens without a durable journal intent before it.
+//! - No lease is forgotten: a lease leaves `provisioning`/`active`/`revoking` only when the
+//!   provider says nothing of it is usable any more.
+//! - No missing IAM entity is taken as deleted before the minimum age (eventual consistency).
+//!
+//! `PADDOCK_CREDS_CRASH_AT` ([`crash`]) is a fault-injection hook for the crash tests.
+
+pub mod aws;
+pub mod crash;
+pub mod error;
+pub mod grants;
+pub mod leases;
+pub mod observer;
+pub mod policy;
+pub mod provider;
+pub mod store;
+
+pub use aws::{AdminSource, AwsConfig, AwsMode, AwsProvider};
+pub use error::CredsError;
+pub use grants::{Grant, parse_grants};
+pub use leases::{GrantRequest, LeaseRow, Leases, ReapReport};
+pub use observer::{CredsEvent, CredsObserver, NoObserver, Phase, TracingObserver};
+pub use provider::{Issued, Provider, Secret};
+pub use store::{JournalEntry, Lease, LeaseState, LeaseStore};
