@@ -71,7 +71,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let Some(socket) = task.api_socket.filter(|s| s.exists()) else {
         bail!("task {} is no longer running, so approval {id} can no longer be answered", a.task_id);
     };
-    let client = Client::new(socket, engine.user_token());
+    let client = Client::new(socket, engine.user_token()?);
     let v = client.post(
         &format!("/v1/approvals/{id}/decision"),
         &serde_json::to_value(serde_json::json!({ "decision": decision }))?,

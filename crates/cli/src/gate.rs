@@ -274,29 +274,24 @@ impl EngineLink {
     /// Records the decision; an "ask" becomes an approval a person answers
     /// (or that expires: deny).
     fn decide(&self, input: &HookInput, decision: &Decision) -> anyhow::Result<HookOutput> {
-        self.record(Some(input), decision)?;
+        let recorded = self.record(Some(input), decision)?;
         if decision.verdict != Verdict::Ask {
             return Ok(HookOutput::from_decision(decision));
         }
-        let req = serde_json::to_value(paddock_engine::ApprovalRequest {
-            task_id: self.task.clone(),
-            tool: input.tool_name.clone(),
-            resource: resource_of(Some(input)).to_owned(),
-            rule_id: decision.rule_id.clone(),
-            reason: decision.reason.clone(),
-        })?;
-        let opened = self.client.post("/v1/approvals", &req, std::time::Duration::from_secs(30))?;
-        let id = opened.get("id").and_then(|v| v.as_str()).unwrap_or_default().to_owned();
-        let mut state = opened.get("state").and_then(|v| v.as_str()).unwrap_or("pending").to_owned();
-        if state == "pending" {
+        let out: paddock_engine::GateDecisionOut = serde_json::from_value(recorded)?;
+        let opened = out.approval.context("the engine opened no approval for an ask")?;
+        let mut state = opened.state;
+        if state == paddock_engine::ApprovalState::Pending {
             let secs = self.approval_timeout.as_secs();
             let waited = self.client.get(
-                &format!("/v1/approvals/{id}/wait?timeout_secs={secs}"),
+                &format!("/v1/approvals/{}/wait?timeout_secs={secs}", opened.id),
                 self.approval_timeout + std::time::Duration::from_secs(15),
             )?;
-            state = waited.get("state").and_then(|v| v.as_str()).unwrap_or("expired").to_owned();
+            let waited: paddock_engine::ApprovalRecord = serde_json::from_value(waited)?;
+            state = waited.state;
         }
-        Ok(match state.as_str() {
+        let state = state.as_str();
+        Ok(match state {
             "approved" => HookOutput {
                 verdict: Verdict::Allow,
                 reason: format!("Paddock gate: approved by a person ({})", decision.reason),

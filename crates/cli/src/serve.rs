@@ -18,7 +18,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut config = crate::run::engine_config()?;
     config.approval_timeout = args.approval_timeout;
     let socket = config.control_socket();
-    let token_file = config.token_file();
     let (engine, recovery) = Engine::open(config)?;
     for id in &recovery.recovered {
         eprintln!("paddock serve: task {id} had been left running by an engine that stopped; cleaned up, marked failed");
@@ -26,9 +25,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let listener = paddock_engine::api::bind(&socket)?;
     let _server = paddock_engine::api::serve(&engine, listener);
     eprintln!(
-        "paddock serve: engine API on unix:{} (bearer token in {})",
+        "paddock serve: engine API on unix:{} (bearer tokens signed with {})",
         socket.display(),
-        token_file.display()
+        paddock_engine::authz::SigningKeys::default_path(&engine.config().data_dir).display()
     );
     let (tx, rx) = std::sync::mpsc::channel::<()>();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;

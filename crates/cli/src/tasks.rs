@@ -68,7 +68,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             let socket = t.api_socket.clone().filter(|s| s.exists());
             let now = match socket {
                 Some(socket) => {
-                    let client = Client::new(socket, engine.user_token());
+                    let client = Client::new(socket, engine.user_token()?);
                     let v = client.post(&format!("/v1/tasks/{id}/stop"), &serde_json::json!({}), Duration::from_secs(30))?;
                     serde_json::from_value::<TaskRecord>(v).context("the engine's answer is not a task")?
                 }

@@ -1,22 +1,28 @@
 //! The engine's local API: HTTP/1.1 (hyper) over a unix socket (mode 0600).
-//! Every request carries `Authorization: Bearer <token>`; the
-//! [`Authorizer`](crate::Authorizer) decides, refusals are answered 401/403
-//! and recorded as warnings in the audit trail.
+//! Every request carries `Authorization: Bearer <token>` (a PASETO token from
+//! [`Access`](crate::Access)); `paddock-authz` decides (token valid, in scope,
+//! permitted by the Cedar policies), and an agent's token is refused too once
+//! its task no longer runs here. Refusals are answered 401/403 and recorded
+//! as `warning` events (`api.refused`), without token text.
 //!
-//! | Method and path | Action | Body → answer |
+//! | Method and path | authz action on resource | Body → answer |
 //! |---|---|---|
-//! | `GET /v1/tasks` | read | → `[TaskRecord]` |
-//! | `GET /v1/tasks/{id}` | read | → `TaskRecord` |
-//! | `POST /v1/tasks` | launch | `TaskSpec` → `{"id"}` (the headless engine) |
-//! | `POST /v1/tasks/{id}/stop` | stop | → `TaskRecord` |
-//! | `POST /v1/gate/decisions` | append gate decision | `GateDecisionIn` → `{"seq"}` |
-//! | `POST /v1/approvals` | request approval | `ApprovalRequest` → `ApprovalRecord` |
-//! | `GET /v1/approvals[?pending=1]` | read | → `[ApprovalRecord]` |
-//! | `GET /v1/approvals/{id}` | read | → `ApprovalRecord` |
-//! | `GET /v1/approvals/{id}/wait?timeout_secs=N` | request approval | → `ApprovalRecord` once decided or expired |
-//! | `POST /v1/approvals/{id}/decision` | decide | `{"decision":"approve"\|"deny"\|"always_allow"}` → `ApprovalRecord` |
+//! | `GET /v1/tasks` | `tasks.list` on the task list | → `[TaskRecord]` |
+//! | `POST /v1/tasks` | `tasks.create` on the task list | `TaskSpec` → `{"id"}` |
+//! | `GET /v1/tasks/{id}` | `tasks.read` on the task | → `TaskRecord` |
+//! | `POST /v1/tasks/{id}/stop` | `tasks.stop` on the task | → `TaskRecord` |
+//! | `POST /v1/tasks/{id}/revoke` | `creds.revoke` on the task's credentials | → `{"revoked": true}` |
+//! | `GET /v1/tasks/{id}/events[?after=SEQ]` | `audit.read` on the task's trail | → audit `Page` (oldest first) |
+//! | `POST /v1/gate/decisions` | `gate.append_decision` on the task | `GateDecisionIn` → `{"seq", "approval"?}` |
+//! | `GET /v1/approvals[?pending=1]` | `tasks.list` on the task list | → `[ApprovalRecord]` |
+//! | `GET /v1/approvals/{id}` | `tasks.read` on its task | → `ApprovalRecord` |
+//! | `GET /v1/approvals/{id}/wait?timeout_secs=N` | `approvals.wait` on the approval | → `ApprovalRecord`, decided or expired |
+//! | `POST /v1/approvals/{id}/decision` | `approvals.decide` on the approval | `{"decision":"approve"\|"deny"\|"always_allow"}` → `ApprovalRecord` |
+//! | `POST /v1/tokens/child` | (the bearer is the parent) | `{"actions":[..],"ttl_secs":N}` → `{"token"}` |
 //!
-//! Errors are `{"error": "..."}` with a 4xx/5xx status.
+//! A gate decision with verdict `ask` opens an approval in the same call (the
+//! answer carries it), so the hook needs no right beyond appending decisions
+//! and waiting. Errors are `{"error": "..."}` with a 4xx/5xx status.
 
 // Handlers return the HTTP answer itself as the error: it is built once per
 // request, so its size does not matter.
@@ -32,16 +38,18 @@ use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt as _, Full, Limited};
 use hyper::body::Incoming;
-use paddock_audit::{Actor, Kind, NewEvent};
+use paddock_audit::{Kind, NewEvent};
+use paddock_authz::{Action, Actor as AuthzActor, Principal, Resource};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tokio::net::UnixListener;
 
-use crate::approvals::{ApprovalDecision, ApprovalRequest};
+use crate::access::Access;
+use crate::approvals::ApprovalDecision;
 use crate::engine::Engine;
 use crate::error::EngineError;
 use crate::runner::TaskSpec;
-use crate::seams::{Action, AuthError, Principal};
+use crate::store::ApprovalRecord;
 
 const MAX_BODY: usize = 1024 * 1024;
 
@@ -57,6 +65,22 @@ pub struct GateDecisionIn {
     pub reason: String,
     #[serde(default)]
     pub detail: Value,
+}
+
+/// The answer to a gate decision: its audit sequence number and, for an
+/// `ask`, the approval it opened.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GateDecisionOut {
+    pub seq: u64,
+    #[serde(default)]
+    pub approval: Option<ApprovalRecord>,
+}
+
+/// What a sub-agent token may do (a subset of its parent's).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ChildTokenIn {
+    pub actions: Vec<Action>,
+    pub ttl_secs: u64,
 }
 
 /// Binds `path` (replacing a stale socket), mode 0600.
@@ -121,6 +145,7 @@ fn engine_error(e: EngineError) -> Response<Full<Bytes>> {
     let status = match &e {
         EngineError::NoSuchTask(_) | EngineError::NoSuchApproval(_) => StatusCode::NOT_FOUND,
         EngineError::Refused(_) | EngineError::Credentials(_) => StatusCode::CONFLICT,
+        EngineError::BadRequest(_) => StatusCode::BAD_REQUEST,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     };
     error(status, e)
@@ -151,30 +176,81 @@ fn query_param(req: &Request<Incoming>, name: &str) -> Option<String> {
     })
 }
 
-/// Checks the token; a refusal is answered and recorded.
-fn authorize(
-    engine: &Engine,
-    token: &str,
-    action: Action,
-    task_id: Option<&str>,
-    path: &str,
-) -> Result<Principal, Response<Full<Bytes>>> {
-    engine.authorizer.authorize(token, action, task_id).map_err(|e| {
-        let (status, why) = match e {
-            AuthError::Unauthenticated => (StatusCode::UNAUTHORIZED, "missing or unknown bearer token".to_owned()),
-            AuthError::Forbidden(why) => (StatusCode::FORBIDDEN, why),
-        };
-        tracing::warn!(path, ?action, "engine API refused a request: {why}");
-        let mut ev = NewEvent::new(Actor::System, Kind::Warning, "api.refused")
-            .resource(path.to_owned())
-            .outcome("deny")
-            .detail(json!({ "action": action, "why": why }));
-        if let Some(t) = task_id {
-            ev = ev.task(t);
+/// The audit trail's name for an authz actor.
+pub(crate) fn audit_actor(actor: &AuthzActor) -> paddock_audit::Actor {
+    match actor {
+        AuthzActor::User { .. } => paddock_audit::Actor::User,
+        AuthzActor::Agent { .. } => paddock_audit::Actor::Agent,
+        AuthzActor::SubAgent { .. } => paddock_audit::Actor::SubAgent,
+        AuthzActor::System => paddock_audit::Actor::System,
+    }
+}
+
+/// Records a refusal as a warning event and builds its answer.
+fn refused(engine: &Engine, status: StatusCode, path: &str, task: Option<&str>, detail: Value, why: String) -> Response<Full<Bytes>> {
+    tracing::warn!(path, "engine API refused a request: {why}");
+    let mut ev = NewEvent::new(paddock_audit::Actor::System, Kind::Warning, "api.refused")
+        .resource(path.to_owned())
+        .outcome("deny")
+        .detail(detail);
+    if let Some(t) = task {
+        ev = ev.task(t.to_owned());
+    }
+    engine.record(ev);
+    error(status, why)
+}
+
+/// Checks the token for `action` on `resource`; a refusal is answered and
+/// recorded. An agent's (or sub-agent's) token is also refused once its task
+/// no longer runs in this engine.
+fn authorize(engine: &Engine, token: &str, action: Action, resource: &Resource, path: &str) -> Result<Principal, Response<Full<Bytes>>> {
+    let task = resource.task().map(|t| t.id.to_string());
+    let (result, decision) = engine.access.decide(token, action, resource);
+    let principal = match result {
+        Ok(p) => p,
+        Err(e) => {
+            let status = match e.kind() {
+                paddock_authz::ErrorKind::Malformed | paddock_authz::ErrorKind::Forged => StatusCode::UNAUTHORIZED,
+                paddock_authz::ErrorKind::WrongAudience
+                | paddock_authz::ErrorKind::NotYetValid
+                | paddock_authz::ErrorKind::Expired => StatusCode::UNAUTHORIZED,
+                paddock_authz::ErrorKind::OutOfScope | paddock_authz::ErrorKind::PolicyDenied => StatusCode::FORBIDDEN,
+            };
+            let detail = serde_json::to_value(&decision).unwrap_or(Value::Null);
+            return Err(refused(engine, status, path, task.as_deref(), detail, decision.reason));
         }
-        engine.record(ev);
-        error(status, why)
-    })
+    };
+    if let Some(own) = principal.actor.task()
+        && !engine.is_running_here(own.as_str())
+    {
+        let why = format!("{} no longer runs in this engine; its token is void", principal.actor);
+        let mut detail = serde_json::to_value(&decision).unwrap_or(Value::Null);
+        detail["allowed"] = json!(false);
+        detail["reason"] = json!(why);
+        return Err(refused(engine, StatusCode::FORBIDDEN, path, task.as_deref(), detail, why));
+    }
+    Ok(principal)
+}
+
+/// The task `id` as an authz resource. A task that does not exist is
+/// authorized as if the caller owned it (so a bad token is refused first,
+/// and only a valid caller learns that it does not exist).
+fn task_ref(engine: &Engine, id: &str) -> Result<(paddock_authz::TaskRef, bool), Response<Full<Bytes>>> {
+    let task = engine.store.task(id).map_err(engine_error)?;
+    let owner = task.as_ref().map_or_else(|| engine.access.user().to_string(), |t| t.owner.clone());
+    let r = Access::task_ref(id, &owner).map_err(|e| error(StatusCode::BAD_REQUEST, e))?;
+    Ok((r, task.is_some()))
+}
+
+fn approval_ref(engine: &Engine, id: &str) -> Result<(ApprovalRecord, Resource), Response<Full<Bytes>>> {
+    let object = Access::object_id(id).map_err(|e| error(StatusCode::BAD_REQUEST, e))?;
+    let a = engine
+        .store
+        .approval(id)
+        .map_err(engine_error)?
+        .ok_or_else(|| engine_error(EngineError::NoSuchApproval(id.to_owned())))?;
+    let (task, _) = task_ref(engine, &a.task_id)?;
+    Ok((a, Resource::Approval { task, approval: object }))
 }
 
 async fn handle(engine: Arc<Engine>, req: Request<Incoming>) -> Response<Full<Bytes>> {
@@ -190,87 +266,112 @@ async fn route(engine: &Arc<Engine>, req: Request<Incoming>) -> Result<Response<
     let method = req.method().clone();
     match (method, parts.as_slice()) {
         (Method::GET, ["v1", "tasks"]) => {
-            authorize(engine, &token, Action::Read, None, &path)?;
+            authorize(engine, &token, Action::TasksList, &Resource::TaskList, &path)?;
             Ok(engine.store.tasks().map(ok).unwrap_or_else(engine_error))
         }
-        (Method::GET, ["v1", "tasks", id]) => {
-            authorize(engine, &token, Action::Read, Some(id), &path)?;
-            Ok(match engine.store.task(id) {
-                Ok(Some(t)) => ok(t),
-                Ok(None) => engine_error(EngineError::NoSuchTask((*id).to_owned())),
-                Err(e) => engine_error(e),
-            })
-        }
         (Method::POST, ["v1", "tasks"]) => {
-            authorize(engine, &token, Action::LaunchTask, None, &path)?;
+            authorize(engine, &token, Action::TasksCreate, &Resource::TaskList, &path)?;
             let spec: TaskSpec = body_json(req).await?;
             Ok(match engine.launch(spec) {
                 Ok(id) => ok(json!({ "id": id })),
                 Err(e) => engine_error(e),
             })
         }
+        (Method::GET, ["v1", "tasks", id]) => {
+            let (task, exists) = task_ref(engine, id)?;
+            authorize(engine, &token, Action::TasksRead, &Resource::Task { task }, &path)?;
+            if !exists {
+                return Err(engine_error(EngineError::NoSuchTask((*id).to_owned())));
+            }
+            Ok(match engine.store.task(id) {
+                Ok(Some(t)) => ok(t),
+                Ok(None) => engine_error(EngineError::NoSuchTask((*id).to_owned())),
+                Err(e) => engine_error(e),
+            })
+        }
         (Method::POST, ["v1", "tasks", id, "stop"]) => {
-            authorize(engine, &token, Action::StopTask, Some(id), &path)?;
-            Ok(engine.stop(id, Actor::User).map(ok).unwrap_or_else(engine_error))
+            let (task, _) = task_ref(engine, id)?;
+            let p = authorize(engine, &token, Action::TasksStop, &Resource::Task { task }, &path)?;
+            Ok(engine.stop(id, audit_actor(&p.actor)).map(ok).unwrap_or_else(engine_error))
+        }
+        (Method::POST, ["v1", "tasks", id, "revoke"]) => {
+            let (task, _) = task_ref(engine, id)?;
+            let lease = Access::object_id("all").map_err(|e| error(StatusCode::BAD_REQUEST, e))?;
+            let p = authorize(engine, &token, Action::CredsRevoke, &Resource::Creds { task, lease }, &path)?;
+            Ok(engine.revoke_now(id, audit_actor(&p.actor)).map(|()| ok(json!({ "revoked": true }))).unwrap_or_else(engine_error))
+        }
+        (Method::GET, ["v1", "tasks", id, "events"]) => {
+            let (task, _) = task_ref(engine, id)?;
+            authorize(engine, &token, Action::AuditRead, &Resource::TaskAudit { task }, &path)?;
+            let after = query_param(&req, "after").and_then(|s| s.parse().ok());
+            Ok(engine.task_events(id, after, 1000).map(ok).unwrap_or_else(engine_error))
         }
         (Method::POST, ["v1", "gate", "decisions"]) => {
             let d: GateDecisionIn = body_json(req).await?;
-            authorize(engine, &token, Action::AppendGateDecision, Some(&d.task_id), &path)?;
-            let ev = NewEvent::new(Actor::Agent, Kind::GateDecision, d.tool.clone())
-                .task(d.task_id.clone())
-                .resource(d.resource.clone())
-                .outcome(d.verdict.clone())
-                .detail({
-                    // The same shape as a decision the hook records itself.
-                    let mut detail = match d.detail {
-                        Value::Object(map) => map,
-                        _ => serde_json::Map::new(),
-                    };
-                    detail.insert("rule_id".into(), json!(d.rule_id));
-                    detail.insert("reason".into(), json!(d.reason));
-                    Value::Object(detail)
-                });
-            Ok(match engine.audit.append(ev) {
-                Ok(e) => ok(json!({ "seq": e.seq })),
-                Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, format!("audit trail: {e}")),
-            })
-        }
-        (Method::POST, ["v1", "approvals"]) => {
-            let r: ApprovalRequest = body_json(req).await?;
-            authorize(engine, &token, Action::RequestApproval, Some(&r.task_id), &path)?;
-            Ok(engine.request_approval(r).map(ok).unwrap_or_else(engine_error))
+            let (task, exists) = task_ref(engine, &d.task_id)?;
+            let p = authorize(engine, &token, Action::GateAppendDecision, &Resource::Task { task }, &path)?;
+            if !exists {
+                return Err(engine_error(EngineError::NoSuchTask(d.task_id)));
+            }
+            Ok(engine.append_gate_decision(d, audit_actor(&p.actor)).map(ok).unwrap_or_else(engine_error))
         }
         (Method::GET, ["v1", "approvals"]) => {
-            authorize(engine, &token, Action::Read, None, &path)?;
+            authorize(engine, &token, Action::TasksList, &Resource::TaskList, &path)?;
             let pending = query_param(&req, "pending").is_some_and(|v| v == "1" || v == "true");
             Ok(engine.store.approvals(pending).map(ok).unwrap_or_else(engine_error))
         }
         (Method::GET, ["v1", "approvals", id]) => {
-            authorize(engine, &token, Action::Read, None, &path)?;
-            Ok(match engine.store.approval(id) {
-                Ok(Some(a)) => ok(a),
-                Ok(None) => engine_error(EngineError::NoSuchApproval((*id).to_owned())),
-                Err(e) => engine_error(e),
-            })
+            let (a, _) = approval_ref(engine, id)?;
+            let (task, _) = task_ref(engine, &a.task_id)?;
+            authorize(engine, &token, Action::TasksRead, &Resource::Task { task }, &path)?;
+            Ok(ok(a))
         }
         (Method::GET, ["v1", "approvals", id, "wait"]) => {
-            let task = match engine.store.approval(id) {
-                Ok(Some(a)) => a.task_id,
-                Ok(None) => return Err(engine_error(EngineError::NoSuchApproval((*id).to_owned()))),
-                Err(e) => return Err(engine_error(e)),
-            };
-            authorize(engine, &token, Action::RequestApproval, Some(&task), &path)?;
+            let (_, resource) = approval_ref(engine, id)?;
+            authorize(engine, &token, Action::ApprovalsWait, &resource, &path)?;
             let secs = query_param(&req, "timeout_secs").and_then(|s| s.parse().ok()).unwrap_or(u64::MAX);
             Ok(engine.wait_approval(id, Duration::from_secs(secs)).await.map(ok).unwrap_or_else(engine_error))
         }
         (Method::POST, ["v1", "approvals", id, "decision"]) => {
-            authorize(engine, &token, Action::DecideApproval, None, &path)?;
+            let (_, resource) = approval_ref(engine, id)?;
+            let p = authorize(engine, &token, Action::ApprovalsDecide, &resource, &path)?;
             #[derive(Deserialize)]
             struct Body {
                 decision: ApprovalDecision,
             }
             let b: Body = body_json(req).await?;
-            Ok(engine.decide_approval(id, b.decision).map(ok).unwrap_or_else(engine_error))
+            Ok(engine.decide_approval_as(id, b.decision, &p.actor.to_string()).map(ok).unwrap_or_else(engine_error))
+        }
+        (Method::POST, ["v1", "tokens", "child"]) => {
+            let c: ChildTokenIn = body_json(req).await?;
+            let ttl = chrono::Duration::seconds(i64::try_from(c.ttl_secs).unwrap_or(i64::MAX).min(crate::access::MAX_TOKEN_TTL_SECS));
+            let detail = |why: &str| json!({ "actions": c.actions, "ttl_secs": c.ttl_secs, "reason": why });
+            let parent_task = match engine.access.task_of(&token) {
+                Ok(t) => t.to_string(),
+                Err(e) => {
+                    let why = format!("no sub-agent token: {e}");
+                    return Err(refused(engine, StatusCode::FORBIDDEN, &path, None, detail(&why), why));
+                }
+            };
+            if !engine.is_running_here(&parent_task) {
+                let why = format!("no sub-agent token: task {parent_task} no longer runs in this engine");
+                return Err(refused(engine, StatusCode::FORBIDDEN, &path, Some(&parent_task), detail(&why), why));
+            }
+            match engine.access.child_token(&token, &c.actions, ttl) {
+                Ok(child) => {
+                    engine.record(
+                        NewEvent::new(paddock_audit::Actor::Agent, Kind::Task, "token.child")
+                            .task(parent_task)
+                            .outcome("issued")
+                            .detail(json!({ "actions": c.actions, "ttl_secs": c.ttl_secs })),
+                    );
+                    Ok(ok(json!({ "token": child })))
+                }
+                Err(e) => {
+                    let why = format!("no sub-agent token: {e}");
+                    Err(refused(engine, StatusCode::FORBIDDEN, &path, Some(&parent_task), detail(&why), why))
+                }
+            }
         }
         _ => Err(error(StatusCode::NOT_FOUND, format!("no such endpoint: {path}"))),
     }

@@ -10,8 +10,10 @@ use paddock_audit::{Actor, Kind, NewEvent};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::api::{GateDecisionIn, GateDecisionOut};
 use crate::engine::Engine;
 use crate::error::EngineError;
+use crate::events::EngineEvent;
 use crate::store::{ApprovalRecord, ApprovalState, now};
 
 /// What the hook sends when the gate says "ask".
@@ -35,6 +37,42 @@ pub enum ApprovalDecision {
 }
 
 impl Engine {
+    /// Records a gate decision of a task's hook; an `ask` also opens an
+    /// approval (answered at once if its rule was always-allowed).
+    pub fn append_gate_decision(&self, d: GateDecisionIn, by: Actor) -> Result<GateDecisionOut, EngineError> {
+        let verdict = match d.verdict.as_str() {
+            v @ ("allow" | "ask" | "deny") => v.to_owned(),
+            other => return Err(EngineError::BadRequest(format!("unknown verdict {other:?}: allow, ask or deny"))),
+        };
+        let ev = NewEvent::new(by, Kind::GateDecision, d.tool.clone())
+            .task(d.task_id.clone())
+            .resource(d.resource.clone())
+            .outcome(verdict.clone())
+            .detail({
+                // The same shape as a decision the hook records itself.
+                let mut detail = match d.detail {
+                    serde_json::Value::Object(map) => map,
+                    _ => serde_json::Map::new(),
+                };
+                detail.insert("rule_id".into(), json!(d.rule_id));
+                detail.insert("reason".into(), json!(d.reason));
+                serde_json::Value::Object(detail)
+            });
+        let seq = self.audit.append(ev)?.seq;
+        let approval = if verdict == "ask" {
+            Some(self.request_approval(ApprovalRequest {
+                task_id: d.task_id,
+                tool: d.tool,
+                resource: d.resource,
+                rule_id: d.rule_id,
+                reason: d.reason,
+            })?)
+        } else {
+            None
+        };
+        Ok(GateDecisionOut { seq, approval })
+    }
+
     /// Opens an approval (or answers it at once if the rule was
     /// always-allowed for the task).
     pub fn request_approval(&self, req: ApprovalRequest) -> Result<ApprovalRecord, EngineError> {
@@ -67,6 +105,7 @@ impl Engine {
                     "reason": record.reason, "decided_by": record.decided_by,
                 })),
         );
+        self.emit(EngineEvent::Approval { approval: record.clone() });
         Ok(record)
     }
 
@@ -92,6 +131,9 @@ impl Engine {
                                 .outcome("deny")
                                 .detail(json!({ "approval_id": id, "why": "timeout", "timeout_secs": timeout.as_secs() })),
                         );
+                        if let Ok(Some(now)) = self.store.approval(id) {
+                            self.emit(EngineEvent::Approval { approval: now });
+                        }
                     }
                     return self.store.approval(id)?.ok_or_else(|| EngineError::NoSuchApproval(id.to_owned()));
                 }
@@ -99,15 +141,22 @@ impl Engine {
         }
     }
 
-    /// A person decides. Deciding an approval that is no longer pending
+    /// The person running this engine decides (the app's Approve / Deny /
+    /// Always-allow buttons). Deciding an approval that is no longer pending
     /// changes nothing and returns it as it is.
     pub fn decide_approval(&self, id: &str, decision: ApprovalDecision) -> Result<ApprovalRecord, EngineError> {
+        let by = format!("user {}", self.access.user());
+        self.decide_approval_as(id, decision, &by)
+    }
+
+    /// Decides on behalf of `by` (who, for the audit trail and the record).
+    pub fn decide_approval_as(&self, id: &str, decision: ApprovalDecision, by: &str) -> Result<ApprovalRecord, EngineError> {
         let a = self.store.approval(id)?.ok_or_else(|| EngineError::NoSuchApproval(id.to_owned()))?;
         let state = match decision {
             ApprovalDecision::Approve | ApprovalDecision::AlwaysAllow => ApprovalState::Approved,
             ApprovalDecision::Deny => ApprovalState::Denied,
         };
-        if self.store.decide_approval(id, state, "user")? {
+        if self.store.decide_approval(id, state, by)? {
             if decision == ApprovalDecision::AlwaysAllow
                 && let Some(rule) = &a.rule_id
             {
@@ -118,10 +167,12 @@ impl Engine {
                     .task(&a.task_id)
                     .resource(a.resource.clone())
                     .outcome(if state == ApprovalState::Approved { "allow" } else { "deny" })
-                    .detail(json!({ "approval_id": id, "decision": decision, "rule_id": a.rule_id, "tool": a.tool })),
+                    .detail(json!({ "approval_id": id, "decision": decision, "rule_id": a.rule_id, "tool": a.tool, "by": by })),
             );
             self.approvals_changed.send_modify(|n| *n += 1);
         }
-        self.store.approval(id)?.ok_or_else(|| EngineError::NoSuchApproval(id.to_owned()))
+        let now = self.store.approval(id)?.ok_or_else(|| EngineError::NoSuchApproval(id.to_owned()))?;
+        self.emit(EngineEvent::Approval { approval: now.clone() });
+        Ok(now)
     }
 }

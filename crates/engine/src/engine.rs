@@ -12,7 +12,9 @@ use paddock_audit::{Actor, AuditLog, Kind, NewEvent};
 use serde_json::json;
 
 use crate::error::EngineError;
-use crate::seams::{Authorizer, CredentialLeaser, LocalAuthorizer, NoCredentials};
+use crate::events::{EVENT_BUFFER, EngineEvent};
+use crate::access::Access;
+use crate::seams::{CredentialLeaser, NoCredentials};
 use crate::store::{ApprovalState, Store, TaskRecord, TaskState};
 use crate::worktree;
 
@@ -63,10 +65,6 @@ impl EngineConfig {
     pub fn audit_db(&self) -> PathBuf {
         self.data_dir.join("audit.db")
     }
-    /// The user token (0600): what the CLI and the app present.
-    pub fn token_file(&self) -> PathBuf {
-        self.data_dir.join("engine.token")
-    }
     /// The headless engine's API socket (`paddock serve`).
     pub fn control_socket(&self) -> PathBuf {
         self.data_dir.join("engine.sock")
@@ -90,13 +88,14 @@ pub struct Engine {
     pub(crate) config: EngineConfig,
     pub(crate) store: Store,
     pub(crate) audit: Arc<AuditLog>,
-    pub(crate) authorizer: Arc<dyn Authorizer>,
+    pub(crate) access: Access,
     pub(crate) leaser: Arc<dyn CredentialLeaser>,
     pub(crate) runtime: tokio::runtime::Runtime,
     pub(crate) running: Mutex<HashMap<String, Arc<TaskControl>>>,
     /// Bumped on every approval decision; waiters re-read the store.
     pub(crate) approvals_changed: tokio::sync::watch::Sender<u64>,
-    user_token: String,
+    /// Live events for the app (output, task and approval changes).
+    pub(crate) events: tokio::sync::broadcast::Sender<EngineEvent>,
 }
 
 /// What [`Engine::open`] found and did about tasks of earlier engines.
@@ -125,27 +124,31 @@ fn runner_alive(t: &TaskRecord) -> bool {
 }
 
 impl Engine {
-    /// Opens the stores with the default seams (no credentials, local tokens)
-    /// and recovers tasks whose runner died.
+    /// Opens the stores, the signing key (`<data>/authz.key`) and the
+    /// credential provider (`<data>/aws.toml`, if any), and recovers tasks
+    /// whose runner died.
     pub fn open(config: EngineConfig) -> Result<(Arc<Engine>, Recovery), EngineError> {
         std::fs::create_dir_all(&config.data_dir)
             .map_err(EngineError::io(format!("creating {}", config.data_dir.display())))?;
-        let authorizer = LocalAuthorizer::load_or_create(&config.token_file())?;
-        let user_token = authorizer.user_token().to_owned();
-        Self::open_with(config, Arc::new(authorizer), user_token, Arc::new(NoCredentials))
+        let access = Access::open(&config.data_dir)?;
+        let audit = Arc::new(AuditLog::open(&config.audit_db())?);
+        let leaser: Arc<dyn CredentialLeaser> = match crate::creds::load_aws_config(&config.data_dir)? {
+            Some(aws) => Arc::new(crate::creds::AwsLeaser::open(&config.data_dir, aws, Arc::clone(&audit))?),
+            None => Arc::new(NoCredentials),
+        };
+        Self::open_with(config, access, audit, leaser)
     }
 
-    /// Opens with explicit seams (`paddock-authz`, `paddock-creds`).
+    /// Opens with explicit parts (tests: another signing key, a fake leaser).
     pub fn open_with(
         config: EngineConfig,
-        authorizer: Arc<dyn Authorizer>,
-        user_token: String,
+        access: Access,
+        audit: Arc<AuditLog>,
         leaser: Arc<dyn CredentialLeaser>,
     ) -> Result<(Arc<Engine>, Recovery), EngineError> {
         std::fs::create_dir_all(&config.data_dir)
             .map_err(EngineError::io(format!("creating {}", config.data_dir.display())))?;
         let store = Store::open(&config.engine_db())?;
-        let audit = Arc::new(AuditLog::open(&config.audit_db())?);
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("paddock-engine")
@@ -153,16 +156,17 @@ impl Engine {
             .build()
             .map_err(EngineError::io("starting the engine runtime"))?;
         let (approvals_changed, _) = tokio::sync::watch::channel(0);
+        let (events, _) = tokio::sync::broadcast::channel(EVENT_BUFFER);
         let engine = Arc::new(Engine {
             config,
             store,
             audit,
-            authorizer,
+            access,
             leaser,
             runtime,
             running: Mutex::new(HashMap::new()),
             approvals_changed,
-            user_token,
+            events,
         });
         let recovery = engine.recover()?;
         Ok((engine, recovery))
@@ -177,9 +181,35 @@ impl Engine {
     pub fn audit(&self) -> &AuditLog {
         &self.audit
     }
-    /// The token the person's tools present (CLI, app).
-    pub fn user_token(&self) -> &str {
-        &self.user_token
+    /// A fresh, short-lived token for the person's tools (CLI, app) to
+    /// present to an engine's API socket.
+    pub fn user_token(&self) -> Result<String, EngineError> {
+        self.access.user_token(chrono::Duration::seconds(crate::access::USER_TOKEN_TTL_SECS))
+    }
+
+    /// Issues and checks the API's tokens.
+    pub fn access(&self) -> &Access {
+        &self.access
+    }
+
+    /// Live events: every chunk of output of the tasks this engine runs, and
+    /// every change of a task or approval it handles. A receiver that falls
+    /// more than a few thousand events behind misses some (`Lagged`); the
+    /// audit trail has everything.
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<EngineEvent> {
+        self.events.subscribe()
+    }
+
+    pub(crate) fn emit(&self, event: EngineEvent) {
+        // No receiver is fine: nobody is watching.
+        let _ = self.events.send(event);
+    }
+
+    /// Emits the task's current row.
+    pub(crate) fn emit_task(&self, id: &str) {
+        if let Ok(Some(task)) = self.store.task(id) {
+            self.emit(EngineEvent::Task { task });
+        }
     }
 
     pub(crate) fn record(&self, event: NewEvent) {
@@ -317,8 +347,49 @@ impl Engine {
                         .outcome("deny")
                         .detail(json!({ "approval_id": a.id, "why": why })),
                 );
+                if let Ok(Some(now)) = self.store.approval(&a.id) {
+                    self.emit(EngineEvent::Approval { approval: now });
+                }
             }
         }
         self.approvals_changed.send_modify(|n| *n += 1);
+    }
+
+    /// Revokes the task's cloud credentials now (the Revoke-now button); the
+    /// agent keeps running without them. Works for a task of any engine
+    /// process: the lease journal is shared.
+    pub fn revoke_now(&self, id: &str, by: Actor) -> Result<(), EngineError> {
+        self.store.task(id)?.ok_or_else(|| EngineError::NoSuchTask(id.to_owned()))?;
+        let revoked = self.leaser.revoke(id);
+        self.record(
+            NewEvent::new(by, Kind::Credential, "credentials.revoke")
+                .task(id)
+                .outcome(if revoked.is_ok() { "ok" } else { "error" })
+                .detail(json!({ "during": "revoke-now", "error": revoked.as_ref().err().map(|e| e.to_string()) })),
+        );
+        revoked
+    }
+
+    /// The task's timeline from the audit trail, oldest first: output, gate
+    /// decisions, approvals, network requests, credentials, commit. `after`
+    /// continues from a sequence number (live tail).
+    pub fn task_events(&self, id: &str, after: Option<u64>, limit: u32) -> Result<paddock_audit::Page, EngineError> {
+        let query = paddock_audit::Query {
+            filter: paddock_audit::Filter { task_id: Some(id.to_owned()), ..paddock_audit::Filter::default() },
+            cursor: after.map_or(paddock_audit::Cursor::Oldest, paddock_audit::Cursor::After),
+            limit,
+        };
+        Ok(self.audit.query(&query)?)
+    }
+
+    /// The task's diff: Paddock's commit on the task branch once it ended,
+    /// else what the agent changed in the worktree so far.
+    pub fn task_diff(&self, id: &str) -> Result<String, EngineError> {
+        let task = self.store.task(id)?.ok_or_else(|| EngineError::NoSuchTask(id.to_owned()))?;
+        let wt = worktree::find(&task.repo, &task.worktree, &task.branch)?;
+        match &task.commit {
+            Some(sha) => wt.show(sha),
+            None => wt.diff_uncommitted(),
+        }
     }
 }

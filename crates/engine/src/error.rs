@@ -27,6 +27,8 @@ pub enum EngineError {
     Io { what: String, source: std::io::Error },
     #[error("engine API: {0}")]
     Api(String),
+    #[error("{0}")]
+    BadRequest(String),
 }
 
 impl EngineError {

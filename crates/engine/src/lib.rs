@@ -23,30 +23,37 @@
 //!   and request approvals for its own task);
 //! - no task left `running` after its engine died: the next engine start
 //!   revokes, commits and marks it failed ([`Engine::recover`]);
-//! - no API request without a valid bearer token ([`Authorizer`]); refusals
-//!   are `warning` events.
+//! - no API request without a valid, unexpired, in-scope bearer token that
+//!   the Cedar policies permit ([`Access`], `paddock-authz`); no agent token
+//!   that outlives its task in this engine or reaches another task; no
+//!   sub-agent token wider than its parent; refusals are `warning` events.
 
+mod access;
 mod agent;
 pub mod api;
 mod approvals;
 mod client;
+mod creds;
 mod engine;
 mod error;
+mod events;
 mod runner;
 mod seams;
 mod store;
 mod worktree;
 
 pub use agent::AgentKind;
-pub use api::GateDecisionIn;
+pub use access::{AGENT_ACTIONS, Access, MAX_TOKEN_TTL_SECS, USER_TOKEN_TTL_SECS, current_user};
+pub use api::{ChildTokenIn, GateDecisionIn, GateDecisionOut};
 pub use approvals::{ApprovalDecision, ApprovalRequest};
 pub use client::Client;
 pub use engine::{Engine, EngineConfig, Recovery, process_start_time};
 pub use error::EngineError;
 pub use runner::{NullSink, OutputSink, Stream, TaskSpec, new_task_id};
-pub use seams::{
-    Action, AuthError, Authorizer, CredentialLeaser, LeaseEnv, LocalAuthorizer, NoCredentials, Principal,
-    read_or_create_token,
-};
+pub use creds::{AwsLeaser, aws_config_path, load_aws_config};
+pub use events::EngineEvent;
+/// The access-control vocabulary (actions, actors, token errors), for embedders.
+pub use paddock_authz as authz;
+pub use seams::{CredentialLeaser, LeaseEnv, NoCredentials};
 pub use store::{ApprovalRecord, ApprovalState, Store, TaskRecord, TaskState};
 pub use worktree::{COMMITTER_EMAIL, COMMITTER_NAME};

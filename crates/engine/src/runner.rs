@@ -27,6 +27,7 @@ use serde_json::json;
 use crate::agent::{self, AgentKind};
 use crate::engine::{Engine, EngineConfig, TaskControl, process_start_time};
 use crate::error::EngineError;
+use crate::events::EngineEvent;
 use crate::store::{TaskRecord, TaskState, now};
 use crate::worktree::{self, Worktree};
 
@@ -220,6 +221,7 @@ impl Engine {
         let wt = worktree::create(repo, &id, &self.config.worktree_dir(&id))?;
         let record = TaskRecord {
             id: id.clone(),
+            owner: self.access.user().to_string(),
             agent: spec.agent.as_str().to_owned(),
             repo: repo.to_path_buf(),
             worktree: wt.path.clone(),
@@ -240,6 +242,7 @@ impl Engine {
             runner_start: process_start_time(std::process::id()),
         };
         self.store.insert_task(&record)?;
+        self.emit(EngineEvent::Task { task: record.clone() });
         self.record(
             NewEvent::new(Actor::User, Kind::Task, "task.created")
                 .task(&id)
@@ -299,7 +302,7 @@ impl Engine {
         std::fs::create_dir_all(&task_dir).map_err(EngineError::io(format!("creating {}", task_dir.display())))?;
 
         // Credentials (the seam; the default refuses grants).
-        let lease_env = self.leaser.grant(id, &spec.grants)?;
+        let lease_env = self.leaser.grant(id, &spec.grants, Duration::from_secs(spec.ttl_secs))?;
         if !spec.grants.is_empty() {
             self.record(
                 NewEvent::new(Actor::System, Kind::Credential, "credentials.grant")
@@ -362,7 +365,9 @@ impl Engine {
         let api_sock = task_dir.join("api.sock");
         let listener = crate::api::bind(&api_sock)?;
         running.api = Some(crate::api::serve(self, listener));
-        let token = self.authorizer.mint_task_token(id);
+        // Lives as long as the task may, plus the approval wait; void anyway once the task ends.
+        let token_ttl = spec.ttl_secs.saturating_add(self.config.approval_timeout.as_secs()).saturating_add(300);
+        let token = self.access.agent_token(id, chrono::Duration::seconds(i64::try_from(token_ttl).unwrap_or(i64::MAX)))?;
 
         // Agent configuration.
         let hook_command = format!("{} gate", shell_quote(&self.config.paddock_bin.display().to_string()));
@@ -429,6 +434,7 @@ impl Engine {
 
         if let Ok(Some(now_running)) = self.store.task(id) {
             sink.started(&now_running);
+            self.emit(EngineEvent::Task { task: now_running });
         }
         let readers = [
             child.stdout.take().map(|p| self.pump(id, Stream::Stdout, p, sink)),
@@ -470,6 +476,11 @@ impl Engine {
                     Ok(0) | Err(_) => break,
                     Ok(n) => {
                         sink.output(&id, stream, &buf[..n]);
+                        engine.emit(EngineEvent::Output {
+                            task_id: id.clone(),
+                            stream,
+                            text: String::from_utf8_lossy(&buf[..n]).into_owned(),
+                        });
                         engine.record(
                             NewEvent::new(Actor::Agent, Kind::Task, "task.output")
                                 .task(&id)
@@ -497,7 +508,7 @@ impl Engine {
     ) -> Result<TaskRecord, EngineError> {
         let id = record.id.as_str();
         let _ = self.store.mark_stopping(id);
-        self.authorizer.forget_task(id);
+        self.emit_task(id);
         for handle in [running.api, running.proxy].into_iter().flatten() {
             handle.abort();
         }
@@ -554,6 +565,7 @@ impl Engine {
                 .outcome(state.as_str())
                 .detail(json!({ "exit_code": exit_code, "error": error, "commit": commit })),
         );
+        self.emit_task(id);
         self.store.task(id)?.ok_or_else(|| EngineError::NoSuchTask(id.to_owned()))
     }
 }

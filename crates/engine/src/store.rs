@@ -60,6 +60,8 @@ impl TaskState {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TaskRecord {
     pub id: String,
+    /// The person the task belongs to (an OS account name, as `paddock-authz` names users).
+    pub owner: String,
     pub agent: String,
     pub repo: PathBuf,
     pub worktree: PathBuf,
@@ -139,6 +141,7 @@ pub(crate) fn now() -> String {
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS tasks (
     id TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
     agent TEXT NOT NULL,
     repo TEXT NOT NULL,
     worktree TEXT NOT NULL,
@@ -184,32 +187,33 @@ pub struct Store {
     conn: Mutex<Connection>,
 }
 
-const TASK_COLUMNS: &str = "id, agent, repo, worktree, branch, prompt, state, exit_code, error, created_at, started_at, \
+const TASK_COLUMNS: &str = "id, owner, agent, repo, worktree, branch, prompt, state, exit_code, error, created_at, started_at, \
      finished_at, ttl_secs, bypass, allow_hosts, commit_sha, api_socket, runner_pid, runner_start";
 
 fn task_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<TaskRecord> {
-    let state: String = row.get(6)?;
-    let hosts: String = row.get(14)?;
+    let state: String = row.get(7)?;
+    let hosts: String = row.get(15)?;
     Ok(TaskRecord {
         id: row.get(0)?,
-        agent: row.get(1)?,
-        repo: PathBuf::from(row.get::<_, String>(2)?),
-        worktree: PathBuf::from(row.get::<_, String>(3)?),
-        branch: row.get(4)?,
-        prompt: row.get(5)?,
+        owner: row.get(1)?,
+        agent: row.get(2)?,
+        repo: PathBuf::from(row.get::<_, String>(3)?),
+        worktree: PathBuf::from(row.get::<_, String>(4)?),
+        branch: row.get(5)?,
+        prompt: row.get(6)?,
         state: TaskState::parse(&state).unwrap_or(TaskState::Failed),
-        exit_code: row.get(7)?,
-        error: row.get(8)?,
-        created_at: row.get(9)?,
-        started_at: row.get(10)?,
-        finished_at: row.get(11)?,
-        ttl_secs: row.get::<_, i64>(12)?.max(0) as u64,
-        bypass: row.get(13)?,
+        exit_code: row.get(8)?,
+        error: row.get(9)?,
+        created_at: row.get(10)?,
+        started_at: row.get(11)?,
+        finished_at: row.get(12)?,
+        ttl_secs: row.get::<_, i64>(13)?.max(0) as u64,
+        bypass: row.get(14)?,
         allow_hosts: serde_json::from_str(&hosts).unwrap_or_default(),
-        commit: row.get(15)?,
-        api_socket: row.get::<_, Option<String>>(16)?.map(PathBuf::from),
-        runner_pid: row.get(17)?,
-        runner_start: row.get::<_, Option<i64>>(18)?.map(|v| v.max(0) as u64),
+        commit: row.get(16)?,
+        api_socket: row.get::<_, Option<String>>(17)?.map(PathBuf::from),
+        runner_pid: row.get(18)?,
+        runner_start: row.get::<_, Option<i64>>(19)?.map(|v| v.max(0) as u64),
     })
 }
 
@@ -253,9 +257,10 @@ impl Store {
         let hosts = serde_json::to_string(&t.allow_hosts).unwrap_or_else(|_| "[]".into());
         self.conn()
             .execute(
-                &format!("INSERT INTO tasks ({TASK_COLUMNS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19)"),
+                &format!("INSERT INTO tasks ({TASK_COLUMNS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20)"),
                 params![
                     t.id,
+                    t.owner,
                     t.agent,
                     t.repo.to_string_lossy(),
                     t.worktree.to_string_lossy(),

@@ -131,6 +131,22 @@ impl Worktree {
         Ok(())
     }
 
+    /// A commit with its patch.
+    pub fn show(&self, sha: &str) -> Result<String, EngineError> {
+        run(self.bound_git().args(["show", "--no-color", "--stat", "--patch", sha, "--"]), "showing the task's commit")
+    }
+
+    /// Changes in the worktree against HEAD, new files included (intent-to-add
+    /// is not used: it would write to the index the agent shares).
+    pub fn diff_uncommitted(&self) -> Result<String, EngineError> {
+        let mut out = run(self.bound_git().args(["diff", "--no-color", "HEAD", "--"]), "diffing the worktree")?;
+        let untracked = run(self.bound_git().args(["ls-files", "--others", "--exclude-standard"]), "listing new files")?;
+        for f in untracked.lines().filter(|l| !l.is_empty()) {
+            out.push_str(&format!("\nnew file: {f}"));
+        }
+        Ok(out)
+    }
+
     /// Commits everything in the worktree as Paddock on the task's branch.
     /// Returns the commit id, or None when nothing changed.
     pub fn commit_all(&self, message: &str) -> Result<Option<String>, EngineError> {
