@@ -16,11 +16,12 @@
 //! in the audit trail; no token text is ever logged or recorded.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use chrono::Duration;
 use paddock_authz::{
-    Action, Actor, AuthError, Authorizer, ChildRequest, Claims, Decision, MintError, ObjectId, Policies, Principal,
-    Resource, Scope, ScopeResource, SigningKeys, TaskId, TaskRef, UserId,
+    Action, Actor, AuthError, Authorizer, ChildRequest, Claims, Clock, Decision, MintError, ObjectId, Policies, Principal,
+    Resource, Scope, ScopeResource, SigningKeys, SystemClock, TaskId, TaskRef, UserId,
 };
 
 use crate::error::EngineError;
@@ -59,11 +60,17 @@ impl Access {
         Self::with_keys(keys)
     }
 
-    /// With an explicit key (tests: another install's key forges tokens).
+    /// With an explicit key, for the account this process runs as.
     pub fn with_keys(keys: SigningKeys) -> Result<Access, EngineError> {
+        Self::new(keys, current_user()?, Arc::new(SystemClock))
+    }
+
+    /// Everything explicit: the key, the person, the clock (tests mint
+    /// tokens for another user, or already expired ones, with these).
+    pub fn new(keys: SigningKeys, user: UserId, clock: Arc<dyn Clock>) -> Result<Access, EngineError> {
         let policies = Policies::embedded().map_err(setup)?;
-        let authz = Authorizer::new(keys, policies).with_max_ttl(Duration::seconds(MAX_TOKEN_TTL_SECS));
-        Ok(Access { authz, user: current_user()? })
+        let authz = Authorizer::new(keys, policies).with_max_ttl(Duration::seconds(MAX_TOKEN_TTL_SECS)).with_clock(clock);
+        Ok(Access { authz, user })
     }
 
     /// The person this engine runs as (the owner of the tasks it creates).

@@ -188,7 +188,6 @@ pub(crate) fn audit_actor(actor: &AuthzActor) -> paddock_audit::Actor {
 
 /// Records a refusal as a warning event and builds its answer.
 fn refused(engine: &Engine, status: StatusCode, path: &str, task: Option<&str>, detail: Value, why: String) -> Response<Full<Bytes>> {
-    tracing::warn!(path, "engine API refused a request: {why}");
     let mut ev = NewEvent::new(paddock_audit::Actor::System, Kind::Warning, "api.refused")
         .resource(path.to_owned())
         .outcome("deny")
@@ -224,6 +223,7 @@ fn authorize(engine: &Engine, token: &str, action: Action, resource: &Resource, 
         && !engine.is_running_here(own.as_str())
     {
         let why = format!("{} no longer runs in this engine; its token is void", principal.actor);
+        tracing::warn!(path, "engine API refused a request: {why}");
         let mut detail = serde_json::to_value(&decision).unwrap_or(Value::Null);
         detail["allowed"] = json!(false);
         detail["reason"] = json!(why);
@@ -350,6 +350,7 @@ async fn route(engine: &Arc<Engine>, req: Request<Incoming>) -> Result<Response<
                 Ok(t) => t.to_string(),
                 Err(e) => {
                     let why = format!("no sub-agent token: {e}");
+                    tracing::warn!(path, "engine API refused a request: {why}");
                     return Err(refused(engine, StatusCode::FORBIDDEN, &path, None, detail(&why), why));
                 }
             };
@@ -369,6 +370,7 @@ async fn route(engine: &Arc<Engine>, req: Request<Incoming>) -> Result<Response<
                 }
                 Err(e) => {
                     let why = format!("no sub-agent token: {e}");
+                    tracing::warn!(path, "engine API refused a request: {why}");
                     Err(refused(engine, StatusCode::FORBIDDEN, &path, Some(&parent_task), detail(&why), why))
                 }
             }

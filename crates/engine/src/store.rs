@@ -138,6 +138,9 @@ pub(crate) fn now() -> String {
     Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
+/// Bumped on every incompatible change of [`SCHEMA`].
+const SCHEMA_VERSION: i64 = 1;
+
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS tasks (
     id TEXT PRIMARY KEY,
@@ -241,7 +244,20 @@ impl Store {
         let conn = Connection::open(path).map_err(err)?;
         conn.busy_timeout(std::time::Duration::from_secs(30)).map_err(err)?;
         conn.pragma_update(None, "journal_mode", "WAL").map_err(err)?;
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(err)?;
+        let has_tasks: bool = conn
+            .query_row("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'tasks'", [], |r| r.get::<_, i64>(0))
+            .map_err(err)?
+            > 0;
+        if version != SCHEMA_VERSION && (has_tasks || version != 0) {
+            return Err(EngineError::Refused(format!(
+                "{} has task store schema {version}, this Paddock knows schema {SCHEMA_VERSION}; \
+                 move the file away (its tasks are in the audit trail) and start again",
+                path.display()
+            )));
+        }
         conn.execute_batch(SCHEMA).map_err(err)?;
+        conn.pragma_update(None, "user_version", SCHEMA_VERSION).map_err(err)?;
         Ok(Store { path: path.to_path_buf(), conn: Mutex::new(conn) })
     }
 
