@@ -37,6 +37,22 @@ impl Client {
 
     /// One request; a non-2xx answer is an error carrying the engine's message.
     pub fn call(&self, method: Method, path: &str, body: Option<&Value>, timeout: Duration) -> Result<Value, EngineError> {
+        let (status, value) = self.request(method, path, body, timeout)?;
+        if !status.is_success() {
+            let msg = value.get("error").and_then(Value::as_str).unwrap_or("no message").to_owned();
+            return Err(EngineError::Api(format!("{status}: {msg}")));
+        }
+        Ok(value)
+    }
+
+    /// One request; the status and the JSON answer, whatever the status.
+    pub fn request(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        timeout: Duration,
+    ) -> Result<(http::StatusCode, Value), EngineError> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -70,11 +86,7 @@ impl Client {
                     .map_err(|e| EngineError::Api(format!("engine answer: {e}")))?
                     .to_bytes();
                 let value: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-                if !status.is_success() {
-                    let msg = value.get("error").and_then(Value::as_str).unwrap_or("no message").to_owned();
-                    return Err(EngineError::Api(format!("{status}: {msg}")));
-                }
-                Ok(value)
+                Ok((status, value))
             };
             tokio::time::timeout(timeout, work)
                 .await
