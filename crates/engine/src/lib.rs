@@ -33,6 +33,7 @@ mod agent;
 pub mod api;
 mod approvals;
 mod client;
+mod command_line;
 mod creds;
 mod engine;
 mod error;
@@ -47,6 +48,7 @@ pub use access::{AGENT_ACTIONS, Access, MAX_TOKEN_TTL_SECS, USER_TOKEN_TTL_SECS,
 pub use api::{ChildTokenIn, GateDecisionIn, GateDecisionOut};
 pub use approvals::{ApprovalDecision, ApprovalRequest};
 pub use client::Client;
+pub use command_line::task_words;
 pub use engine::{Engine, EngineConfig, Recovery, process_start_time};
 pub use error::EngineError;
 pub use runner::{NullSink, OutputSink, Stream, TaskSpec, new_task_id};
