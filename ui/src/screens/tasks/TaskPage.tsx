@@ -90,7 +90,7 @@ export function TaskPage({ id, onClose }: { id: string; onClose: () => void }) {
             <dt>Started</dt><dd>{t.started_at ? localTime(t.started_at) : "—"}</dd>
             <dt>Ended</dt><dd>{t.finished_at ? localTime(t.finished_at) : "—"}</dd>
             <dt>Commit</dt><dd className="mono">{t.commit ?? (ended ? "no changes" : "when it ends")}</dd>
-            <dt>Network</dt><dd>{t.allow_hosts.length ? t.allow_hosts.join(", ") : "the agent's API only"}</dd>
+            <dt>Network</dt><dd>{t.allow_hosts.length ? t.allow_hosts.join(", ") : t.agent === "cmd" ? "no hosts allowed" : "the agent's API only"}</dd>
           </dl>
           {t.error && <div className="banner warn"><strong>Why it ended:</strong> {t.error}</div>}
         </div>

@@ -31,6 +31,13 @@ describe("checkLaunch", () => {
     });
   }
 
+  it("never marks a plain command as bypass mode", () => {
+    const r = checkLaunch({ ...good, agent: "cmd", prompt: "cargo test", bypass: true });
+    expect(r.ok && r.launch.bypass).toBe(false);
+    const c = checkLaunch({ ...good, agent: "claude", bypass: true });
+    expect(c.ok && c.launch.bypass).toBe(true);
+  });
+
   it("keeps one grant per line, without blanks", () => {
     const r = checkLaunch({ ...good, grants: "s3:read data/reports\n\n  dynamodb:read Orders  \n" });
     expect(r.ok && r.launch.grants).toEqual(["s3:read data/reports", "dynamodb:read Orders"]);

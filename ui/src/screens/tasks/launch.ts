@@ -11,6 +11,7 @@ export interface LaunchForm {
   /** One grant per line. */
   grants: string;
   ttlMinutes: string;
+  /** Only for agents that have a permission prompt to bypass (not for any command). */
   bypass: boolean;
 }
 
@@ -53,6 +54,6 @@ export function checkLaunch(form: LaunchForm): Checked {
   if (Object.keys(errors).length > 0) return { ok: false, errors };
   return {
     ok: true,
-    launch: { agent: form.agent, repo, prompt, allow_hosts: hosts, grants, ttl_secs: minutes * 60, bypass: form.bypass },
+    launch: { agent: form.agent, repo, prompt, allow_hosts: hosts, grants, ttl_secs: minutes * 60, bypass: form.agent !== "cmd" && form.bypass },
   };
 }
