@@ -98,7 +98,7 @@ pub fn query(q: dto::AuditQuery) -> Result<audit::Query, WireError> {
     Ok(audit::Query { filter: filter(q.filter)?, cursor, limit: q.limit })
 }
 
-fn event(e: audit::Event) -> dto::AuditEvent {
+pub fn event(e: audit::Event) -> dto::AuditEvent {
     dto::AuditEvent {
         seq: e.seq,
         id: e.id,
@@ -152,6 +152,7 @@ pub fn task(t: audit::TaskSummary) -> dto::AuditTask {
 }
 
 pub mod scan;
+pub mod tasks;
 
 pub fn gate_pack(p: paddock_gate::PackSummary) -> paddock_ipc::onboarding::GatePack {
     use paddock_ipc::onboarding::{GatePack, GateRule, GateVerdict};

@@ -46,6 +46,14 @@ fn main() {
             commands::onboarding::bypass_warnings,
             commands::onboarding::bypass_acknowledge,
             commands::onboarding::gate_packs,
+            commands::tasks::tasks_list,
+            commands::tasks::task_detail,
+            commands::tasks::task_launch,
+            commands::tasks::task_stop,
+            commands::tasks::task_revoke_now,
+            commands::tasks::approvals_list,
+            commands::tasks::approval_decide,
+            commands::tasks::engine_follow,
         ])
         .run(tauri::generate_context!("../tauri.conf.json"));
     if let Err(err) = result {

@@ -1,7 +1,7 @@
 //! What the shell holds for the life of the process.
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use paddock_audit::AuditLog;
 
@@ -17,6 +17,9 @@ pub struct AppState {
     pub scan_home: Option<PathBuf>,
     /// Serializes read-modify-write of `<data dir>/onboarding.json`.
     pub onboarding_lock: Mutex<()>,
+    /// The task engine, opened on first use (opening recovers tasks whose
+    /// runner died, so it waits until a screen needs it), or why it could not be.
+    pub engine: OnceLock<Result<Arc<paddock_engine::Engine>, String>>,
 }
 
 impl AppState {
@@ -47,6 +50,24 @@ impl AppState {
         if let Some(home) = &scan_home {
             tracing::info!(home = %home.display(), "PADDOCK_SCAN_HOME is set: the risk audit scans this HOME");
         }
-        Ok(Self { data_dir, export_dir, audit, scan_home, onboarding_lock: Mutex::new(()) })
+        Ok(Self { data_dir, export_dir, audit, scan_home, onboarding_lock: Mutex::new(()), engine: OnceLock::new() })
+    }
+}
+
+/// The `paddock` binary the engine puts inside the sandbox (the gate hook, the
+/// sandbox init): `PADDOCK_CLI_BIN`, else the one installed beside the app.
+pub fn paddock_bin() -> Result<PathBuf, String> {
+    if let Some(bin) = std::env::var_os("PADDOCK_CLI_BIN").filter(|b| !b.is_empty()) {
+        return Ok(PathBuf::from(bin));
+    }
+    let exe = std::env::current_exe().map_err(|e| format!("cannot locate the app binary: {e}"))?;
+    let beside = exe.with_file_name(if cfg!(windows) { "paddock.exe" } else { "paddock" });
+    if beside.is_file() {
+        Ok(beside)
+    } else {
+        Err(format!(
+            "the `paddock` command-line binary is not installed beside the app ({}); install it or set PADDOCK_CLI_BIN",
+            beside.display()
+        ))
     }
 }

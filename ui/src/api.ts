@@ -17,6 +17,12 @@ import type {
   ScanEvent,
   ScanInfo,
   ScanReport,
+  Approval,
+  ApprovalChoice,
+  EngineUpdate,
+  TaskDetail,
+  TaskLaunch,
+  TaskSummary,
 } from "./bindings";
 import { call, stream } from "./ipc";
 
@@ -37,4 +43,12 @@ export const api = {
   bypassAcknowledge: (repo: string, warningId: string) =>
     call<AckRecord>("bypass_acknowledge", { repo, warningId }),
   gatePacks: () => call<GatePack[]>("gate_packs"),
+  tasksList: () => call<TaskSummary[]>("tasks_list"),
+  taskDetail: (id: string) => call<TaskDetail>("task_detail", { id }),
+  taskLaunch: (launch: TaskLaunch) => call<TaskSummary>("task_launch", { launch }),
+  taskStop: (id: string) => call<TaskSummary>("task_stop", { id }),
+  taskRevokeNow: (id: string) => call<void>("task_revoke_now", { id }),
+  approvalsList: (pendingOnly: boolean) => call<Approval[]>("approvals_list", { pendingOnly }),
+  approvalDecide: (id: string, choice: ApprovalChoice) => call<Approval>("approval_decide", { id, choice }),
+  engineFollow: (onEvent: (u: EngineUpdate) => void) => stream<EngineUpdate>("engine_follow", {}, onEvent),
 };

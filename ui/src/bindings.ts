@@ -198,3 +198,64 @@ export type GateVerdict = "allow" | "ask" | "deny";
 export type GateRule = { id: string, verdict: GateVerdict, reason: string, };
 
 export type GatePack = { id: string, description: string, rules: Array<GateRule>, };
+
+export type AgentKind = "claude" | "codex" | "cmd";
+
+export type TaskState = "created" | "running" | "stopping" | "finished" | "failed" | "cancelled";
+
+export type TaskSummary = { id: string, agent: string, repo: string, branch: string, prompt: string, state: TaskState, exit_code: number | null, 
+/**
+ * Why it failed or was stopped, for a person.
+ */
+error: string | null, 
+/**
+ * RFC 3339, UTC.
+ */
+created_at: string, started_at: string | null, finished_at: string | null, ttl_secs: number, bypass: boolean, allow_hosts: Array<string>, 
+/**
+ * The commit Paddock made on `branch`, once there is one.
+ */
+commit: string | null, 
+/**
+ * Run by this window's engine (Stop works here) or by another process.
+ */
+run_here: boolean, };
+
+export type TaskLaunch = { agent: AgentKind, repo: string, 
+/**
+ * The prompt (claude, codex) or the command line (cmd, split like a shell would).
+ */
+prompt: string, allow_hosts: Array<string>, 
+/**
+ * Cloud grants, e.g. `s3:read bucket/prefix`.
+ */
+grants: Array<string>, ttl_secs: number, bypass: boolean, };
+
+export type TaskDetail = { task: TaskSummary, 
+/**
+ * The task's audit events, oldest first (output, gate decisions,
+ * approvals, network requests, credentials, the commit).
+ */
+events: Array<AuditEvent>, 
+/**
+ * More events exist after the last one here.
+ */
+has_more: boolean, 
+/**
+ * Paddock's commit once the task ended, else what changed so far.
+ */
+diff: string, };
+
+export type ApprovalState = "pending" | "approved" | "denied" | "expired";
+
+export type Approval = { id: string, task_id: string, tool: string, 
+/**
+ * The command, path or URL the agent wants.
+ */
+resource: string, rule_id: string | null, reason: string, state: ApprovalState, decided_by: string | null, created_at: string, decided_at: string | null, };
+
+export type ApprovalChoice = "approve" | "deny" | "always_allow";
+
+export type OutputStream = "stdout" | "stderr";
+
+export type EngineUpdate = { "type": "output", task_id: string, stream: OutputStream, text: string, } | { "type": "task", task: TaskSummary, } | { "type": "approval", approval: Approval, } | { "type": "heartbeat" };

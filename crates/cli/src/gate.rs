@@ -117,11 +117,19 @@ fn hook(args: &HookArgs) -> ExitCode {
     let answer = std::panic::catch_unwind(|| decide_hook(args)).unwrap_or_else(|_| {
         Err(HookOutput { verdict: Verdict::Deny, reason: "Paddock gate: internal error while deciding".into() })
     });
+    let engine = EngineLink::from_env();
     let output = match answer {
-        Ok((input, decision)) => match record_decision(args, Some(&input), &decision) {
-            Ok(()) => HookOutput::from_decision(&decision),
-            // Fail closed: a decision that cannot be recorded is not allowed.
-            Err(e) => fail(format!("the audit trail is unavailable, so nothing is allowed: {e:#}")),
+        Ok((input, decision)) => match &engine {
+            // Inside a task: the engine records the decision and runs the human gate.
+            Some(link) => match link.decide(&input, &decision) {
+                Ok(out) => out,
+                Err(e) => fail(format!("the Paddock engine is unreachable, so nothing is allowed: {e:#}")),
+            },
+            None => match record_decision(args, Some(&input), &decision) {
+                Ok(()) => HookOutput::from_decision(&decision),
+                // Fail closed: a decision that cannot be recorded is not allowed.
+                Err(e) => fail(format!("the audit trail is unavailable, so nothing is allowed: {e:#}")),
+            },
         },
         Err(out) => {
             let refusal = Decision {
@@ -130,7 +138,11 @@ fn hook(args: &HookArgs) -> ExitCode {
                 reason: out.reason.clone(),
                 commands: Vec::new(),
             };
-            if let Err(e) = record_decision(args, None, &refusal) {
+            let recorded = match &engine {
+                Some(link) => link.record(None, &refusal).map(|_| ()),
+                None => record_decision(args, None, &refusal),
+            };
+            if let Err(e) = recorded {
                 tracing::warn!("could not record a refused hook call: {e:#}");
             }
             out
@@ -174,27 +186,13 @@ fn load_gate(packs: &[PathBuf]) -> anyhow::Result<Gate> {
     Ok(gate)
 }
 
-// ---------------------------------------------------------------------------
-// AUDIT HOOK-UP POINT. When `paddock-audit` lands, this is the one function to
-// change: open `<data dir>/audit.db` (PADDOCK_DATA_DIR, else
-// dirs::data_dir()/paddock) with `AuditLog::open(path)` and
-//   log.append(NewEvent::new(Actor::Agent, Kind::GateDecision, &input.tool_name)
-//       .task(<PADDOCK_TASK_ID env>).resource(<command or path>)
-//       .outcome(decision.verdict.as_str())
-//       .detail(json!({"rule_id": decision.rule_id, "reason": decision.reason,
-//                      "commands": decision.commands, "tool_use_id": input.tool_use_id})))
-// An audit failure must not change the answer on stdout; report it on stderr.
-// ---------------------------------------------------------------------------
 /// Writes the decision to the audit trail; redaction happens inside `append`.
 fn record_decision(args: &HookArgs, input: Option<&HookInput>, decision: &Decision) -> anyhow::Result<()> {
     let path = crate::audit::db_path(args.audit_db.clone())?;
     let log = paddock_audit::AuditLog::open(&path)?;
     let tool = input.map_or("unknown", |i| i.tool_name.as_str());
     let ti = input.map(|i| &i.tool_input);
-    let resource = ["command", "file_path", "url", "notebook_path", "pattern"]
-        .iter()
-        .find_map(|k| ti.and_then(|t| t.get(*k)).and_then(|v| v.as_str()))
-        .unwrap_or_default();
+    let resource = resource_of(input);
     let mut event = paddock_audit::NewEvent::new(
         paddock_audit::Actor::Agent,
         paddock_audit::Kind::GateDecision,
@@ -217,6 +215,98 @@ fn record_decision(args: &HookArgs, input: Option<&HookInput>, decision: &Decisi
     }
     log.append(event)?;
     Ok(())
+}
+
+/// What a tool call is about: the command, path, URL or pattern.
+fn resource_of(input: Option<&HookInput>) -> &str {
+    let ti = input.map(|i| &i.tool_input);
+    ["command", "file_path", "url", "notebook_path", "pattern"]
+        .iter()
+        .find_map(|k| ti.and_then(|t| t.get(*k)).and_then(|v| v.as_str()))
+        .unwrap_or_default()
+}
+
+fn hook_detail(input: Option<&HookInput>, decision: &Decision) -> serde_json::Value {
+    serde_json::json!({
+        "commands": decision.commands,
+        "session_id": input.and_then(|i| i.session_id.as_deref()),
+        "tool_use_id": input.and_then(|i| i.tool_use_id.as_deref()),
+        "cwd": input.and_then(|i| i.cwd.as_deref()),
+        "permission_mode": input.and_then(|i| i.permission_mode.as_deref()),
+        "tool_input": input.map(|i| &i.tool_input),
+    })
+}
+
+/// The engine running this hook's task (`PADDOCK_ENGINE_SOCKET`,
+/// `PADDOCK_ENGINE_TOKEN`, `PADDOCK_TASK_ID`, set inside the sandbox).
+struct EngineLink {
+    client: paddock_engine::Client,
+    task: String,
+    approval_timeout: std::time::Duration,
+}
+
+impl EngineLink {
+    fn from_env() -> Option<EngineLink> {
+        let socket = std::env::var_os("PADDOCK_ENGINE_SOCKET").filter(|s| !s.is_empty())?;
+        let token = std::env::var("PADDOCK_ENGINE_TOKEN").unwrap_or_default();
+        let task = std::env::var("PADDOCK_TASK_ID").unwrap_or_default();
+        let secs = std::env::var("PADDOCK_APPROVAL_TIMEOUT_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(300);
+        Some(EngineLink {
+            client: paddock_engine::Client::new(PathBuf::from(socket), token),
+            task,
+            approval_timeout: std::time::Duration::from_secs(secs),
+        })
+    }
+
+    fn record(&self, input: Option<&HookInput>, decision: &Decision) -> anyhow::Result<serde_json::Value> {
+        let body = serde_json::to_value(paddock_engine::GateDecisionIn {
+            task_id: self.task.clone(),
+            tool: input.map_or("unknown", |i| i.tool_name.as_str()).to_owned(),
+            resource: resource_of(input).to_owned(),
+            verdict: decision.verdict.as_str().to_owned(),
+            rule_id: decision.rule_id.clone(),
+            reason: decision.reason.clone(),
+            detail: hook_detail(input, decision),
+        })?;
+        Ok(self.client.post("/v1/gate/decisions", &body, std::time::Duration::from_secs(30))?)
+    }
+
+    /// Records the decision; an "ask" becomes an approval a person answers
+    /// (or that expires: deny).
+    fn decide(&self, input: &HookInput, decision: &Decision) -> anyhow::Result<HookOutput> {
+        let recorded = self.record(Some(input), decision)?;
+        if decision.verdict != Verdict::Ask {
+            return Ok(HookOutput::from_decision(decision));
+        }
+        let out: paddock_engine::GateDecisionOut = serde_json::from_value(recorded)?;
+        let opened = out.approval.context("the engine opened no approval for an ask")?;
+        let mut state = opened.state;
+        if state == paddock_engine::ApprovalState::Pending {
+            let secs = self.approval_timeout.as_secs();
+            let waited = self.client.get(
+                &format!("/v1/approvals/{}/wait?timeout_secs={secs}", opened.id),
+                self.approval_timeout + std::time::Duration::from_secs(15),
+            )?;
+            let waited: paddock_engine::ApprovalRecord = serde_json::from_value(waited)?;
+            state = waited.state;
+        }
+        let state = state.as_str();
+        Ok(match state {
+            "approved" => HookOutput {
+                verdict: Verdict::Allow,
+                reason: format!("Paddock gate: approved by a person ({})", decision.reason),
+            },
+            "denied" => HookOutput { verdict: Verdict::Deny, reason: format!("Paddock gate: a person denied this ({})", decision.reason) },
+            _ => HookOutput {
+                verdict: Verdict::Deny,
+                reason: format!(
+                    "Paddock gate: this needs a person's approval and nobody approved it within {}s ({})",
+                    self.approval_timeout.as_secs(),
+                    decision.reason
+                ),
+            },
+        })
+    }
 }
 
 fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
@@ -300,7 +390,9 @@ fn install(args: InstallArgs) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("{} is not valid JSON; fix it first, nothing was changed", path.display()))?,
         None => serde_json::json!({}),
     };
-    let changed = add_hook(&mut root, &command).with_context(|| format!("in {}", path.display()))?;
+    let changed = paddock_gate::install::add_pre_tool_use_hook(&mut root, &command)
+        .map_err(anyhow::Error::msg)
+        .with_context(|| format!("in {}", path.display()))?;
     if !changed {
         println!("already installed in {}", path.display());
         return Ok(ExitCode::SUCCESS);
@@ -322,29 +414,6 @@ fn is_global_settings(path: &Path) -> bool {
     let global = home.join(".claude");
     let canon = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
     path.parent().is_some_and(|dir| canon(dir) == canon(&global))
-}
-
-/// Adds `{"matcher":"*","hooks":[{"type":"command","command":…}]}` to
-/// `hooks.PreToolUse` unless a hook with that command is already there.
-fn add_hook(root: &mut serde_json::Value, command: &str) -> anyhow::Result<bool> {
-    let Some(obj) = root.as_object_mut() else { bail!("the settings file's top level is not a JSON object") };
-    let hooks = obj.entry("hooks").or_insert_with(|| serde_json::json!({}));
-    let Some(hooks) = hooks.as_object_mut() else { bail!("\"hooks\" is not a JSON object") };
-    let pre = hooks.entry("PreToolUse").or_insert_with(|| serde_json::json!([]));
-    let Some(pre) = pre.as_array_mut() else { bail!("\"hooks.PreToolUse\" is not a JSON array") };
-    let present = pre.iter().any(|group| {
-        group.get("hooks").and_then(|h| h.as_array()).is_some_and(|hs| {
-            hs.iter().any(|h| h.get("command").and_then(|c| c.as_str()) == Some(command))
-        })
-    });
-    if present {
-        return Ok(false);
-    }
-    pre.push(serde_json::json!({
-        "matcher": "*",
-        "hooks": [{ "type": "command", "command": command }]
-    }));
-    Ok(true)
 }
 
 fn shell_quote(s: &str) -> String {

@@ -7,11 +7,15 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod approvals;
 mod audit;
 mod creds;
 mod doctor;
 mod egress;
 mod gate;
+mod run;
+mod serve;
+mod tasks;
 mod scan;
 mod sandbox;
 mod webhooks;
@@ -48,6 +52,14 @@ enum Command {
     Scan(scan::Args),
     /// Run a command inside the sandbox, or check which sandbox backends work here.
     Sandbox(sandbox::Args),
+    /// Run an agent task: worktree, sandbox, gate, egress proxy, commit as Paddock.
+    Run(Box<run::Args>),
+    /// List, show and stop tasks.
+    Tasks(tasks::Args),
+    /// The human gate: list pending approvals, approve or deny them.
+    Approvals(approvals::Args),
+    /// Run the engine headless, serving its local API until stopped.
+    Serve(serve::Args),
     /// Ephemeral, task-scoped cloud credentials (AWS, GCP): grant, list, revoke, reap, settings.
     Creds(creds::Args),
     /// Verified Slack and GitHub webhooks that propose tasks.
@@ -70,6 +82,10 @@ fn main() -> ExitCode {
         Command::Gate(args) => gate::run(args),
         Command::Scan(args) => scan::run(args),
         Command::Sandbox(args) => sandbox::run(args),
+        Command::Run(args) => run::run(*args),
+        Command::Tasks(args) => tasks::run(args),
+        Command::Approvals(args) => approvals::run(args),
+        Command::Serve(args) => serve::run(args),
         Command::Creds(args) => creds::run(args),
         Command::Webhooks(args) => webhooks::run(args),
     };

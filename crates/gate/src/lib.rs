@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 
 mod engine;
 mod hook;
+pub mod install;
 mod paths;
 mod rules;
 mod shell;

@@ -5,7 +5,7 @@
 
 use ts_rs::{Config, TS};
 
-use crate::{app, audit, doctor, error, onboarding, scan};
+use crate::{app, audit, doctor, error, onboarding, scan, tasks};
 
 fn decl<T: TS>(cfg: &Config) -> String {
     format!("export {}", T::decl(cfg))
@@ -51,6 +51,16 @@ pub fn render() -> String {
         decl::<onboarding::GateVerdict>(&cfg),
         decl::<onboarding::GateRule>(&cfg),
         decl::<onboarding::GatePack>(&cfg),
+        decl::<tasks::AgentKind>(&cfg),
+        decl::<tasks::TaskState>(&cfg),
+        decl::<tasks::TaskSummary>(&cfg),
+        decl::<tasks::TaskLaunch>(&cfg),
+        decl::<tasks::TaskDetail>(&cfg),
+        decl::<tasks::ApprovalState>(&cfg),
+        decl::<tasks::Approval>(&cfg),
+        decl::<tasks::ApprovalChoice>(&cfg),
+        decl::<tasks::OutputStream>(&cfg),
+        decl::<tasks::EngineUpdate>(&cfg),
     ];
     let mut out = String::from(
         "// Generated from crates/ipc by `UPDATE_BINDINGS=1 cargo test -p paddock-ipc`. Do not edit.\n\n",

@@ -16,5 +16,6 @@ pub mod doctor;
 pub mod error;
 pub mod onboarding;
 pub mod scan;
+pub mod tasks;
 
 pub use error::{ErrorCode, WireError};

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod onboarding;
 pub mod system;
+pub mod tasks;
 
 use paddock_ipc::WireError;
 
