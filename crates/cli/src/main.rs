@@ -60,7 +60,7 @@ enum Command {
     Approvals(approvals::Args),
     /// Run the engine headless, serving its local API until stopped.
     Serve(serve::Args),
-    /// Ephemeral, task-scoped cloud credentials (AWS, GCP): grant, list, revoke, reap, settings.
+    /// Ephemeral, task-scoped cloud credentials (AWS, GCP): grant, list, revoke, settings.
     Creds(creds::Args),
     /// Verified Slack and GitHub webhooks that propose tasks.
     Webhooks(webhooks::Args),

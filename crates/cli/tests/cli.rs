@@ -31,6 +31,9 @@ fn every_subcommand_has_help() {
         .skip_while(|l| !l.starts_with("Commands:"))
         .skip(1)
         .take_while(|l| l.starts_with("  "))
+        // A wrapped description continues on a deeper-indented line; only
+        // lines indented by exactly two spaces name a subcommand.
+        .filter(|l| !l[2..].starts_with(' '))
         .filter_map(|l| l.split_whitespace().next())
         .filter(|name| *name != "help")
         .collect();

@@ -16,6 +16,9 @@ use crate::error::EngineError;
 use crate::events::EngineEvent;
 use crate::store::{ApprovalRecord, ApprovalState, now};
 
+/// How often a waiting hook re-reads the store for decisions made by other processes.
+const STORE_RECHECK: Duration = Duration::from_millis(500);
+
 /// What the hook sends when the gate says "ask".
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ApprovalRequest {
@@ -120,8 +123,12 @@ impl Engine {
             if a.state != ApprovalState::Pending {
                 return Ok(a);
             }
-            match tokio::time::timeout_at(deadline, changed.changed()).await {
+            // A person may decide in another process (the app, `paddock approvals`) that shares
+            // only the store: re-read it at least every STORE_RECHECK, not just on local changes.
+            let wake = deadline.min(tokio::time::Instant::now() + STORE_RECHECK);
+            match tokio::time::timeout_at(wake, changed.changed()).await {
                 Ok(Ok(())) => continue,
+                Err(_) if tokio::time::Instant::now() < deadline => continue,
                 Ok(Err(_)) | Err(_) => {
                     if self.store.decide_approval(id, ApprovalState::Expired, "timeout")? {
                         self.record(
