@@ -488,6 +488,7 @@ fn claude_code_runs_a_whole_task_unattended_and_safely() {
     // The real key is nowhere in the trail, the worktree or the commit.
     let trail = std::fs::read(world.data.join("audit.db")).unwrap();
     assert!(!trail.windows(REAL_KEY.len()).any(|w| w == REAL_KEY.as_bytes()), "the real key is in the audit trail");
+    assert!(!trail.windows(10).any(|w| w == b"v4.public."), "the agent's API token is in the audit trail");
     for file in git(&world.repo, &["ls-tree", "-r", "--name-only", &branch]).lines() {
         let text = git(&world.repo, &["show", &format!("{branch}:{file}")]);
         assert!(!text.contains(REAL_KEY), "the real key is in {file} on the task branch");
