@@ -3,10 +3,9 @@
 //! the engine's approval timeout denies it).
 
 use std::process::ExitCode;
-use std::time::Duration;
 
-use anyhow::{Context as _, bail};
-use paddock_engine::{ApprovalDecision, ApprovalRecord, Client, Engine};
+use anyhow::Context as _;
+use paddock_engine::{ApprovalDecision, ApprovalRecord, Engine};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -47,14 +46,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             } else {
                 for a in &list {
                     println!(
-                        "{}  {:<8}  task {}  {}  {}\n    why: {} [{}]",
+                        "{}  {:<8}  task {}  {}  {}\n    why: {}",
                         a.id,
                         a.state.as_str(),
                         a.task_id,
                         a.tool,
                         a.resource,
-                        a.reason,
-                        a.rule_id.as_deref().unwrap_or("-")
+                        a.reason
                     );
                 }
             }
@@ -65,19 +63,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         Command::Deny { id } => (id, ApprovalDecision::Deny),
     };
-    let a = engine.store().approval(&id)?.with_context(|| format!("no approval {id:?}; see `paddock approvals list`"))?;
-    let task = engine.store().task(&a.task_id)?.with_context(|| format!("approval {id} names unknown task {}", a.task_id))?;
-    // The engine running the task holds the waiting hook, so it must decide.
-    let Some(socket) = task.api_socket.filter(|s| s.exists()) else {
-        bail!("task {} is no longer running, so approval {id} can no longer be answered", a.task_id);
-    };
-    let client = Client::new(socket, engine.user_token()?);
-    let v = client.post(
-        &format!("/v1/approvals/{id}/decision"),
-        &serde_json::to_value(serde_json::json!({ "decision": decision }))?,
-        Duration::from_secs(30),
-    )?;
-    let now: ApprovalRecord = serde_json::from_value(v).context("the engine's answer is not an approval")?;
+    engine.store().approval(&id)?.with_context(|| format!("no approval {id:?}; see `paddock approvals list`"))?;
+    // The engine running the task holds the waiting hook: the decision is sent there.
+    let now: ApprovalRecord = engine.decide_approval(&id, decision)?;
     println!("approval {id}: {}", now.state.as_str());
     Ok(ExitCode::SUCCESS)
 }

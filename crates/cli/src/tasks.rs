@@ -1,12 +1,11 @@
-//! `paddock tasks`: list, show and stop tasks. Reading goes to the task
-//! store (and first recovers tasks whose engine died); stopping goes to the
-//! engine process running the task, through its API socket.
+//! `paddock tasks`: list, show, stop, revoke and diff tasks. Reading goes to
+//! the task store (and first recovers tasks whose engine died); stopping goes
+//! to the engine process running the task, through its API socket.
 
 use std::process::ExitCode;
-use std::time::Duration;
 
 use anyhow::Context as _;
-use paddock_engine::{Client, Engine, TaskRecord};
+use paddock_engine::{Engine, TaskRecord};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -32,6 +31,10 @@ enum Command {
     /// Stop a running task: the agent is killed, then Paddock revokes its
     /// credentials and commits what it left.
     Stop { id: String },
+    /// Revoke a task's cloud credentials now; the agent keeps running without them.
+    Revoke { id: String },
+    /// The task's changes: Paddock's commit once it ended, else the worktree so far.
+    Diff { id: String },
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -65,18 +68,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 println!("task {id} already {}", t.state.as_str());
                 return Ok(ExitCode::SUCCESS);
             }
-            let socket = t.api_socket.clone().filter(|s| s.exists());
-            let now = match socket {
-                Some(socket) => {
-                    let client = Client::new(socket, engine.user_token()?);
-                    let v = client.post(&format!("/v1/tasks/{id}/stop"), &serde_json::json!({}), Duration::from_secs(30))?;
-                    serde_json::from_value::<TaskRecord>(v).context("the engine's answer is not a task")?
-                }
-                // No engine serves it: the runner is gone, so recover it here.
-                None => engine.stop(&id, paddock_audit::Actor::User)?,
-            };
+            // Whichever engine process runs it is asked; a task whose engine died is recovered here.
+            let now = engine.stop(&id, paddock_audit::Actor::User)?;
             println!("task {id}: {}", now.state.as_str());
         }
+        Command::Revoke { id } => {
+            engine.revoke_now(&id, paddock_audit::Actor::User)?;
+            println!("task {id}: credentials revoked");
+        }
+        Command::Diff { id } => print!("{}", engine.task_diff(&id)?),
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -259,3 +259,52 @@ fn a_sub_agent_token_is_only_ever_narrower_than_its_parent() {
     assert_eq!(status, 200, "{answer}");
     r.stop();
 }
+
+#[test]
+fn the_hook_inside_a_task_records_through_the_engine_without_opening_sqlite() {
+    let r = Running::start();
+    let payload = json!({
+        "session_id": "s", "transcript_path": "/dev/null", "cwd": r.w.repo, "permission_mode": "bypassPermissions",
+        "hook_event_name": "PreToolUse", "tool_name": "Bash", "tool_input": { "command": "ls -la" }, "tool_use_id": "toolu_x",
+    });
+    let hook = |token: String| {
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("paddock"))
+            .arg("gate")
+            .env("PADDOCK_ENGINE_SOCKET", &r.socket)
+            .env("PADDOCK_ENGINE_TOKEN", token)
+            .env("PADDOCK_TASK_ID", &r.a)
+            .env("PADDOCK_WORKTREE", &r.w.repo)
+            // If the hook opened an audit database itself, it could not: it would fail closed.
+            .env("PADDOCK_AUDIT_DB", "/nonexistent/paddock/audit.db")
+            .env("PADDOCK_DATA_DIR", "/nonexistent/paddock")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write as _;
+        child.stdin.take().unwrap().write_all(payload.to_string().as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()
+    };
+    let answer = hook(r.token("agent").unwrap());
+    assert_eq!(answer["hookSpecificOutput"]["permissionDecision"], "allow", "{answer}");
+    let log = paddock_audit::AuditLog::open(&r.w.data.join("audit.db")).unwrap();
+    let q = paddock_audit::Query {
+        filter: paddock_audit::Filter {
+            task_id: Some(r.a.clone()),
+            kinds: vec![paddock_audit::Kind::GateDecision],
+            ..Default::default()
+        },
+        cursor: paddock_audit::Cursor::Oldest,
+        limit: 100,
+    };
+    let decisions = log.query(&q).unwrap().events;
+    assert_eq!(decisions.len(), 1, "{decisions:#?}");
+    assert_eq!(decisions[0].resource, "ls -la");
+    assert_eq!(decisions[0].detail["tool_use_id"], "toolu_x");
+    // An engine that refuses the hook's token: nothing is allowed (fail closed).
+    let answer = hook(r.token("forged").unwrap());
+    assert_eq!(answer["hookSpecificOutput"]["permissionDecision"], "deny", "{answer}");
+    assert!(answer.to_string().contains("unreachable") || answer.to_string().contains("401"), "{answer}");
+    r.stop();
+}

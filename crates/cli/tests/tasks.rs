@@ -27,7 +27,7 @@ fn task_id(t: &Value) -> String {
 fn a_task_runs_sandboxed_and_paddock_commits_its_work() {
     let w = World::new();
     let script = "echo fixed >> README.md; mkdir -p src; echo 'fn main() {}' > src/main.rs; \
-                  echo uid=$(id -u); echo to-stderr >&2; sh test.sh";
+                  echo uid=$(id -u); echo to-stderr >&2; sh test.sh; echo \"at $PADDOCK_ENGINE_TOKEN end\"";
     let out = w.paddock().args(["run", "--agent", "cmd", "--ttl", "2m", "--", "sh", "-c", script]).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -68,6 +68,12 @@ fn a_task_runs_sandboxed_and_paddock_commits_its_work() {
     let output: String =
         w.events(&id, "task.output").iter().map(|e| e["detail"]["text"].as_str().unwrap().to_owned()).collect();
     assert!(output.contains("tests pass"), "the output is in the audit trail: {output}");
+    // The agent's own token, printed by the agent, is redacted on its way out.
+    assert!(output.contains("at [REDACTED:task-secret] end"), "{output}");
+    assert!(stdout.contains("at [REDACTED:task-secret] end"), "{stdout}");
+    assert!(!stdout.contains("v4.public."), "{stdout}");
+    let trail = std::fs::read(w.data.join("audit.db")).unwrap();
+    assert!(!trail.windows(10).any(|win| win == b"v4.public."), "a token reached the audit trail");
     let sandbox = &w.events(&id, "sandbox.start")[0];
     assert_eq!(sandbox["outcome"], "sandboxed", "{sandbox:#}");
     assert_eq!(sandbox["detail"]["uid"], 1000);

@@ -86,6 +86,17 @@ pub fn locate(program: &str) -> Result<PathBuf, EngineError> {
         .ok_or_else(|| EngineError::Refused(format!("{program} is not on PATH")))
 }
 
+/// The agent's binary with symlinks resolved (npm's `.bin/claude` links into
+/// the package, and only the package directory is mounted in the sandbox).
+fn agent_binary(given: Option<&Path>, name: &str) -> Result<PathBuf, EngineError> {
+    let bin = match given {
+        Some(b) => b.to_path_buf(),
+        None => locate(name)?,
+    };
+    std::fs::canonicalize(&bin)
+        .map_err(|e| EngineError::Refused(format!("the {name} binary {}: {e}", bin.display())))
+}
+
 /// Options shared by the templates.
 pub struct TemplateInput<'a> {
     pub worktree: &'a Path,
@@ -131,10 +142,7 @@ fn write_config(launch: &mut Launch, path: PathBuf, content: &[u8]) -> Result<()
 }
 
 fn claude(input: &TemplateInput<'_>) -> Result<Launch, EngineError> {
-    let bin = match input.agent_bin {
-        Some(b) => b.to_path_buf(),
-        None => locate("claude")?,
-    };
+    let bin = agent_binary(input.agent_bin, "claude")?;
     let mut launch = Launch::default();
     let settings_path = input.worktree.join(".claude").join("settings.json");
     let mut settings: serde_json::Value = match std::fs::read_to_string(&settings_path) {
@@ -181,10 +189,7 @@ fn claude(input: &TemplateInput<'_>) -> Result<Launch, EngineError> {
 }
 
 fn codex(input: &TemplateInput<'_>) -> Result<Launch, EngineError> {
-    let bin = match input.agent_bin {
-        Some(b) => b.to_path_buf(),
-        None => locate("codex")?,
-    };
+    let bin = agent_binary(input.agent_bin, "codex")?;
     let mut launch = Launch::default();
     // Codex reads hooks from the project's .codex/hooks.json.
     let hooks = json!({

@@ -151,9 +151,27 @@ impl Engine {
     /// The person running this engine decides (the app's Approve / Deny /
     /// Always-allow buttons). Deciding an approval that is no longer pending
     /// changes nothing and returns it as it is.
+    ///
+    /// The engine process running the approval's task holds the waiting hook,
+    /// so the decision goes there: here, or through that process's socket.
+    /// A task that no longer runs cannot be answered any more.
     pub fn decide_approval(&self, id: &str, decision: ApprovalDecision) -> Result<ApprovalRecord, EngineError> {
-        let by = format!("user {}", self.access.user());
-        self.decide_approval_as(id, decision, &by)
+        let a = self.store.approval(id)?.ok_or_else(|| EngineError::NoSuchApproval(id.to_owned()))?;
+        if self.is_running_here(&a.task_id) {
+            let by = format!("user {}", self.access.user());
+            return self.decide_approval_as(id, decision, &by);
+        }
+        let task = self.store.task(&a.task_id)?.ok_or_else(|| EngineError::NoSuchTask(a.task_id.clone()))?;
+        if task.state.is_final() || !crate::engine::runner_alive(&task) {
+            return Err(EngineError::Refused(format!(
+                "task {} is no longer running, so approval {id} can no longer be answered (it was {})",
+                a.task_id,
+                a.state.as_str()
+            )));
+        }
+        let body = json!({ "decision": decision });
+        let v = self.forward(&task, http::Method::POST, &format!("/v1/approvals/{id}/decision"), Some(body))?;
+        serde_json::from_value(v).map_err(|e| EngineError::Api(format!("the engine's answer is not an approval: {e}")))
     }
 
     /// Decides on behalf of `by` (who, for the audit trail and the record).

@@ -115,7 +115,7 @@ pub fn process_start_time(pid: u32) -> Option<u64> {
     after.split_whitespace().nth(19)?.parse().ok()
 }
 
-fn runner_alive(t: &TaskRecord) -> bool {
+pub(crate) fn runner_alive(t: &TaskRecord) -> bool {
     match (t.runner_pid, t.runner_start) {
         (Some(pid), Some(start)) => process_start_time(pid) == Some(start),
         (Some(pid), None) => Path::new(&format!("/proc/{pid}")).exists(),
@@ -287,8 +287,9 @@ impl Engine {
         self.running.lock().unwrap_or_else(PoisonError::into_inner).contains_key(id)
     }
 
-    /// Asks a task run by this process to stop (cancel). A task whose runner
-    /// is gone is recovered instead. Returns the task as it is now.
+    /// Stops a task: one this process runs is cancelled; one another engine
+    /// process runs is stopped through that process's API socket; one whose
+    /// runner is gone is recovered. Returns the task as it is now.
     pub fn stop(&self, id: &str, by: Actor) -> Result<TaskRecord, EngineError> {
         let task = self.store.task(id)?.ok_or_else(|| EngineError::NoSuchTask(id.to_owned()))?;
         if task.state.is_final() {
@@ -301,16 +302,38 @@ impl Engine {
                 self.store.mark_stopping(id)?;
                 self.record(NewEvent::new(by, Kind::Task, "task.stop").task(id).outcome("requested"));
             }
+            // Run by another engine process (`paddock run`, `paddock serve`): ask it.
             None if runner_alive(&task) => {
-                return Err(EngineError::Refused(format!(
-                    "task {id} is run by another engine process (pid {}); stop it through that engine's socket {}",
-                    task.runner_pid.unwrap_or_default(),
-                    task.api_socket.as_ref().map(|p| p.display().to_string()).unwrap_or_default()
-                )));
+                let v = self.forward(&task, http::Method::POST, &format!("/v1/tasks/{id}/stop"), None)?;
+                return serde_json::from_value(v).map_err(|e| EngineError::Api(format!("the engine's answer is not a task: {e}")));
             }
             None => self.recover_task(&task),
         }
         self.store.task(id)?.ok_or_else(|| EngineError::NoSuchTask(id.to_owned()))
+    }
+
+    /// Sends a request, as this engine's user, to the engine process that
+    /// runs `task` (its API socket). On a thread of its own, so it works from
+    /// inside this engine's runtime too.
+    pub(crate) fn forward(
+        &self,
+        task: &TaskRecord,
+        method: http::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> Result<serde_json::Value, EngineError> {
+        let socket = task.api_socket.clone().filter(|s| s.exists()).ok_or_else(|| {
+            EngineError::Refused(format!(
+                "task {} is run by another engine process (pid {}) that serves no API socket",
+                task.id,
+                task.runner_pid.unwrap_or_default()
+            ))
+        })?;
+        let client = crate::client::Client::new(socket, self.user_token()?);
+        let path = path.to_owned();
+        std::thread::spawn(move || client.call(method, &path, body.as_ref(), Duration::from_secs(60)))
+            .join()
+            .map_err(|_| EngineError::Api("the forwarding thread panicked".into()))?
     }
 
     /// Ids of the tasks this process is running now.

@@ -38,6 +38,7 @@ mod creds;
 mod engine;
 mod error;
 mod events;
+mod output;
 mod runner;
 mod seams;
 mod store;

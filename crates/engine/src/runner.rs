@@ -28,12 +28,13 @@ use crate::agent::{self, AgentKind};
 use crate::engine::{Engine, EngineConfig, TaskControl, process_start_time};
 use crate::error::EngineError;
 use crate::events::EngineEvent;
+use crate::output::{LineBuffer, Redactor};
 use crate::store::{TaskRecord, TaskState, now};
 use crate::worktree::{self, Worktree};
 
 /// Loopback port of the proxy bridge inside the sandbox.
 const PROXY_PORT: u16 = 3128;
-/// Output is written to the audit trail in chunks of at most this many bytes.
+/// How much of the agent's output is read at once.
 const OUTPUT_CHUNK: usize = 8 * 1024;
 
 /// What to run.
@@ -404,6 +405,13 @@ impl Engine {
         }
         let mut env: Vec<(String, String)> = agent_env(&services, &proxy_url);
         env.extend(launch.env.iter().cloned());
+        let redactor = Redactor::new(
+            lease_env
+                .iter()
+                .filter(|(k, _)| k.contains("SECRET") || k.contains("TOKEN"))
+                .map(|(_, v)| v.clone())
+                .chain([token.clone()]),
+        );
         env.extend(lease_env);
         env.extend([
             ("PADDOCK_TASK_ID".to_owned(), id.to_owned()),
@@ -437,8 +445,8 @@ impl Engine {
             self.emit(EngineEvent::Task { task: now_running });
         }
         let readers = [
-            child.stdout.take().map(|p| self.pump(id, Stream::Stdout, p, sink)),
-            child.stderr.take().map(|p| self.pump(id, Stream::Stderr, p, sink)),
+            child.stdout.take().map(|p| self.pump(id, Stream::Stdout, p, sink, &redactor)),
+            child.stderr.take().map(|p| self.pump(id, Stream::Stderr, p, sink, &redactor)),
         ];
         let deadline = Instant::now() + Duration::from_secs(spec.ttl_secs);
         let end = wait(&mut child, control, deadline);
@@ -458,40 +466,49 @@ impl Engine {
         })
     }
 
-    /// Copies one pipe to the sink and, chunked, to the audit trail.
+    /// Copies one pipe, line by line and without the task's own secrets, to
+    /// the sink, the live events and the audit trail.
     fn pump(
         self: &Arc<Self>,
         id: &str,
         stream: Stream,
         mut pipe: impl std::io::Read + Send + 'static,
         sink: &Arc<dyn OutputSink>,
+        redactor: &Redactor,
     ) -> std::thread::JoinHandle<()> {
         let engine = Arc::clone(self);
         let sink = Arc::clone(sink);
         let id = id.to_owned();
+        let redactor = redactor.clone();
         std::thread::spawn(move || {
+            let deliver = |bytes: Vec<u8>| {
+                let text = redactor.apply(&String::from_utf8_lossy(&bytes));
+                sink.output(&id, stream, text.as_bytes());
+                engine.emit(EngineEvent::Output { task_id: id.clone(), stream, text: text.clone() });
+                engine.record(
+                    NewEvent::new(Actor::Agent, Kind::Task, "task.output")
+                        .task(&id)
+                        .resource(match stream {
+                            Stream::Stdout => "stdout",
+                            Stream::Stderr => "stderr",
+                        })
+                        .detail(json!({ "text": text })),
+                );
+            };
+            let mut lines = LineBuffer::default();
             let mut buf = vec![0u8; OUTPUT_CHUNK];
             loop {
                 match pipe.read(&mut buf) {
                     Ok(0) | Err(_) => break,
                     Ok(n) => {
-                        sink.output(&id, stream, &buf[..n]);
-                        engine.emit(EngineEvent::Output {
-                            task_id: id.clone(),
-                            stream,
-                            text: String::from_utf8_lossy(&buf[..n]).into_owned(),
-                        });
-                        engine.record(
-                            NewEvent::new(Actor::Agent, Kind::Task, "task.output")
-                                .task(&id)
-                                .resource(match stream {
-                                    Stream::Stdout => "stdout",
-                                    Stream::Stderr => "stderr",
-                                })
-                                .detail(json!({ "text": String::from_utf8_lossy(&buf[..n]) })),
-                        );
+                        if let Some(ready) = lines.push(&buf[..n]) {
+                            deliver(ready);
+                        }
                     }
                 }
+            }
+            if let Some(rest) = lines.finish() {
+                deliver(rest);
             }
         })
     }

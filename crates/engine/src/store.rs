@@ -241,11 +241,14 @@ const APPROVAL_COLUMNS: &str = "id, task_id, tool, resource, rule_id, reason, st
 impl Store {
     pub fn open(path: &Path) -> Result<Store, EngineError> {
         let err = |source| EngineError::Store { path: path.to_path_buf(), source };
-        let conn = Connection::open(path).map_err(err)?;
+        let mut conn = Connection::open(path).map_err(err)?;
         conn.busy_timeout(std::time::Duration::from_secs(30)).map_err(err)?;
         conn.pragma_update(None, "journal_mode", "WAL").map_err(err)?;
-        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(err)?;
-        let has_tasks: bool = conn
+        // One transaction, taken for writing at once: several processes (the
+        // CLI, the app, a task's engine) may open a fresh store at the same time.
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(err)?;
+        let version: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(err)?;
+        let has_tasks: bool = tx
             .query_row("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'tasks'", [], |r| r.get::<_, i64>(0))
             .map_err(err)?
             > 0;
@@ -256,8 +259,9 @@ impl Store {
                 path.display()
             )));
         }
-        conn.execute_batch(SCHEMA).map_err(err)?;
-        conn.pragma_update(None, "user_version", SCHEMA_VERSION).map_err(err)?;
+        tx.execute_batch(SCHEMA).map_err(err)?;
+        tx.pragma_update(None, "user_version", SCHEMA_VERSION).map_err(err)?;
+        tx.commit().map_err(err)?;
         Ok(Store { path: path.to_path_buf(), conn: Mutex::new(conn) })
     }
 

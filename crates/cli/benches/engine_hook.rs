@@ -1,0 +1,112 @@
+//! The hook inside a task, as the agent experiences it: spawn `paddock gate`
+//! with the task's engine socket and token, write the PreToolUse payload,
+//! read the decision — the decision recorded by the engine over its API
+//! (token check: PASETO signature + Cedar) instead of the hook opening the
+//! audit database itself. Interleaved, in the same run, with the hook that
+//! writes to SQLite directly and a bare `/bin/true` spawn, so machine load
+//! hits all three alike. The engine runs a real sandboxed task (`sleep`).
+//! Run: cargo bench -p paddock-cli --bench engine_hook
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{Read, Write};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use paddock_engine::{AgentKind, Engine, EngineConfig, TaskSpec, TaskState};
+
+const BENIGN: &str = r#"{"session_id":"s","transcript_path":"/t","cwd":"/home/dev/project","permission_mode":"bypassPermissions","hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":"cargo test -p paddock-gate 2>&1 | tail -20"},"tool_use_id":"toolu_02"}"#;
+
+fn spawn_true() -> Duration {
+    let t = Instant::now();
+    let status = Command::new("/bin/true").stdin(Stdio::null()).stdout(Stdio::null()).status().unwrap();
+    assert!(status.success());
+    t.elapsed()
+}
+
+fn spawn_gate(env: &[(&str, String)]) -> Duration {
+    let t = Instant::now();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_paddock"))
+        .arg("gate")
+        .env_remove("PADDOCK_ENGINE_SOCKET")
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .env("PADDOCK_WORKTREE", "/home/dev/project")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(BENIGN.as_bytes()).unwrap();
+    let mut out = String::new();
+    child.stdout.take().unwrap().read_to_string(&mut out).unwrap();
+    assert!(child.wait().unwrap().success());
+    assert!(out.contains(r#""permissionDecision":"allow""#), "{out}");
+    t.elapsed()
+}
+
+fn pct(v: &mut [Duration], p: f64) -> Duration {
+    v.sort();
+    v[((v.len() as f64 - 1.0) * p).round() as usize]
+}
+
+fn main() {
+    let n: usize = std::env::var("GATE_HOOK_ITERS").ok().and_then(|s| s.parse().ok()).unwrap_or(300);
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    std::fs::create_dir_all(&repo).unwrap();
+    for args in [&["init", "-q"][..], &["-c", "user.name=b", "-c", "user.email=b@b", "commit", "-q", "--allow-empty", "-m", "b"]] {
+        assert!(Command::new("git").current_dir(&repo).args(args).status().unwrap().success());
+    }
+    let mut config = EngineConfig::from_env(env!("CARGO_BIN_EXE_paddock").into()).unwrap();
+    config.data_dir = dir.path().join("data");
+    let (engine, _) = Engine::open(config).unwrap();
+    let spec = TaskSpec {
+        agent: AgentKind::Cmd,
+        repo: repo.clone(),
+        prompt: vec!["sleep".into(), "3600".into()],
+        allow_hosts: vec![],
+        ttl_secs: 3600,
+        bypass: false,
+        grants: vec![],
+    };
+    let id = engine.launch(spec).unwrap();
+    let socket = loop {
+        let t = engine.store().task(&id).unwrap().unwrap();
+        if t.state == TaskState::Running {
+            break t.api_socket.unwrap();
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let token = engine.access().agent_token(&id, chrono::Duration::hours(1)).unwrap();
+    let via_engine = [
+        ("PADDOCK_ENGINE_SOCKET", socket.display().to_string()),
+        ("PADDOCK_ENGINE_TOKEN", token),
+        ("PADDOCK_TASK_ID", id.clone()),
+        // Where the hook would write if it opened SQLite itself: it must not.
+        ("PADDOCK_AUDIT_DB", "/nonexistent/paddock/audit.db".to_owned()),
+    ];
+    let direct = [("PADDOCK_AUDIT_DB", dir.path().join("direct.db").display().to_string())];
+    for _ in 0..20 {
+        spawn_true();
+        spawn_gate(&via_engine);
+        spawn_gate(&direct);
+    }
+    let (mut t, mut e, mut d) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..n {
+        t.push(spawn_true());
+        e.push(spawn_gate(&via_engine));
+        d.push(spawn_gate(&direct));
+    }
+    engine.stop(&id, paddock_audit::Actor::User).unwrap();
+    while !engine.running_here().is_empty() {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    let (t50, t90) = (pct(&mut t, 0.5), pct(&mut t, 0.9));
+    let (d50, d90) = (pct(&mut d, 0.5), pct(&mut d, 0.9));
+    let (e50, e90) = (pct(&mut e, 0.5), pct(&mut e, 0.9));
+    println!("hook process, benign Bash call, {n} runs each, interleaved");
+    println!("{:<40} {:>9} {:>9}", "", "p50 ms", "p90 ms");
+    println!("{:<40} {:>9.3} {:>9.3}", "/bin/true (spawn + wait)", ms(t50), ms(t90));
+    println!("{:<40} {:>9.3} {:>9.3}", "paddock gate, writes SQLite itself", ms(d50), ms(d90));
+    println!("{:<40} {:>9.3} {:>9.3}", "paddock gate, through the task engine", ms(e50), ms(e90));
+    println!("ratio engine / direct p50: {:.2}x", e50.as_secs_f64() / d50.as_secs_f64());
+}
