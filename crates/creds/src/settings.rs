@@ -91,8 +91,10 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("paddock-settings-{}", uuid::Uuid::new_v4()));
         let path = dir.join("creds-settings.json");
         assert_eq!(CredsSettings::load(&path).unwrap(), CredsSettings::default());
-        let mut s = CredsSettings::default();
-        s.gcp = Some(GcpConfig::new("my-project-1", GcpAdminSource::Keyring { service: "paddock".into(), user: "gcp-admin".into() }));
+        let s = CredsSettings {
+            gcp: Some(GcpConfig::new("my-project-1", GcpAdminSource::Keyring { service: "paddock".into(), user: "gcp-admin".into() })),
+            ..Default::default()
+        };
         s.save(&path).unwrap();
         assert_eq!(CredsSettings::load(&path).unwrap(), s);
 
