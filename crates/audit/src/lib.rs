@@ -21,6 +21,7 @@ pub mod chain;
 pub mod checkpoint;
 mod error;
 mod export;
+mod index;
 mod model;
 mod query;
 pub mod redact;
