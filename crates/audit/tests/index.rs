@@ -14,7 +14,7 @@ fn ev(word: &str, i: u64) -> NewEvent {
     NewEvent::new(Actor::Agent, Kind::ToolCall, "Bash")
         .task(format!("task-{}", i % 3))
         .resource(format!("{word} step {i}"))
-        .outcome(if i % 4 == 0 { "deny" } else { "allow" })
+        .outcome(if i.is_multiple_of(4) { "deny" } else { "allow" })
 }
 
 fn search(log: &AuditLog, text: &str) -> Vec<u64> {
