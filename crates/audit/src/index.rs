@@ -44,27 +44,32 @@ const TAG_MAX_BYTES: usize = 32;
 /// no searched word can match one.
 pub(crate) fn tag(prefix: char, value: &str) -> String {
     let mut t = String::with_capacity(2 + 2 * TAG_MAX_BYTES);
-    t.push(prefix);
-    if value.len() <= TAG_MAX_BYTES {
-        crate::chain::push_hex(&mut t, value.as_bytes());
-    } else {
-        t.push('h');
-        crate::chain::push_hex(&mut t, &Sha256::digest(value.as_bytes())[..16]);
-    }
+    push_tag(&mut t, prefix, value);
     t
+}
+
+fn push_tag(out: &mut String, prefix: char, value: &str) {
+    out.push(prefix);
+    if value.len() <= TAG_MAX_BYTES {
+        crate::chain::push_hex(out, value.as_bytes());
+    } else {
+        out.push('h');
+        crate::chain::push_hex(out, &Sha256::digest(value.as_bytes())[..16]);
+    }
 }
 
 /// The `tags` column of one event. No outcome is tagged like an empty outcome: counts
 /// report both under `""`.
 fn tags(kind: &str, actor: &str, outcome: Option<&str>, task_id: Option<&str>) -> String {
-    let mut t = tag('k', kind);
+    let mut t = String::with_capacity(8 * TAG_MAX_BYTES);
+    push_tag(&mut t, 'k', kind);
     t.push(' ');
-    t.push_str(&tag('a', actor));
+    push_tag(&mut t, 'a', actor);
     t.push(' ');
-    t.push_str(&tag('o', outcome.unwrap_or("")));
+    push_tag(&mut t, 'o', outcome.unwrap_or(""));
     if let Some(task) = task_id {
         t.push(' ');
-        t.push_str(&tag('t', task));
+        push_tag(&mut t, 't', task);
     }
     t
 }
@@ -76,15 +81,14 @@ pub(crate) fn register_functions(conn: &Connection) -> rusqlite::Result<()> {
         4,
         FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
         |ctx| {
-            let text = |i: usize| -> rusqlite::Result<Option<String>> {
-                Ok(ctx.get_raw(i).as_str_or_null()?.map(str::to_owned))
+            let text = |i: usize| -> rusqlite::Result<Option<&str>> {
+                Ok(ctx.get_raw(i).as_str_or_null()?)
             };
-            let (kind, actor) = (text(0)?.unwrap_or_default(), text(1)?.unwrap_or_default());
             Ok(tags(
-                &kind,
-                &actor,
-                text(2)?.as_deref(),
-                text(3)?.as_deref(),
+                text(0)?.unwrap_or_default(),
+                text(1)?.unwrap_or_default(),
+                text(2)?,
+                text(3)?,
             ))
         },
     )

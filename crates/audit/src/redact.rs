@@ -103,7 +103,7 @@ const RULES: &[Rule] = &[
 ];
 
 /// Literals of which every match of every rule contains at least one (compared
-/// ASCII-case-insensitively). Adding a rule means adding its literal here; the
+/// ASCII-case-insensitively). Must not contain `:` or `/` (see may_contain_secret). Adding a rule means adding its literal here; the
 /// `prefilter_*` tests fail otherwise.
 const ANCHORS: &[&str] = &[
     // private-key
@@ -143,8 +143,8 @@ const ANCHORS: &[&str] = &[
     "bearer",
     "basic",
     "token",
-    // url-credentials
-    "://",
+    // url-credentials (and only with an `@`, see may_contain_secret)
+    URL_ANCHOR,
     // secret-assignment (its other keys contain `secret` or `token`)
     "password",
     "passwd",
@@ -169,8 +169,12 @@ struct Compiled {
 }
 
 static COMPILED: LazyLock<Option<Compiled>> = LazyLock::new(|| {
+    // A DFA walked byte by byte: the anchors start with so many different letters that
+    // a start-byte prefilter would stop at nearly every position of ordinary text.
     let anchors = AhoCorasick::builder()
         .ascii_case_insensitive(true)
+        .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+        .prefilter(false)
         .build(ANCHORS)
         .ok()?;
     let any = RegexSet::new(RULES.iter().map(|r| r.pattern)).ok()?;
@@ -185,9 +189,24 @@ static COMPILED: LazyLock<Option<Compiled>> = LazyLock::new(|| {
     })
 });
 
+/// The one anchor that is common in clean text (every URL has it): it only counts
+/// when the string also has the `@` that URL credentials need.
+const URL_ANCHOR: &str = "://";
+
 /// False only when `s` provably matches no rule.
 fn may_contain_secret(c: &Compiled, s: &str) -> bool {
-    !s.is_ascii() || c.anchors.is_match(s)
+    if !s.is_ascii() {
+        return true;
+    }
+    // No other anchor contains `:` or `/`, so none can hide inside a `://` match.
+    let mut url = false;
+    for m in c.anchors.find_iter(s) {
+        if ANCHORS[m.pattern().as_usize()] != URL_ANCHOR {
+            return true;
+        }
+        url = true;
+    }
+    url && s.contains('@')
 }
 
 /// Returned for every string when the patterns failed to compile — which a unit test
@@ -487,6 +506,33 @@ mod tests {
             assert_prefilter_sound(c, &s);
         }
         assert!(matched > 5_000, "generator too weak: {matched} matches");
+    }
+
+    #[test]
+    fn no_anchor_but_the_url_one_contains_colon_or_slash() {
+        for a in ANCHORS {
+            assert!(
+                *a == URL_ANCHOR || !a.contains([':', '/']),
+                "{a:?} could overlap a {URL_ANCHOR:?} match"
+            );
+        }
+    }
+
+    #[test]
+    fn urls_without_credentials_skip_the_regexes_and_with_them_do_not() {
+        let c = COMPILED.as_ref().expect("patterns compile");
+        assert!(!may_contain_secret(
+            c,
+            "curl https://api.example.com/v1/items/5"
+        ));
+        assert!(may_contain_secret(
+            c,
+            "git clone https://bob:hunter2@example.com/r"
+        ));
+        assert_eq!(
+            redact_str("git clone https://bob:hunter2hunter2@example.com/r"),
+            "git clone https://bob:[REDACTED:url-credentials]@example.com/r"
+        );
     }
 
     #[test]
