@@ -16,8 +16,12 @@ use crate::{AuditError, index, redact, schema};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Durability {
     /// WAL with `synchronous=NORMAL`: a committed event survives the process being killed
-    /// (`kill -9`, panic, OOM); the last few commits may be lost if the *machine* loses
-    /// power or the kernel crashes, but the file stays consistent and verifiable.
+    /// (`kill -9`, panic, OOM) at any instant. The WAL is fsynced only when it is
+    /// checkpointed (every 2,048 pages, about 8 MB of WAL, and when the last
+    /// connection closes), so if the *machine* loses power or the kernel crashes, commits
+    /// since the last checkpoint may be lost; the file stays consistent and verifiable, and
+    /// if a signed checkpoint (fsynced to the sidecar file when signed) named a lost
+    /// event, `verify` reports the log as cut off there.
     #[default]
     ProcessCrash,
     /// WAL with `synchronous=FULL`: every commit is fsynced; survives power loss. Slower.
@@ -110,6 +114,10 @@ fn new_id(ts_millis: u64) -> String {
         .to_string()
 }
 
+/// The WAL is checkpointed into the database (and fsynced) when it reaches this many
+/// pages: 8 MB, the same bound in bytes as version 1's 8,192 pages of 1 KiB.
+pub(crate) const WAL_AUTOCHECKPOINT_PAGES: u32 = 2048;
+
 /// Page size of a new file. One append rewrites one `events` leaf in the WAL; 4 KiB
 /// holds about nine events, and FTS5 leaves (4,050 bytes) fit without overflow pages.
 const NEW_FILE_PAGE_SIZE: u32 = 4096;
@@ -166,7 +174,7 @@ fn open_conn(path: &Path, opts: &OpenOptions) -> Result<Connection, AuditError> 
     }
     conn.execute_batch(&format!(
         "PRAGMA synchronous={sync}; PRAGMA cache_size=-16000; \
-         PRAGMA wal_autocheckpoint=8192; PRAGMA journal_size_limit=67108864;"
+         PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}; PRAGMA journal_size_limit=67108864;"
     ))
     .map_err(|source| AuditError::Open {
         path: path.to_owned(),
