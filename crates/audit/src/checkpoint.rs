@@ -212,7 +212,13 @@ impl Sidecar {
         let mut f = match fs::File::open(&self.path) {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(AuditError::io("reading audit checkpoint file", &self.path, e)),
+            Err(e) => {
+                return Err(AuditError::io(
+                    "reading audit checkpoint file",
+                    &self.path,
+                    e,
+                ));
+            }
         };
         let len = f
             .metadata()
@@ -225,7 +231,9 @@ impl Sidecar {
             .and_then(|_| f.read_to_string(&mut tail))
             .map_err(|e| AuditError::io("reading audit checkpoint file", &self.path, e))?;
         let last = tail.lines().rev().find(|l| !l.trim().is_empty());
-        Ok(last.and_then(|l| serde_json::from_str::<Checkpoint>(l).ok()).map(|c| c.seq))
+        Ok(last
+            .and_then(|l| serde_json::from_str::<Checkpoint>(l).ok())
+            .map(|c| c.seq))
     }
 
     pub fn read(&self) -> Result<Option<Vec<Result<Checkpoint, String>>>, AuditError> {

@@ -4,6 +4,14 @@
 //! request, a credential minted — becomes an [`Event`] in one SQLite table, appended with
 //! [`AuditLog::append`] and never changed afterwards.
 //!
+//! Write path: redact and serialise outside any lock; then one `BEGIN IMMEDIATE`
+//! transaction reads the head, chains and inserts the rows (threads that arrive meanwhile
+//! are committed in the same transaction: group commit) and, every `checkpoint_every`
+//! events, a signed checkpoint; the commit is all the caller waits for (see
+//! [`Durability`]). Everything queries need besides the rows — full-text and filter index,
+//! counts, task list — is derived from them in batches of thousands (module `index`), by the
+//! appender that finds 2,048 pending or by the next query, whichever comes first.
+//!
 //! Invariants (each one an absence):
 //! - No UPDATE or DELETE of `events` or `checkpoints`: triggers abort them.
 //! - No gap in `seq`: it is assigned from the head read inside a `BEGIN IMMEDIATE`
@@ -15,12 +23,19 @@
 //! - No secret in the file: [`redact`] runs on action, resource, outcome and detail
 //!   before hashing and writing, so not even the full-text index sees one.
 //! - No time going backwards along `seq`: a clock step is clamped to the previous time,
-//!   which lets time ranges become sequence ranges.
+//!   which lets time ranges become sequence ranges (and lets an id, a UUID v7 stamped
+//!   with its event's time, be found without an index).
+//! - No query answered from a stale index: derived tables carry a watermark (sequence and
+//!   hash) and are caught up before use, and rebuilt when the events under the watermark
+//!   changed; rows a filter returns are checked against the event row itself.
+//! - No index maintenance inside an append's transaction: a single-event commit writes
+//!   one table leaf, so appends cost little more than a plain SQLite insert.
 
 pub mod chain;
 pub mod checkpoint;
 mod error;
 mod export;
+mod index;
 mod model;
 mod query;
 pub mod redact;

@@ -9,12 +9,12 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::types::Value as SqlValue;
-use rusqlite::{Connection, OptionalExtension, Row};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
 
 use crate::model::{Actor, Event, Kind};
 use crate::store::TS_FORMAT;
-use crate::{AuditError, AuditLog, schema};
+use crate::{AuditError, AuditLog, index, schema};
 
 /// Largest page a query may ask for.
 pub const MAX_LIMIT: u32 = 10_000;
@@ -199,27 +199,59 @@ struct Where {
     kinds: Vec<String>,
     actors: Vec<String>,
     outcomes: Vec<String>,
-    fts: Option<String>,
+    /// The search words as an FTS5 expression over `body`.
+    text: Option<String>,
     /// Inclusive sequence range implied by the time bounds; `None` = provably empty.
     seq_range: Option<(u64, u64)>,
 }
 
-/// Which index walks the rows in sequence order while the other conditions are checked.
-enum Driver {
-    Fts,
-    Task,
-    Column(&'static str, &'static str),
-    Rowid,
-}
-
 impl Where {
-    /// Conditions on `e` other than the driver's, with their parameters.
-    fn conds(&self, skip: Option<&str>) -> (Vec<String>, Vec<SqlValue>) {
+    /// Whether anything beyond the time range narrows the events down.
+    fn needs_index(&self) -> bool {
+        self.text.is_some()
+            || self.task.is_some()
+            || !self.kinds.is_empty()
+            || !self.actors.is_empty()
+            || !self.outcomes.is_empty()
+    }
+
+    /// Everything but the time range as one FTS5 expression over the search index:
+    /// the words in `body`, each structured filter as tags (see [`index::tag`]). FTS5
+    /// intersects the doclists itself, skipping ahead instead of reading rows, so a
+    /// common word with a filter that matches nothing costs as little as a rare word.
+    fn fts(&self) -> Option<String> {
+        let any = |prefix: char, vals: &[String]| {
+            let alts: Vec<String> = vals
+                .iter()
+                .map(|v| format!("\"{}\"", index::tag(prefix, v)))
+                .collect();
+            format!("tags : ({})", alts.join(" OR "))
+        };
+        let mut parts = Vec::new();
+        if let Some(t) = &self.text {
+            parts.push(format!("body : ({t})"));
+        }
+        for (prefix, vals) in [
+            ('k', &self.kinds),
+            ('a', &self.actors),
+            ('o', &self.outcomes),
+        ] {
+            if !vals.is_empty() {
+                parts.push(any(prefix, vals));
+            }
+        }
+        if let Some(t) = &self.task {
+            parts.push(any('t', std::slice::from_ref(t)));
+        }
+        (!parts.is_empty()).then(|| parts.join(" AND "))
+    }
+
+    /// The structured conditions again, on the event row itself: the index is derived
+    /// data, so a returned row is checked against what the log actually says.
+    fn conds(&self) -> (Vec<String>, Vec<SqlValue>) {
         let mut conds = Vec::new();
         let mut params = Vec::new();
-        if let Some(t) = &self.task
-            && skip != Some("task_id")
-        {
+        if let Some(t) = &self.task {
             conds.push("e.task_id = ?".to_owned());
             params.push(SqlValue::Text(t.clone()));
         }
@@ -228,7 +260,7 @@ impl Where {
             ("actor", &self.actors),
             ("outcome", &self.outcomes),
         ] {
-            if vals.is_empty() || skip == Some(col) {
+            if vals.is_empty() {
                 continue;
             }
             conds.push(format!("e.{col} IN ({})", vec!["?"; vals.len()].join(", ")));
@@ -236,36 +268,14 @@ impl Where {
         }
         (conds, params)
     }
-
-    /// The most selective index available: full text, then task, then the structured
-    /// columns (rarest values first in practice: outcome, kind, actor).
-    fn driver(&self) -> Driver {
-        if self.fts.is_some() {
-            Driver::Fts
-        } else if self.task.is_some() {
-            Driver::Task
-        } else if !self.kinds.is_empty() {
-            Driver::Column("kind", "events_kind")
-        } else if !self.outcomes.is_empty() {
-            Driver::Column("outcome", "events_outcome")
-        } else if !self.actors.is_empty() {
-            Driver::Column("actor", "events_actor")
-        } else {
-            Driver::Rowid
-        }
-    }
-
-    fn values(&self, col: &str) -> &[String] {
-        match col {
-            "kind" => &self.kinds,
-            "actor" => &self.actors,
-            _ => &self.outcomes,
-        }
-    }
 }
 
 /// Smallest seq whose ts >= `t` (head+1 when none), by binary search on the rowid.
-fn first_seq_at_or_after(conn: &Connection, t: &str, head: u64) -> Result<u64, AuditError> {
+pub(crate) fn first_seq_at_or_after(
+    conn: &Connection,
+    t: &str,
+    head: u64,
+) -> Result<u64, AuditError> {
     let mut stmt =
         conn.prepare_cached("SELECT ts FROM events WHERE seq >= ?1 ORDER BY seq LIMIT 1")?;
     let (mut lo, mut hi) = (1u64, head + 1);
@@ -288,7 +298,7 @@ fn head_seq(conn: &Connection) -> Result<u64, AuditError> {
 
 fn build_where(conn: &Connection, f: &Filter) -> Result<Where, AuditError> {
     f.validate()?;
-    let head = head_seq(conn)?;
+    let mut head = head_seq(conn)?;
     let lo = match f.since {
         Some(s) => first_seq_at_or_after(conn, &s.format(TS_FORMAT).to_string(), head)?,
         None => 1,
@@ -303,14 +313,22 @@ fn build_where(conn: &Connection, f: &Filter) -> Result<Where, AuditError> {
         v.dedup();
         v
     };
-    Ok(Where {
+    let mut w = Where {
         task: f.task_id.clone(),
         kinds: dedup(f.kinds.iter().map(|k| k.as_str().to_owned()).collect()),
         actors: dedup(f.actors.iter().map(|a| a.as_str().to_owned()).collect()),
         outcomes: dedup(f.outcomes.clone()),
-        fts: f.text.as_deref().map(fts_expression).transpose()?,
-        seq_range: (lo < hi_excl).then_some((lo, hi_excl - 1)),
-    })
+        text: f.text.as_deref().map(fts_expression).transpose()?,
+        seq_range: None,
+    };
+    if w.needs_index() {
+        // Events appended since the caller synced the index are left to the next
+        // query, so that "nothing newer" is never claimed from an index that lags.
+        head = head.min(index::state(conn)?.1);
+    }
+    let hi_excl = hi_excl.min(head + 1);
+    w.seq_range = (lo < hi_excl).then_some((lo, hi_excl - 1));
+    Ok(w)
 }
 
 pub(crate) fn event_from_row(r: &Row<'_>) -> rusqlite::Result<Event> {
@@ -336,17 +354,15 @@ pub(crate) fn event_from_row(r: &Row<'_>) -> rusqlite::Result<Event> {
         resource: r.get(7)?,
         outcome: r.get(8)?,
         detail: serde_json::from_str(&detail).map_err(|e| bad(9, e.to_string()))?,
-        hash: hex::encode(hash),
+        hash: crate::chain::to_hex(&hash),
     })
 }
 
 /// Runs `SELECT <cols> ... WHERE <filter> AND seq in [lo, hi] ORDER BY seq <dir> LIMIT n`.
 ///
-/// The plan is chosen here, not left to SQLite's guesses: one index walks rows in
-/// sequence order (so LIMIT stops it early) and a multi-value filter on the driving
-/// column becomes one walk per value merged by UNION ALL, instead of collecting every
-/// match and sorting. The structured indexes carry the other filter columns, so rows
-/// that do not match are rejected without reading the table.
+/// Without filters (a time range at most) it walks the table by rowid. Otherwise the
+/// search index drives: FTS5 yields matching rowids in order, LIMIT stops it early, and
+/// only the rows returned are read from the table.
 fn select(
     conn: &Connection,
     w: &Where,
@@ -357,63 +373,26 @@ fn select(
     limit: u32,
 ) -> Result<Vec<Event>, AuditError> {
     let dir = if desc { "DESC" } else { "ASC" };
-    let range = |params: &mut Vec<SqlValue>| {
-        params.push(SqlValue::Integer(lo as i64));
-        params.push(SqlValue::Integer(hi as i64));
-        params.push(SqlValue::Integer(i64::from(limit)));
-    };
     let mut all: Vec<SqlValue> = Vec::new();
-    let sql = match w.driver() {
-        Driver::Fts => {
+    let sql = match w.fts() {
+        None => format!(
+            "SELECT {cols} FROM events e WHERE e.seq BETWEEN ? AND ? ORDER BY e.seq {dir} LIMIT ?"
+        ),
+        Some(expr) => {
             // CROSS JOIN keeps the full-text index as the outer loop.
-            let (conds, params) = w.conds(None);
-            all.push(SqlValue::Text(w.fts.clone().unwrap_or_default()));
+            let (conds, params) = w.conds();
+            all.push(SqlValue::Text(expr));
             all.extend(params);
-            range(&mut all);
             let extra: String = conds.iter().map(|c| format!(" AND {c}")).collect();
             format!(
-                "SELECT {cols} FROM events_fts f CROSS JOIN events e ON e.seq = f.rowid \
-                 WHERE events_fts MATCH ?{extra} AND f.rowid BETWEEN ? AND ? ORDER BY f.rowid {dir} LIMIT ?"
+                "SELECT {cols} FROM search f CROSS JOIN events e ON e.seq = f.rowid \
+                 WHERE search MATCH ?{extra} AND f.rowid BETWEEN ? AND ? ORDER BY f.rowid {dir} LIMIT ?"
             )
-        }
-        Driver::Rowid | Driver::Task => {
-            let (conds, params) = w.conds(None);
-            all.extend(params);
-            range(&mut all);
-            let extra: String = conds.iter().map(|c| format!("{c} AND ")).collect();
-            let index = if matches!(w.driver(), Driver::Task) {
-                "INDEXED BY events_task"
-            } else {
-                ""
-            };
-            format!(
-                "SELECT {cols} FROM events e {index} WHERE {extra}e.seq BETWEEN ? AND ? ORDER BY e.seq {dir} LIMIT ?"
-            )
-        }
-        Driver::Column(col, index) => {
-            let (conds, params) = w.conds(Some(col));
-            let extra: String = conds.iter().map(|c| format!("{c} AND ")).collect();
-            let branches: Vec<String> = w
-                .values(col)
-                .iter()
-                .map(|v| {
-                    all.push(SqlValue::Text(v.clone()));
-                    all.extend(params.iter().cloned());
-                    range(&mut all);
-                    format!(
-                        "SELECT * FROM (SELECT {cols} FROM events e INDEXED BY {index} \
-                         WHERE e.{col} = ? AND {extra}e.seq BETWEEN ? AND ? ORDER BY e.seq {dir} LIMIT ?)"
-                    )
-                })
-                .collect();
-            if branches.len() == 1 {
-                branches.concat()
-            } else {
-                all.push(SqlValue::Integer(i64::from(limit)));
-                format!("{} ORDER BY 1 {dir} LIMIT ?", branches.join(" UNION ALL "))
-            }
         }
     };
+    all.push(SqlValue::Integer(lo as i64));
+    all.push(SqlValue::Integer(hi as i64));
+    all.push(SqlValue::Integer(i64::from(limit)));
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(rusqlite::params_from_iter(all), event_from_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
@@ -436,8 +415,14 @@ impl AuditLog {
                 q.limit
             )));
         }
-        if q.filter.text.is_some() {
-            self.sync_fts()?;
+        let indexed = q.filter.text.is_some()
+            || q.filter.task_id.is_some()
+            || !q.filter.kinds.is_empty()
+            || !q.filter.actors.is_empty()
+            || !q.filter.outcomes.is_empty();
+        if indexed {
+            q.filter.validate()?;
+            self.sync_index()?;
         }
         let conn = self.lock_reader();
         let w = build_where(&conn, &q.filter)?;
@@ -500,9 +485,8 @@ impl AuditLog {
 
     /// Counts by kind and by outcome of the events matching `filter`.
     pub fn counts(&self, filter: &Filter) -> Result<Counts, AuditError> {
-        if filter.text.is_some() {
-            self.sync_fts()?;
-        }
+        filter.validate()?;
+        self.sync_index()?;
         let conn = self.lock_reader();
         let w = build_where(&conn, filter)?;
         let mut counts = Counts::default();
@@ -510,95 +494,71 @@ impl AuditLog {
             return Ok(counts);
         };
         let whole_log = filter.since.is_none() && filter.until.is_none();
-        if whole_log && w.fts.is_none() && w.task.is_none() && w.actors.is_empty() {
+        let wanted = |vals: &[String], v: &str| vals.is_empty() || vals.iter().any(|x| x == v);
+        if whole_log && w.text.is_none() && w.task.is_none() {
             // The running totals answer it in microseconds.
-            let mut stmt = conn.prepare_cached("SELECT kind, outcome, n FROM counts")?;
+            let mut stmt = conn.prepare_cached("SELECT kind, outcome, actor, n FROM counts")?;
             let mut rows = stmt.query([])?;
             while let Some(r) = rows.next()? {
                 let kind: String = r.get(0)?;
                 let outcome: String = r.get(1)?;
-                let n = r.get::<_, i64>(2)? as u64;
-                if (w.kinds.is_empty() || w.kinds.contains(&kind))
-                    && (w.outcomes.is_empty() || w.outcomes.contains(&outcome))
+                let actor: String = r.get(2)?;
+                let n = r.get::<_, i64>(3)? as u64;
+                if wanted(&w.kinds, &kind)
+                    && wanted(&w.outcomes, &outcome)
+                    && wanted(&w.actors, &actor)
                 {
                     add(&mut counts, &kind, Some(outcome), n)?;
                 }
             }
             return Ok(counts);
         }
-        let (mut conds, cond_params) = w.conds(None);
-        let mut params = Vec::new();
-        if let Some(expr) = &w.fts {
-            params.push(SqlValue::Text(expr.clone()));
-            conds.insert(0, "events_fts MATCH ?".into());
-        }
-        params.extend(cond_params);
-        conds.push("e.seq BETWEEN ? AND ?".into());
-        params.push(SqlValue::Integer(lo as i64));
-        params.push(SqlValue::Integer(hi as i64));
-        let wh = conds.join(" AND ");
-        let sql = if w.fts.is_some() || w.task.is_some() {
-            // Driven by a small set (a task, a search): group the rows directly.
-            let from = if w.fts.is_some() {
-                "events_fts f CROSS JOIN events e ON e.seq = f.rowid"
-            } else {
-                "events e INDEXED BY events_task"
+        // Otherwise count in the search index, one kind (then one outcome) at a time:
+        // FTS5 counts matching rowids without reading a single event row.
+        let base = w.fts();
+        let mut stmt = conn.prepare_cached(
+            "SELECT count(*) FROM search WHERE search MATCH ?1 AND rowid BETWEEN ?2 AND ?3",
+        )?;
+        let mut count_with = |prefix: char, value: &str| -> Result<u64, AuditError> {
+            let tag = format!("tags : \"{}\"", index::tag(prefix, value));
+            let expr = match &base {
+                Some(b) => format!("({b}) AND {tag}"),
+                None => tag,
             };
-            format!(
-                "SELECT e.kind, e.outcome, count(*) FROM {from} WHERE {wh} GROUP BY e.kind, e.outcome"
-            )
-        } else {
-            // Two streaming scans of covering indexes already ordered by the group key.
-            format!(
-                "SELECT e.kind, NULL, count(*) FROM events e INDEXED BY events_kind WHERE {wh} GROUP BY e.kind \
-                 UNION ALL \
-                 SELECT NULL, e.outcome, count(*) FROM events e INDEXED BY events_outcome \
-                 WHERE e.outcome IS NOT NULL AND {wh} GROUP BY e.outcome"
-            )
+            let n: i64 = stmt.query_row(params![expr, lo as i64, hi as i64], |r| r.get(0))?;
+            Ok(n as u64)
         };
-        let split = !(w.fts.is_some() || w.task.is_some());
-        let params: Vec<SqlValue> = if split {
-            params
-                .iter()
-                .cloned()
-                .chain(params.iter().cloned())
-                .collect()
-        } else {
-            params
-        };
-        let mut stmt = conn.prepare_cached(&sql)?;
-        let mut rows = stmt.query(rusqlite::params_from_iter(params))?;
-        let mut with_outcome = 0u64;
-        while let Some(r) = rows.next()? {
-            let kind: Option<String> = r.get(0)?;
-            let outcome: Option<String> = r.get(1)?;
-            let n = r.get::<_, i64>(2)? as u64;
-            match (split, kind) {
-                (false, Some(k)) => add(&mut counts, &k, Some(outcome.unwrap_or_default()), n)?,
-                (true, Some(k)) => add(&mut counts, &k, None, n)?,
-                (_, None) => {
-                    with_outcome += n;
-                    *counts
-                        .by_outcome
-                        .entry(outcome.unwrap_or_default())
-                        .or_default() += n;
+        for kind in Kind::ALL {
+            if wanted(&w.kinds, kind.as_str()) {
+                let n = count_with('k', kind.as_str())?;
+                if n > 0 {
+                    add(&mut counts, kind.as_str(), None, n)?;
                 }
             }
         }
-        if split && counts.total > with_outcome {
-            counts
-                .by_outcome
-                .insert(String::new(), counts.total - with_outcome);
+        let outcomes: Vec<String> = if w.outcomes.is_empty() {
+            // Every outcome the log has ever recorded ("" for none).
+            conn.prepare_cached("SELECT DISTINCT outcome FROM counts")?
+                .query_map([], |r| r.get(0))?
+                .collect::<Result<_, _>>()?
+        } else {
+            w.outcomes.clone()
+        };
+        for outcome in outcomes {
+            let n = count_with('o', &outcome)?;
+            if n > 0 {
+                counts.by_outcome.insert(outcome, n);
+            }
         }
         Ok(counts)
     }
 
     /// Task ids with their first and last sequence numbers and event counts, newest first.
     pub fn tasks(&self, limit: u32) -> Result<Vec<TaskSummary>, AuditError> {
+        self.sync_index()?;
         let conn = self.lock_reader();
         let mut stmt = conn.prepare_cached(
-            "SELECT task_id, min(seq), max(seq), count(*) FROM events WHERE task_id IS NOT NULL \
-             GROUP BY task_id ORDER BY max(seq) DESC LIMIT ?1",
+            "SELECT task_id, first_seq, last_seq, n FROM tasks ORDER BY last_seq DESC LIMIT ?1",
         )?;
         let rows = stmt.query_map([i64::from(limit)], |r| {
             Ok(TaskSummary {

@@ -9,10 +9,18 @@
 //!
 //! Redaction is deliberately over-eager: a false positive hides an uninteresting string,
 //! a false negative leaks a credential into a file that is never rewritten.
+//!
+//! Speed: every rule's match contains one of a few literals ([`ANCHORS`]: `sk-`, `ghp_`,
+//! `://`, `token`, `password`...). An ASCII string with none of them, ASCII-case-insensitively,
+//! cannot match any rule, so one Aho-Corasick scan clears most strings without running the
+//! regexes. Strings with non-ASCII bytes always take the full regex pass: `(?i)` in the rules
+//! is Unicode-aware (`ſ` matches `s`, the Kelvin sign matches `k`), which an ASCII prefilter
+//! would not see.
 
 use std::borrow::Cow;
 use std::sync::LazyLock;
 
+use aho_corasick::AhoCorasick;
 use regex::{Regex, RegexSet};
 
 /// A secret shape. `keep` is the number of the capture group to preserve in front of the
@@ -94,19 +102,112 @@ const RULES: &[Rule] = &[
     },
 ];
 
+/// Literals of which every match of every rule contains at least one (compared
+/// ASCII-case-insensitively). Must not contain `:` or `/` (see may_contain_secret). Adding a rule means adding its literal here; the
+/// `prefilter_*` tests fail otherwise.
+const ANCHORS: &[&str] = &[
+    // private-key
+    "-----BEGIN ",
+    // anthropic-key, openai-key
+    "sk-",
+    // github-token
+    "ghp_",
+    "gho_",
+    "ghu_",
+    "ghs_",
+    "ghr_",
+    "github_pat_",
+    // gitlab-token
+    "glpat-",
+    // slack-token
+    "xox",
+    // aws-access-key
+    "akia",
+    "asia",
+    "agpa",
+    "aida",
+    "aroa",
+    "aipa",
+    "anpa",
+    "anva",
+    "abia",
+    "acca",
+    // google-api-key
+    "aiza",
+    // stripe-key
+    "_live_",
+    "_test_",
+    // jwt
+    "eyj",
+    // authorization
+    "bearer",
+    "basic",
+    "token",
+    // url-credentials (and only with an `@`, see may_contain_secret)
+    URL_ANCHOR,
+    // secret-assignment (its other keys contain `secret` or `token`)
+    "password",
+    "passwd",
+    "pwd",
+    "passphrase",
+    "secret",
+    "api_key",
+    "api-key",
+    "apikey",
+    "access_key",
+    "access-key",
+    "accesskey",
+    "private_key",
+    "private-key",
+    "privatekey",
+];
+
 struct Compiled {
+    anchors: AhoCorasick,
     any: RegexSet,
     rules: Vec<(&'static str, Regex, usize)>,
 }
 
 static COMPILED: LazyLock<Option<Compiled>> = LazyLock::new(|| {
+    // A DFA walked byte by byte: the anchors start with so many different letters that
+    // a start-byte prefilter would stop at nearly every position of ordinary text.
+    let anchors = AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+        .prefilter(false)
+        .build(ANCHORS)
+        .ok()?;
     let any = RegexSet::new(RULES.iter().map(|r| r.pattern)).ok()?;
     let rules = RULES
         .iter()
         .map(|r| Regex::new(r.pattern).ok().map(|re| (r.name, re, r.keep)))
         .collect::<Option<Vec<_>>>()?;
-    Some(Compiled { any, rules })
+    Some(Compiled {
+        anchors,
+        any,
+        rules,
+    })
 });
+
+/// The one anchor that is common in clean text (every URL has it): it only counts
+/// when the string also has the `@` that URL credentials need.
+const URL_ANCHOR: &str = "://";
+
+/// False only when `s` provably matches no rule.
+fn may_contain_secret(c: &Compiled, s: &str) -> bool {
+    if !s.is_ascii() {
+        return true;
+    }
+    // No other anchor contains `:` or `/`, so none can hide inside a `://` match.
+    let mut url = false;
+    for m in c.anchors.find_iter(s) {
+        if ANCHORS[m.pattern().as_usize()] != URL_ANCHOR {
+            return true;
+        }
+        url = true;
+    }
+    url && s.contains('@')
+}
 
 /// Returned for every string when the patterns failed to compile — which a unit test
 /// rules out — so that a bug can never turn into "write the secret unredacted".
@@ -117,6 +218,13 @@ pub fn redact_str(s: &str) -> Cow<'_, str> {
     let Some(c) = COMPILED.as_ref() else {
         return Cow::Owned(FAIL_CLOSED.to_owned());
     };
+    if !may_contain_secret(c, s) {
+        return Cow::Borrowed(s);
+    }
+    redact_matches(c, s)
+}
+
+fn redact_matches<'a>(c: &Compiled, s: &'a str) -> Cow<'a, str> {
     let hits = c.any.matches(s);
     if !hits.matched_any() {
         return Cow::Borrowed(s);
@@ -141,9 +249,32 @@ pub fn redact_str(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// `key` lowercased with `-` as `_`, in `buf` when it fits (keys are short), so the
+/// per-key checks below allocate nothing.
+fn normalise_key<'a>(key: &str, buf: &'a mut [u8; 64]) -> Cow<'a, str> {
+    if key.len() > buf.len() {
+        return Cow::Owned(key.to_ascii_lowercase().replace('-', "_"));
+    }
+    let out = &mut buf[..key.len()];
+    for (o, b) in out.iter_mut().zip(key.bytes()) {
+        *o = if b == b'-' {
+            b'_'
+        } else {
+            b.to_ascii_lowercase()
+        };
+    }
+    // ASCII-only changes to valid UTF-8 leave it valid UTF-8.
+    match std::str::from_utf8(out) {
+        Ok(k) => Cow::Borrowed(k),
+        Err(_) => Cow::Owned(key.to_ascii_lowercase().replace('-', "_")),
+    }
+}
+
 /// Keys whose string values are always secrets, whatever they look like.
 fn is_secret_key(key: &str) -> bool {
-    let k = key.to_ascii_lowercase().replace('-', "_");
+    let mut buf = [0u8; 64];
+    let k = normalise_key(key, &mut buf);
+    let k = k.as_ref();
     const EXACT: &[&str] = &[
         "password",
         "passwd",
@@ -164,12 +295,14 @@ fn is_secret_key(key: &str) -> bool {
         "client_secret",
         "_passphrase",
     ];
-    EXACT.contains(&k.as_str()) || SUFFIX.iter().any(|s| k.ends_with(s)) || k == "authorization"
+    EXACT.contains(&k) || SUFFIX.iter().any(|s| k.ends_with(s)) || k == "authorization"
 }
 
 /// Keys that hint at a secret; their values are redacted when they look random.
 fn is_hint_key(key: &str) -> bool {
-    let k = key.to_ascii_lowercase();
+    // Lowercasing maps `-` to `_` too, which no hint contains: same answer as before.
+    let mut buf = [0u8; 64];
+    let k = normalise_key(key, &mut buf);
     [
         "token",
         "auth",
@@ -252,6 +385,161 @@ mod tests {
     #[test]
     fn patterns_compile() {
         assert!(COMPILED.is_some(), "a redaction pattern failed to compile");
+    }
+
+    /// Every string some rule matches must get past the prefilter.
+    fn assert_prefilter_sound(c: &Compiled, s: &str) {
+        if c.any.is_match(s) {
+            assert!(
+                may_contain_secret(c, s),
+                "rule {:?} matches {s:?} but no anchor does: add its literal to ANCHORS",
+                c.any
+                    .matches(s)
+                    .iter()
+                    .map(|i| RULES[i].name)
+                    .collect::<Vec<_>>()
+            );
+        }
+    }
+
+    #[test]
+    fn prefilter_lets_every_corpus_secret_through_in_any_case() {
+        let c = COMPILED.as_ref().expect("patterns compile");
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/redact_corpus.toml");
+        let text = std::fs::read_to_string(path).expect("corpus readable");
+        let corpus: toml::Value = toml::from_str(&text).expect("corpus parses");
+        let mut inputs = 0;
+        for section in ["string", "json"] {
+            for case in corpus[section].as_array().expect("section is a list") {
+                let input = case["input"].as_str().expect("input is a string");
+                for variant in [
+                    input.to_owned(),
+                    input.to_ascii_uppercase(),
+                    input.to_ascii_lowercase(),
+                ] {
+                    assert_prefilter_sound(c, &variant);
+                }
+                inputs += 1;
+            }
+        }
+        assert!(inputs >= 20, "corpus went missing: {inputs} inputs");
+    }
+
+    #[test]
+    fn prefilter_is_sound_on_generated_strings() {
+        // Strings stitched from fragments of every rule, in random case, so that many of
+        // them match some rule; each match must pass the prefilter. A fixed-seed xorshift
+        // keeps failures reproducible.
+        const FRAGMENTS: &[&str] = &[
+            "sk-",
+            "ant-",
+            "proj-",
+            "ghp_",
+            "gho_",
+            "ghs_",
+            "github_pat_",
+            "glpat-",
+            "xoxb-",
+            "AKIA",
+            "ASIA",
+            "ACCA",
+            "AIza",
+            "sk_live_",
+            "rk_test_",
+            "eyJ",
+            ".",
+            "Bearer ",
+            "basic ",
+            "token ",
+            "https://",
+            "user:",
+            "@",
+            "password=",
+            "passwd: ",
+            "pwd=",
+            "secret_key=",
+            "client-secret: ",
+            "api_key=",
+            "apikey=",
+            "access-token=",
+            "refresh_token: ",
+            "private_key=",
+            "\"",
+            "'",
+            "=",
+            ": ",
+            " ",
+            "-----BEGIN ",
+            "RSA PRIVATE KEY-----",
+            "abcdefghij",
+            "ABCDEFGHIJKLMNOP",
+            "0123456789",
+            "Zx9fakefakefake_QQ",
+            "-",
+            "_",
+            "/",
+            "+",
+        ];
+        let c = COMPILED.as_ref().expect("patterns compile");
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut matched = 0;
+        for _ in 0..50_000 {
+            let mut s = String::new();
+            for _ in 0..(next() % 8 + 1) {
+                let frag = FRAGMENTS[(next() % FRAGMENTS.len() as u64) as usize];
+                match next() % 3 {
+                    0 => s.push_str(&frag.to_ascii_uppercase()),
+                    1 => s.push_str(&frag.to_ascii_lowercase()),
+                    _ => s.push_str(frag),
+                }
+            }
+            if c.any.is_match(&s) {
+                matched += 1;
+            }
+            assert_prefilter_sound(c, &s);
+        }
+        assert!(matched > 5_000, "generator too weak: {matched} matches");
+    }
+
+    #[test]
+    fn no_anchor_but_the_url_one_contains_colon_or_slash() {
+        for a in ANCHORS {
+            assert!(
+                *a == URL_ANCHOR || !a.contains([':', '/']),
+                "{a:?} could overlap a {URL_ANCHOR:?} match"
+            );
+        }
+    }
+
+    #[test]
+    fn urls_without_credentials_skip_the_regexes_and_with_them_do_not() {
+        let c = COMPILED.as_ref().expect("patterns compile");
+        assert!(!may_contain_secret(
+            c,
+            "curl https://api.example.com/v1/items/5"
+        ));
+        assert!(may_contain_secret(
+            c,
+            "git clone https://bob:hunter2@example.com/r"
+        ));
+        assert_eq!(
+            redact_str("git clone https://bob:hunter2hunter2@example.com/r"),
+            "git clone https://bob:[REDACTED:url-credentials]@example.com/r"
+        );
+    }
+
+    #[test]
+    fn non_ascii_strings_take_the_full_pass() {
+        // `ſ` (long s) case-folds to `s` under the rules' Unicode-aware (?i).
+        let out = redact_str("pasſword=hunter2hunter2");
+        assert!(!out.contains("hunter2"), "{out}");
     }
 
     #[test]

@@ -4,19 +4,24 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, mpsc};
 use std::time::Duration;
 
+use rand::RngCore;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use crate::chain::{self, RowRef};
 use crate::checkpoint::{Checkpoint, KeyPair, Sidecar};
 use crate::model::{Actor, Event, Kind, NewEvent};
-use crate::{AuditError, redact, schema};
+use crate::{AuditError, index, redact, schema};
 
 /// How hard a commit tries to reach the disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Durability {
     /// WAL with `synchronous=NORMAL`: a committed event survives the process being killed
-    /// (`kill -9`, panic, OOM); the last few commits may be lost if the *machine* loses
-    /// power or the kernel crashes, but the file stays consistent and verifiable.
+    /// (`kill -9`, panic, OOM) at any instant. The WAL is fsynced only when it is
+    /// checkpointed (every 2,048 pages, about 8 MB of WAL, and when the last
+    /// connection closes), so if the *machine* loses power or the kernel crashes, commits
+    /// since the last checkpoint may be lost; the file stays consistent and verifiable, and
+    /// if a signed checkpoint (fsynced to the sidecar file when signed) named a lost
+    /// event, `verify` reports the log as cut off there.
     #[default]
     ProcessCrash,
     /// WAL with `synchronous=FULL`: every commit is fsynced; survives power loss. Slower.
@@ -33,6 +38,13 @@ pub struct OpenOptions {
     pub durability: Durability,
     /// How long to wait for another writer (another process) before failing.
     pub busy_timeout: Duration,
+    /// Once this many committed events wait for the search index, the appender that
+    /// notices indexes them (after its own commit and after answering its callers).
+    /// Queries always catch the index up first, so this bounds only how much work a
+    /// query may find waiting. `u64::MAX` leaves indexing to queries and to
+    /// [`AuditLog::index_pending`] — for a long-lived process that wants appends to
+    /// return fast and can index from a thread of its own.
+    pub index_lag: u64,
 }
 
 impl Default for OpenOptions {
@@ -42,6 +54,7 @@ impl Default for OpenOptions {
             key_path: None,
             durability: Durability::default(),
             busy_timeout: Duration::from_secs(30),
+            index_lag: index::DEFAULT_LAG,
         }
     }
 }
@@ -56,6 +69,7 @@ pub struct AuditLog {
     pub(crate) key: KeyPair,
     pub(crate) sidecar: Sidecar,
     pub(crate) checkpoint_every: u64,
+    index_lag: u64,
     /// Appends waiting for the next group commit.
     queue: Mutex<Vec<Waiting>>,
 }
@@ -83,6 +97,30 @@ pub(crate) const TS_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.6fZ";
 pub(crate) fn now_ts() -> String {
     chrono::Utc::now().format(TS_FORMAT).to_string()
 }
+
+/// A UUID v7 whose timestamp is the event's own `ts`, to the millisecond — which is what
+/// lets [`AuditLog::get_by_id`] find an event without an index on ids: `ts` never
+/// decreases along `seq`, so the id's millisecond is a binary search away.
+///
+/// Built here rather than by `Uuid::now_v7`, which reads the clock again and asks the
+/// kernel for fresh random bytes (a `getrandom` system call) for every id; the
+/// thread-local CSPRNG, seeded from the OS, is as unpredictable and costs nanoseconds.
+fn new_id(ts_millis: u64) -> String {
+    let mut random = [0u8; 10];
+    rand::thread_rng().fill_bytes(&mut random);
+    uuid::Builder::from_unix_timestamp_millis(ts_millis, &random)
+        .into_uuid()
+        .hyphenated()
+        .to_string()
+}
+
+/// The WAL is checkpointed into the database (and fsynced) when it reaches this many
+/// pages: 8 MB, the same bound in bytes as version 1's 8,192 pages of 1 KiB.
+pub(crate) const WAL_AUTOCHECKPOINT_PAGES: u32 = 2048;
+
+/// Page size of a new file. One append rewrites one `events` leaf in the WAL; 4 KiB
+/// holds about nine events, and FTS5 leaves (4,050 bytes) fit without overflow pages.
+const NEW_FILE_PAGE_SIZE: u32 = 4096;
 
 fn prepare(ev: NewEvent) -> Result<Prepared, AuditError> {
     let mut detail = ev.detail;
@@ -113,9 +151,8 @@ fn open_conn(path: &Path, opts: &OpenOptions) -> Result<Connection, AuditError> 
     };
     // Switching a new file to WAL needs an exclusive lock and SQLite does not call the
     // busy handler for it, so several processes creating the log at once retry here.
-    // Small pages: a single-event commit dirties one leaf in the table and in each
-    // index, and the WAL writes whole pages. Only takes effect on a new, empty file.
-    conn.execute_batch("PRAGMA page_size=1024;")
+    // Only takes effect on a new, empty file.
+    conn.execute_batch(&format!("PRAGMA page_size={NEW_FILE_PAGE_SIZE};"))
         .map_err(|source| AuditError::Open {
             path: path.to_owned(),
             source,
@@ -137,7 +174,7 @@ fn open_conn(path: &Path, opts: &OpenOptions) -> Result<Connection, AuditError> 
     }
     conn.execute_batch(&format!(
         "PRAGMA synchronous={sync}; PRAGMA cache_size=-16000; \
-         PRAGMA wal_autocheckpoint=8192; PRAGMA journal_size_limit=67108864;"
+         PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}; PRAGMA journal_size_limit=67108864;"
     ))
     .map_err(|source| AuditError::Open {
         path: path.to_owned(),
@@ -178,20 +215,37 @@ impl AuditLog {
             [],
             |r| r.get(0),
         )?;
+        index::register_functions(&writer)?;
         if version != schema::USER_VERSION || triggers != schema::TRIGGERS {
             // Creating the schema takes the write lock so two processes opening a new
             // file at once do not race; the version is set in the same transaction.
-            writer.execute_batch(&format!("BEGIN IMMEDIATE; {}", schema::DDL))?;
+            writer.execute_batch("BEGIN IMMEDIATE;")?;
             let setup = (|| -> Result<(), AuditError> {
+                // Re-read under the lock: another process may have just migrated it.
+                let version: i64 = writer.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+                if version < schema::USER_VERSION {
+                    // Older files: their per-append indexes give way to the derived
+                    // tables, which the first query or append fills in batches.
+                    writer.execute_batch(schema::DROP_V1_INDEXES)?;
+                }
+                writer.execute_batch(schema::DDL)?;
+                index::configure(&writer)?;
                 writer.execute(
-                    "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?1), ('created_with_key', ?2)",
-                    params![schema::SCHEMA_VERSION, key.public_hex()],
+                    "INSERT OR IGNORE INTO meta(key, value) VALUES ('created_with_key', ?1)",
+                    [key.public_hex()],
                 )?;
-                // Files from before the counts table existed get it filled once.
+                // Events from here on carry ids stamped with their own `ts` (see new_id).
+                writer.execute(
+                    "INSERT OR IGNORE INTO meta(key, value)
+                     SELECT 'ts_ids_from', ifnull(max(seq), 0) + 1 FROM events",
+                    [],
+                )?;
+                writer.execute(
+                    "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?1)",
+                    [schema::SCHEMA_VERSION],
+                )?;
                 writer.execute_batch(&format!(
-                    "INSERT INTO counts (kind, outcome, n)
-                       SELECT kind, ifnull(outcome, ''), count(*) FROM events
-                       WHERE NOT EXISTS (SELECT 1 FROM counts) GROUP BY 1, 2;
+                    "DELETE FROM meta WHERE key = 'fts_through';
                      PRAGMA user_version = {};
                      COMMIT;",
                     schema::USER_VERSION
@@ -231,6 +285,7 @@ impl AuditLog {
             key,
             sidecar,
             checkpoint_every: opts.checkpoint_every.max(1),
+            index_lag: opts.index_lag.max(1),
             queue: Mutex::new(Vec::new()),
         };
         log.mirror_missing_checkpoints()?;
@@ -256,7 +311,8 @@ impl AuditLog {
     fn mirror_missing_checkpoints(&self) -> Result<(), AuditError> {
         // Fast path: the sidecar's last line already names the newest checkpoint.
         let newest: Option<i64> =
-            self.lock_reader().query_row("SELECT max(seq) FROM checkpoints", [], |r| r.get(0))?;
+            self.lock_reader()
+                .query_row("SELECT max(seq) FROM checkpoints", [], |r| r.get(0))?;
         if let Some(newest) = newest
             && self.sidecar.last_seq()? == Some(newest as u64)
         {
@@ -363,16 +419,24 @@ impl AuditLog {
             all.extend(w.evs);
             replies.push(w.reply);
         }
-        let result = self.commit(conn, all).and_then(|(events, cps)| {
+        let result = self.commit(conn, all).and_then(|(events, cps, pending)| {
             // After the commit, never before: the sidecar must not name a head the
             // database might not have. A crash in between is repaired on the next open.
-            self.sidecar.append(&cps).map(|()| events)
+            self.sidecar.append(&cps).map(|()| (events, pending))
         });
         match result {
-            Ok(events) => {
+            Ok((events, pending)) => {
                 let mut events = events.into_iter();
                 for (reply, n) in replies.into_iter().zip(sizes) {
                     let _ = reply.send(Ok(events.by_ref().take(n).collect()));
+                }
+                // The callers have their answer; now keep the index lag bounded. A
+                // failure here loses nothing (the events are committed) and the next
+                // query retries, reporting the error if it persists.
+                if pending >= self.index_lag
+                    && let Err(e) = index::catch_up(conn)
+                {
+                    tracing::warn!(error = %e, "indexing audit events failed; searches will retry");
                 }
             }
             Err(e) => {
@@ -384,12 +448,16 @@ impl AuditLog {
         }
     }
 
-    /// One transaction appending `prepared`; returns the events and any new checkpoint.
+    /// One transaction appending `prepared`. Returns the events, any new checkpoint, and
+    /// how many events now wait to be indexed.
+    ///
+    /// It writes the `events` rows and, every `checkpoint_every` events, a checkpoint:
+    /// nothing else, so a single-event commit dirties one table leaf.
     fn commit(
         &self,
         conn: &mut Connection,
         prepared: Vec<Prepared>,
-    ) -> Result<(Vec<Event>, Vec<Checkpoint>), AuditError> {
+    ) -> Result<(Vec<Event>, Vec<Checkpoint>, u64), AuditError> {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         // Read the head inside the write transaction: no other process can move it now.
         let head: Option<(i64, String, Vec<u8>)> = tx
@@ -406,14 +474,18 @@ impl AuditLog {
             None => (0, String::new(), chain::GENESIS),
         };
         let start_seq = seq;
-        let now = now_ts();
+        let clock = chrono::Utc::now();
+        let now = clock.format(TS_FORMAT).to_string();
         // Never let time run backwards along the sequence (clock steps, other processes):
         // time ranges are answered by binary search on seq, which relies on it.
-        let ts = if now < last_ts {
-            std::mem::take(&mut last_ts)
+        let (ts, ts_millis) = if now < last_ts {
+            let millis = chrono::DateTime::parse_from_rfc3339(&last_ts)
+                .map_or(clock.timestamp_millis(), |t| t.timestamp_millis());
+            (std::mem::take(&mut last_ts), millis)
         } else {
-            now
+            (now, clock.timestamp_millis())
         };
+        let ts_millis = u64::try_from(ts_millis).unwrap_or(0);
         let mut out = Vec::with_capacity(prepared.len());
         {
             let mut ins = tx.prepare_cached(
@@ -422,7 +494,7 @@ impl AuditLog {
             )?;
             for p in prepared {
                 seq += 1;
-                let id = uuid::Uuid::now_v7().to_string();
+                let id = new_id(ts_millis);
                 let hash = chain::row_hash(
                     &prev,
                     &RowRef {
@@ -463,33 +535,11 @@ impl AuditLog {
                     resource: p.resource,
                     outcome: p.outcome,
                     detail: p.detail,
-                    hash: hex::encode(hash),
+                    hash: chain::to_hex(&hash),
                 });
             }
         }
-        {
-            let mut tally: std::collections::BTreeMap<(&'static str, &str), i64> =
-                std::collections::BTreeMap::new();
-            for e in &out {
-                *tally
-                    .entry((e.kind.as_str(), e.outcome.as_deref().unwrap_or("")))
-                    .or_default() += 1;
-            }
-            let mut up = tx.prepare_cached(
-                "INSERT INTO counts (kind, outcome, n) VALUES (?1, ?2, ?3) \
-                 ON CONFLICT (kind, outcome) DO UPDATE SET n = n + excluded.n",
-            )?;
-            for ((kind, outcome), n) in tally {
-                up.execute(params![kind, outcome, n])?;
-            }
-        }
-        // Full-text indexing runs in batches: FTS5 writes a new segment per transaction,
-        // which would triple the cost of a single append. Searches catch up first
-        // (`sync_fts`), so no committed event is ever missing from a search.
-        let fts_through = fts_through(&tx)?;
-        if seq - fts_through >= FTS_BATCH {
-            index_fts(&tx, fts_through, seq)?;
-        }
+        let pending = seq.saturating_sub(index::indexed_through(&tx)?);
         let mut new_cps = Vec::new();
         if seq / self.checkpoint_every > start_seq / self.checkpoint_every {
             let cp = self.key.sign(seq, &hex::encode(prev), &ts);
@@ -497,7 +547,7 @@ impl AuditLog {
             new_cps.push(cp);
         }
         tx.commit()?;
-        Ok((out, new_cps))
+        Ok((out, new_cps, pending))
     }
 
     /// Signs a checkpoint at the current head now (no-op when the head already has one
@@ -531,18 +581,20 @@ impl AuditLog {
         Ok(Some(cp))
     }
 
-    /// Brings the full-text index up to the head. Called before every text search.
-    pub(crate) fn sync_fts(&self) -> Result<(), AuditError> {
-        let mut conn = self.lock_writer();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let head: Option<i64> = tx.query_row("SELECT max(seq) FROM events", [], |r| r.get(0))?;
-        let head = head.unwrap_or(0) as u64;
-        let through = fts_through(&tx)?;
-        if head > through {
-            index_fts(&tx, through, head)?;
-            tx.commit()?;
+    /// Brings the search index (and the counts and task list) up to the head now, and
+    /// returns how many events that took. Queries do this themselves first; call it to
+    /// do the work ahead of them, e.g. from a background thread when
+    /// [`OpenOptions::index_lag`] is `u64::MAX`. Costs one read when nothing is pending.
+    pub fn index_pending(&self) -> Result<u64, AuditError> {
+        let (head, through, consistent) = index::state(&self.lock_reader())?;
+        if consistent && through >= head {
+            return Ok(0);
         }
-        Ok(())
+        index::catch_up(&mut self.lock_writer())
+    }
+
+    pub(crate) fn sync_index(&self) -> Result<(), AuditError> {
+        self.index_pending().map(drop)
     }
 
     /// The newest sequence number and hash, `None` for an empty log.
@@ -571,38 +623,71 @@ impl AuditLog {
             .optional()?)
     }
 
-    /// One event by its UUID.
+    /// One event by its UUID (any letter case).
+    ///
+    /// No index on ids: an id's UUID v7 timestamp is its event's `ts` to the millisecond,
+    /// and `ts` never decreases along `seq`, so two binary searches bound the events of
+    /// that millisecond and a short scan finds it. Events written before ids were
+    /// stamped that way (`ts_ids_from` in `meta`) are scanned.
     pub fn get_by_id(&self, id: &str) -> Result<Option<Event>, AuditError> {
+        let Ok(uuid) = uuid::Uuid::try_parse(id) else {
+            return Ok(None);
+        };
+        let id = uuid.hyphenated().to_string();
         let conn = self.lock_reader();
-        let sql = format!("SELECT {} FROM events WHERE id = ?1", schema::EVENT_COLUMNS);
-        let mut stmt = conn.prepare_cached(&sql)?;
-        Ok(stmt
-            .query_row([id], crate::query::event_from_row)
-            .optional()?)
+        let head: Option<i64> = conn.query_row("SELECT max(seq) FROM events", [], |r| r.get(0))?;
+        let head = head.unwrap_or(0) as u64;
+        let millis = uuid.get_timestamp().and_then(|t| {
+            let (secs, nanos) = t.to_unix();
+            i64::try_from(secs)
+                .ok()
+                .map(|s| s * 1000 + i64::from(nanos / 1_000_000))
+        });
+        let bound = |ms: i64| {
+            chrono::DateTime::from_timestamp_millis(ms).map(|t| t.format(TS_FORMAT).to_string())
+        };
+        if let Some((from, to)) = millis.and_then(|ms| bound(ms).zip(bound(ms + 1))) {
+            let lo = crate::query::first_seq_at_or_after(&conn, &from, head)?;
+            let hi = crate::query::first_seq_at_or_after(&conn, &to, head)?;
+            if let Some(e) = find_id_between(&conn, &id, lo, hi)? {
+                return Ok(Some(e));
+            }
+        }
+        let stamped_from: Option<String> = conn
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'ts_ids_from'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let legacy_end = stamped_from
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(head + 1);
+        find_id_between(&conn, &id, 1, legacy_end)
     }
 }
 
-/// Events are added to the full-text index at least this many at a time.
-const FTS_BATCH: u64 = 256;
-
-fn fts_through(tx: &rusqlite::Transaction<'_>) -> Result<u64, AuditError> {
-    let v: Option<String> = tx
-        .prepare_cached("SELECT value FROM meta WHERE key = 'fts_through'")?
-        .query_row([], |r| r.get(0))
-        .optional()?;
-    Ok(v.and_then(|v| v.parse().ok()).unwrap_or(0))
-}
-
-/// Adds events (from, to] to the full-text index and records how far it now reaches.
-fn index_fts(tx: &rusqlite::Transaction<'_>, from: u64, to: u64) -> Result<(), AuditError> {
-    tx.prepare_cached(
-        "INSERT INTO events_fts (rowid, action, resource, outcome, detail) \
-         SELECT seq, action, resource, outcome, detail FROM events WHERE seq > ?1 AND seq <= ?2",
-    )?
-    .execute(params![from as i64, to as i64])?;
-    tx.prepare_cached("INSERT OR REPLACE INTO meta (key, value) VALUES ('fts_through', ?1)")?
-        .execute([to.to_string()])?;
-    Ok(())
+/// The event with `id` among sequence numbers [lo, hi).
+fn find_id_between(
+    conn: &Connection,
+    id: &str,
+    lo: u64,
+    hi: u64,
+) -> Result<Option<Event>, AuditError> {
+    if lo >= hi {
+        return Ok(None);
+    }
+    let sql = format!(
+        "SELECT {} FROM events WHERE seq >= ?1 AND seq < ?2 AND id = ?3",
+        schema::EVENT_COLUMNS
+    );
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row(
+            params![lo as i64, hi as i64, id],
+            crate::query::event_from_row,
+        )
+        .optional()?)
 }
 
 fn insert_checkpoint(tx: &rusqlite::Transaction<'_>, cp: &Checkpoint) -> Result<(), AuditError> {

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::chain::{self, RowRef};
+use crate::chain::{self, RowBytes};
 use crate::checkpoint::{self, Checkpoint};
 use crate::{AuditError, AuditLog};
 
@@ -130,11 +130,11 @@ impl AuditLog {
         let mut rows = stmt.query([])?;
         let mut prev = chain::GENESIS;
         let mut expect_seq = 1u64;
-        let mut last_ts = String::new();
+        let mut last_ts: Vec<u8> = Vec::new();
         let mut events = 0u64;
         let mut checkpoints_verified = 0u64;
         let mut sealed_through = 0u64;
-        let mut head_hash = None;
+        let mut head_hash: Vec<u8> = Vec::new();
         let mut chain_broken = false;
         while let Some(r) = rows.next()? {
             events += 1;
@@ -148,15 +148,16 @@ impl AuditLog {
                 push(&mut problems, Some(expect_seq.min(seq)), msg);
                 chain_broken = true;
             }
-            let text =
-                |i: usize| -> rusqlite::Result<&str> { r.get_ref(i)?.as_str().map_err(Into::into) };
-            let opt = |i: usize| -> rusqlite::Result<Option<&str>> {
-                r.get_ref(i)?.as_str_or_null().map_err(Into::into)
+            let text = |i: usize| -> rusqlite::Result<&[u8]> {
+                r.get_ref(i)?.as_bytes().map_err(Into::into)
+            };
+            let opt = |i: usize| -> rusqlite::Result<Option<&[u8]>> {
+                r.get_ref(i)?.as_bytes_or_null().map_err(Into::into)
             };
             let ts = text(2)?;
-            let computed = chain::row_hash(
+            let computed = chain::row_hash_bytes(
                 &prev,
-                &RowRef {
+                &RowBytes {
                     seq,
                     id: text(1)?,
                     ts,
@@ -182,7 +183,7 @@ impl AuditLog {
                 }
                 chain_broken = true;
             }
-            if ts < last_ts.as_str() && !chain_broken {
+            if ts < last_ts.as_slice() && !chain_broken {
                 push(
                     &mut problems,
                     Some(seq),
@@ -206,12 +207,14 @@ impl AuditLog {
                 }
             }
             last_ts.clear();
-            last_ts.push_str(ts);
+            last_ts.extend_from_slice(ts);
             prev = computed;
-            head_hash = Some(hex::encode(stored));
+            head_hash.clear();
+            head_hash.extend_from_slice(stored);
             expect_seq = seq + 1;
         }
         let head_seq = expect_seq - 1;
+        let head_hash = (events > 0).then(|| hex::encode(&head_hash));
         for (seq, (_, source)) in expected.range(head_seq + 1..) {
             push(
                 &mut problems,

@@ -131,6 +131,76 @@ fn concurrent_writer_processes_form_one_chain() {
 }
 
 #[test]
+fn concurrent_writer_processes_index_in_turn() {
+    // Every writer indexes whenever 50 events are pending: four processes take turns
+    // at it, and the index must end up with every event exactly once.
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("audit.db");
+    drop(AuditLog::open(&db).unwrap());
+    const WRITERS: usize = 4;
+    const EACH: u64 = 300;
+    let children: Vec<_> = (0..WRITERS)
+        .map(|i| {
+            Command::new(STRESS)
+                .args([db.to_str().unwrap(), &format!("w{i}"), &EACH.to_string()])
+                .env("PADDOCK_AUDIT_STRESS_INDEX_LAG", "50")
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for (i, child) in children.into_iter().enumerate() {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "writer {i} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let total = WRITERS as u64 * EACH;
+    let indexed: String = rusqlite::Connection::open(&db)
+        .unwrap()
+        .query_row(
+            "SELECT value FROM meta WHERE key = 'index_through'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let indexed: u64 = indexed.parse().unwrap();
+    assert!(
+        total - indexed < 50,
+        "writers left {} events unindexed",
+        total - indexed
+    );
+    let log = AuditLog::open(&db).unwrap();
+    assert_eq!(log.counts(&Filter::default()).unwrap().total, total);
+    let tasks = log.tasks(10).unwrap();
+    assert_eq!(tasks.len(), WRITERS);
+    assert!(tasks.iter().all(|t| t.events == EACH), "{tasks:?}");
+    for i in 0..WRITERS {
+        let mut seen = Vec::new();
+        log.for_each_event(
+            &Filter {
+                text: Some(format!("w{i}")),
+                ..Filter::default()
+            },
+            |e| {
+                seen.push(e.detail["n"].as_u64().unwrap());
+                Ok(())
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            seen,
+            (0..EACH).collect::<Vec<_>>(),
+            "search for writer w{i}"
+        );
+    }
+    assert!(log.verify().unwrap().ok);
+}
+
+#[test]
 fn concurrent_threads_sharing_one_log_form_one_chain() {
     use std::sync::Arc;
     let dir = tempfile::tempdir().unwrap();

@@ -30,9 +30,52 @@ fn dataset() -> (tempfile::TempDir, AuditLog, Vec<Event>) {
     (dir, log, all)
 }
 
+/// Lowercased ASCII-alphanumeric runs: what the `unicode61` tokenizer makes of ASCII.
+fn tokens(s: &str) -> Vec<String> {
+    s.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|t| !t.is_empty())
+        .map(str::to_ascii_lowercase)
+        .collect()
+}
+
+/// The search semantics, by brute force: every whitespace-separated word is a phrase
+/// (its tokens adjacent, in order; a trailing `*` makes the last one a prefix) that
+/// must occur in action, resource, outcome and detail text, joined by spaces.
+fn text_matches(text: &str, e: &Event) -> bool {
+    let body = format!(
+        "{} {} {} {}",
+        e.action,
+        e.resource,
+        e.outcome.as_deref().unwrap_or(""),
+        serde_json::to_string(&e.detail).unwrap()
+    );
+    let doc = tokens(&body);
+    text.split_whitespace().all(|word| {
+        let (word, prefix) = match word.strip_suffix('*') {
+            Some(w) => (w, true),
+            None => (word, false),
+        };
+        let phrase = tokens(word);
+        if phrase.is_empty() {
+            return true;
+        }
+        doc.windows(phrase.len()).any(|w| {
+            w.iter().zip(&phrase).enumerate().all(|(i, (d, p))| {
+                if prefix && i == phrase.len() - 1 {
+                    d.starts_with(p.as_str())
+                } else {
+                    d == p
+                }
+            })
+        })
+    })
+}
+
 fn matches(f: &Filter, e: &Event) -> bool {
-    f.since
-        .is_none_or(|s| e.ts.as_str() >= s.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string().as_str())
+    f.text.as_deref().is_none_or(|t| text_matches(t, e))
+        && f.since.is_none_or(|s| {
+            e.ts.as_str() >= s.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string().as_str()
+        })
         && f.until
             .is_none_or(|u| e.ts.as_str() < u.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string().as_str())
         && f.task_id
@@ -150,7 +193,102 @@ fn filters(all: &[Event]) -> Vec<(&'static str, Filter)> {
                 ..Filter::default()
             },
         ),
+        ("word", text("routine", Filter::default())),
+        ("word in action", text("bash", Filter::default())),
+        ("two words", text("overnight migration", Filter::default())),
+        (
+            "detail key",
+            text(
+                "note",
+                Filter {
+                    kinds: vec![Kind::Approval],
+                    ..Filter::default()
+                },
+            ),
+        ),
+        ("prefix", text("file1*", Filter::default())),
+        ("phrase", text("rm -rf build/1*", Filter::default())),
+        (
+            "word that is also an outcome",
+            text("deny", Filter::default()),
+        ),
+        ("word nowhere", text("zanzibar", Filter::default())),
+        (
+            "word and kinds",
+            text(
+                "routine",
+                Filter {
+                    kinds: vec![Kind::ToolCall, Kind::Egress],
+                    ..Filter::default()
+                },
+            ),
+        ),
+        (
+            "word and task and outcome",
+            text(
+                "src*",
+                Filter {
+                    task_id: Some("task-1".into()),
+                    outcomes: vec!["allow".into()],
+                    ..Filter::default()
+                },
+            ),
+        ),
+        (
+            "common word and filter matching nothing",
+            text(
+                "routine",
+                Filter {
+                    outcomes: vec!["no-such-outcome".into()],
+                    ..Filter::default()
+                },
+            ),
+        ),
+        (
+            "word, actor and time range",
+            text(
+                "edit",
+                Filter {
+                    actors: vec![Actor::User, Actor::System],
+                    since: Some(mid_ts),
+                    until: Some(late_ts),
+                    ..Filter::default()
+                },
+            ),
+        ),
     ]
+}
+
+fn text(t: &str, f: Filter) -> Filter {
+    Filter {
+        text: Some(t.into()),
+        ..f
+    }
+}
+
+#[test]
+fn brute_force_filters_are_not_vacuous() {
+    // Most cases must select something (and not everything), or the scans below
+    // compare empty sets and prove little.
+    let (_d, _log, all) = dataset();
+    let cases = filters(&all);
+    let nonempty = cases
+        .iter()
+        .filter(|(_, f)| all.iter().any(|e| matches(f, e)))
+        .count();
+    assert!(
+        nonempty + 4 >= cases.len(),
+        "only {nonempty} of {} cases match anything",
+        cases.len()
+    );
+    for (name, f) in &cases {
+        if *name != "none" {
+            assert!(
+                !all.iter().all(|e| matches(f, e)),
+                "{name} matches every event"
+            );
+        }
+    }
 }
 
 #[test]

@@ -4,6 +4,7 @@
 //! concurrency tests.
 //!
 //! Usage: paddock-audit-stress DB WRITER_NAME COUNT   (COUNT 0 = until killed)
+//! `PADDOCK_AUDIT_STRESS_INDEX_LAG=N` sets `OpenOptions::index_lag` (default: the default).
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -21,10 +22,16 @@ fn main() -> ExitCode {
         eprintln!("COUNT must be a number");
         return ExitCode::from(2);
     };
-    let opts = OpenOptions {
+    let mut opts = OpenOptions {
         checkpoint_every: 64,
         ..OpenOptions::default()
     };
+    if let Some(lag) = std::env::var("PADDOCK_AUDIT_STRESS_INDEX_LAG")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        opts.index_lag = lag;
+    }
     let log = match AuditLog::open_with(&PathBuf::from(db), opts) {
         Ok(l) => l,
         Err(e) => {
