@@ -793,6 +793,21 @@ fn sandbox_dies_with_the_thread_that_launched_it() {
     );
 }
 
+#[test]
+fn a_sandboxed_command_starts_only_once() {
+    // Its seccomp program fd is closed after the first start; a second start
+    // would hand bwrap a closed (or reused) fd number, so it is refused.
+    let w = World::new();
+    let m = w.manifest().build().unwrap();
+    let mut cmd = backend()
+        .command_with_host_env(&m, &["/bin/true".into()], vec![("PATH".into(), "/usr/bin:/bin".into())])
+        .unwrap();
+    cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
+    assert!(cmd.status().unwrap().success(), "control: the first start works");
+    let err = cmd.spawn().unwrap_err().to_string();
+    assert!(err.contains("already started once"), "{err}");
+}
+
 /// A SysV shared-memory segment on the host holding [`SECRET`]; removed on drop.
 struct HostShm {
     key: u32,

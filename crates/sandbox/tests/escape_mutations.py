@@ -3,7 +3,8 @@
 - [mutation.*]: run the suite through the test-only bwrap wrapper that
   removes one protection (PADDOCK_ESCAPE_MUTATION);
 - [source.*]: edit one line of the crate's source, rebuild, run the listed
-  tests, restore the file (always, even on error);
+  tests (of the escape suite, or of `target`), restore the file (always,
+  even on error);
 and check that every test listed for a mutation FAILS. Prints the matrix
 (which tests failed under which mutation) and the tests no mutation breaks,
 with the reason the data file gives. Slow (one suite run per mutation), so
@@ -45,7 +46,7 @@ def run_source(name, spec):
     try:
         with open(path, "w") as f:
             f.write(original.replace(spec["find"], spec["replace"]))
-        p = subprocess.run(["cargo", "test", "-p", "paddock-sandbox", "--test", "escape", "--",
+        p = subprocess.run(["cargo", "test", "-p", "paddock-sandbox", "--test", spec.get("target", "escape"), "--",
                             "--exact", "--test-threads", "2", *spec["must_fail"]],
                            capture_output=True, text=True, timeout=1800)
     finally:
@@ -74,7 +75,7 @@ def main():
         results = run(binary, name)
         failed = sorted(t for t, r in results.items() if r == "FAILED")
         for t in failed:
-            failed_under[t].append(name)
+            failed_under.setdefault(t, []).append(name)
         survivors = [t for t in spec["must_fail"] if results.get(t) != "FAILED"]
         unknown = [t for t in spec["must_fail"] if t not in results]
         print(f"{name:<32} {len(failed):>2} failed: {' '.join(failed)}")
@@ -90,7 +91,7 @@ def main():
         results = run_source(name, spec)
         failed = sorted(t for t, r in results.items() if r == "FAILED")
         for t in failed:
-            failed_under[t].append(name)
+            failed_under.setdefault(t, []).append(name)
         print(f"{'source:' + name:<32} {len(failed):>2} failed: {' '.join(failed)}")
         for t in spec["must_fail"]:
             if results.get(t) != "FAILED":
