@@ -117,11 +117,30 @@ impl fmt::Display for UnsandboxedWarning {
 pub struct SandboxedCommand {
     command: Command,
     isolation: Isolation,
+    /// Open, inheritable fds the command reads at start (bwrap's seccomp
+    /// programs), closed right after the spawn.
+    #[cfg(unix)]
+    inherited: Vec<std::os::fd::OwnedFd>,
+    /// Started once already while it had inherited fds: a second start would
+    /// hand bwrap fd numbers that are closed, or reused by something else.
+    spent: bool,
 }
 
 impl SandboxedCommand {
     pub(crate) fn new(command: Command, isolation: Isolation) -> Self {
-        Self { command, isolation }
+        Self {
+            command,
+            isolation,
+            #[cfg(unix)]
+            inherited: Vec::new(),
+            spent: false,
+        }
+    }
+
+    #[cfg(unix)]
+    pub(crate) fn inheriting(mut self, fds: Vec<std::os::fd::OwnedFd>) -> Self {
+        self.inherited = fds;
+        self
     }
 
     pub fn isolation(&self) -> &Isolation {
@@ -153,11 +172,25 @@ impl SandboxedCommand {
     /// Starts the command. The sandbox dies with the *thread* that spawned it
     /// (bwrap `--die-with-parent` uses `PR_SET_PDEATHSIG`): spawn from a
     /// long-lived thread, not from a short-lived worker.
+    ///
+    /// One spawn per command: the inherited fds are closed after the first.
     pub fn spawn(&mut self) -> Result<Child, SandboxError> {
         let program = self.command.get_program().to_string_lossy().into_owned();
-        self.command
-            .spawn()
-            .map_err(|source| SandboxError::Spawn { program, source })
+        if self.spent {
+            return Err(SandboxError::Spawn {
+                program,
+                source: std::io::Error::other(
+                    "this sandboxed command was already started once; build a new one",
+                ),
+            });
+        }
+        let child = self.command.spawn();
+        #[cfg(unix)]
+        if !self.inherited.is_empty() {
+            self.inherited.clear();
+            self.spent = true;
+        }
+        child.map_err(|source| SandboxError::Spawn { program, source })
     }
 
     /// Runs to completion with inherited stdio.

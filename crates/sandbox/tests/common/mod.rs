@@ -4,9 +4,13 @@
 
 use std::ffi::OsString;
 use std::fs;
+use std::io::Read;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Output, Stdio};
+use std::process::{Child, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub mod bpf;
 
 use paddock_sandbox::{
     Backend, BackendKind, InitProgram, Manifest, ManifestBuilder, Policy, Selected, select_backend,
@@ -27,27 +31,59 @@ pub struct World {
     pub outside: PathBuf,
 }
 
-/// Mutation check (test-only): with `PADDOCK_ESCAPE_MUTATION=<name>` the
-/// suite runs through a wrapper `bwrap` that drops one protection from the
-/// real bwrap's arguments, to prove the tests notice (see `mutation.py`).
-fn mutated_bwrap() -> Option<PathBuf> {
-    let mutation = std::env::var("PADDOCK_ESCAPE_MUTATION").ok()?;
+/// The bwrap to use: the real one, or a test-only wrapper (`mutation.py`)
+/// when `PADDOCK_ESCAPE_MUTATION=<name>[,<name>...]` drops protections (to
+/// prove the tests notice) or a test asks for `options` (isolating one layer,
+/// or starting from a controlling terminal).
+fn bwrap_wrapper(options: &[&str]) -> Option<PathBuf> {
+    let mut all: Vec<String> = std::env::var("PADDOCK_ESCAPE_MUTATION")
+        .ok()
+        .map(|m| m.split(',').map(str::to_owned).collect())
+        .unwrap_or_default();
+    all.extend(options.iter().map(|o| (*o).to_owned()));
+    all.retain(|o| !o.is_empty());
+    if all.is_empty() {
+        return None;
+    }
+    all.sort();
+    all.dedup();
+    let joined = all.join(",");
     let dir = std::env::temp_dir().join(format!("paddock-mutation-{}", std::process::id()));
     fs::create_dir_all(&dir).unwrap();
-    let wrapper = dir.join("bwrap");
-    let script = include_str!("mutation.py").replace("@MUTATION@", &mutation);
-    fs::write(&wrapper, script).unwrap();
-    fs::set_permissions(&wrapper, fs::Permissions::from_mode(0o755)).unwrap();
+    let wrapper = dir.join(format!("bwrap-{}", joined.replace(',', "+")));
+    let script = include_str!("mutation.py").replace("@OPTIONS@", &joined);
+    // Write then rename: tests run in parallel and may race on the same wrapper.
+    let tmp = dir.join(format!("tmp-{}", uuid_like()));
+    fs::write(&tmp, script).unwrap();
+    fs::set_permissions(&tmp, fs::Permissions::from_mode(0o755)).unwrap();
+    fs::rename(&tmp, &wrapper).unwrap();
     Some(wrapper)
 }
 
+fn uuid_like() -> String {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    format!(
+        "{:?}-{}",
+        std::thread::current().id(),
+        NEXT.fetch_add(1, Ordering::SeqCst)
+    )
+    .replace(|c: char| !c.is_ascii_alphanumeric(), "")
+}
+
+/// The real bubblewrap backend (through the mutation wrapper when one is set).
 pub fn backend() -> Box<dyn Backend> {
+    backend_with(&[])
+}
+
+/// The bubblewrap backend with test-only wrapper `options` (see `mutation.py`).
+pub fn backend_with(options: &[&str]) -> Box<dyn Backend> {
     let policy = Policy {
         only: Some(BackendKind::Bubblewrap),
         init: Some(InitProgram {
             path: PathBuf::from(env!("CARGO_BIN_EXE_paddock-sandbox-init")),
         }),
-        bwrap: mutated_bwrap(),
+        bwrap: bwrap_wrapper(options),
         ..Policy::default()
     };
     match select_backend(&policy) {
@@ -58,6 +94,47 @@ pub fn backend() -> Box<dyn Backend> {
         Err(e) => {
             panic!("escape tests need a working bubblewrap (apt-get install bubblewrap): {e}")
         }
+    }
+}
+
+/// How long a sandboxed test command may run. Generous for a loaded 2-core
+/// machine; a hang (an attack that got further than it should, then blocked)
+/// is a failure, never a stuck suite.
+pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(180);
+
+/// Waits for `child` with [`COMMAND_TIMEOUT`], collecting its piped output;
+/// kills it and panics on timeout.
+pub fn wait_with_timeout(mut child: Child) -> Output {
+    fn drain<R: Read + Send + 'static>(pipe: Option<R>) -> std::thread::JoinHandle<Vec<u8>> {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            if let Some(mut p) = pipe {
+                let _ = p.read_to_end(&mut buf);
+            }
+            buf
+        })
+    }
+    let out_reader = drain(child.stdout.take());
+    let err_reader = drain(child.stderr.take());
+    let deadline = Instant::now() + COMMAND_TIMEOUT;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            let stdout = String::from_utf8_lossy(&out_reader.join().unwrap()).into_owned();
+            panic!(
+                "sandboxed command still running after {COMMAND_TIMEOUT:?}; killed it. stdout so far:\n{stdout}"
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20)); // polling for exit, not synchronisation
+    };
+    Output {
+        status,
+        stdout: out_reader.join().unwrap(),
+        stderr: err_reader.join().unwrap(),
     }
 }
 
@@ -128,20 +205,41 @@ impl World {
         argv: &[&str],
         host_env: Vec<(OsString, OsString)>,
     ) -> Output {
+        self.run_on(&*backend(), manifest, argv, host_env)
+    }
+
+    /// Like [`World::run_with`] on a given backend (e.g. [`backend_with`]).
+    pub fn run_on(
+        &self,
+        backend: &dyn Backend,
+        manifest: &Manifest,
+        argv: &[&str],
+        host_env: Vec<(OsString, OsString)>,
+    ) -> Output {
         let argv: Vec<OsString> = argv.iter().map(OsString::from).collect();
-        let mut cmd = backend()
+        let mut cmd = backend
             .command_with_host_env(manifest, &argv, host_env)
             .unwrap();
         assert!(cmd.is_sandboxed());
         cmd.stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        cmd.spawn().unwrap().wait_with_output().unwrap()
+        wait_with_timeout(cmd.spawn().unwrap())
     }
 
     /// Runs `sh -c script` in the sandbox built from `manifest`.
     pub fn sh_in(&self, manifest: &Manifest, script: &str) -> Output {
         self.run_with(
+            manifest,
+            &["/bin/sh", "-c", script],
+            vec![("PATH".into(), "/usr/bin:/bin".into())],
+        )
+    }
+
+    /// Runs `sh -c script` on a given backend.
+    pub fn sh_with(&self, backend: &dyn Backend, manifest: &Manifest, script: &str) -> Output {
+        self.run_on(
+            backend,
             manifest,
             &["/bin/sh", "-c", script],
             vec![("PATH".into(), "/usr/bin:/bin".into())],
