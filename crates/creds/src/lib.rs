@@ -33,7 +33,7 @@ pub mod policy;
 pub mod provider;
 pub mod store;
 
-pub use aws::{AdminSource, AwsConfig, AwsMode, AwsProvider};
+pub use aws::{AdminKeyStatus, AdminSource, AwsConfig, AwsMode, AwsProvider, admin_key_status};
 pub use error::CredsError;
 pub use grants::{Grant, parse_grants};
 pub use leases::{GrantRequest, LeaseRow, Leases, ReapReport};

@@ -12,9 +12,11 @@
 pub mod app;
 pub mod audit;
 pub mod bindings;
+pub mod creds;
 pub mod doctor;
 pub mod error;
 pub mod onboarding;
 pub mod scan;
+pub mod settings;
 
 pub use error::{ErrorCode, WireError};
