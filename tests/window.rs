@@ -11,10 +11,10 @@ use paddock_e2e::{Display, Driver, app_binary, screenshot};
 const SCREENS: &[(&str, &str, &str)] = &[
     ("onboarding", "Onboarding", "What an agent could reach on this machine"),
     ("tasks", "Tasks", "No tasks yet"),
-    ("credentials", "Credentials", "No live leases"),
+    ("credentials", "Credentials", "No credential leases yet"),
     ("approvals", "Approvals", "Nothing is waiting for you"),
     ("audit", "Audit", "No events recorded yet"),
-    ("settings", "Settings", "Data directory"),
+    ("settings", "Settings", "Network: what tasks may reach"),
 ];
 
 async fn text_of(client: &Client, css: &str) -> anyhow::Result<String> {
@@ -73,6 +73,7 @@ async fn every_screen_renders_with_real_content() -> anyhow::Result<()> {
         }
 
         // Settings shows what the real backend answered, not placeholders.
+        client.find(Locator::Css("button[data-tab-link='about']")).await?.click().await?;
         let facts = text_of(&client, "[data-testid='app-info']").await?;
         assert!(facts.contains(env!("CARGO_PKG_VERSION")), "{facts}");
         assert!(facts.contains(&data.path().display().to_string()), "{facts}");

@@ -151,8 +151,10 @@ pub fn task(t: audit::TaskSummary) -> dto::AuditTask {
     dto::AuditTask { task_id: t.task_id, first_seq: t.first_seq, last_seq: t.last_seq, events: t.events }
 }
 
+pub mod creds;
 pub mod scan;
 pub mod tasks;
+pub mod settings;
 
 pub fn gate_pack(p: paddock_gate::PackSummary) -> paddock_ipc::onboarding::GatePack {
     use paddock_ipc::onboarding::{GatePack, GateRule, GateVerdict};

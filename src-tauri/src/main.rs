@@ -54,6 +54,19 @@ fn main() {
             commands::tasks::approvals_list,
             commands::tasks::approval_decide,
             commands::tasks::engine_follow,
+            commands::onboarding::scan_compare,
+            commands::creds::creds_overview,
+            commands::creds::creds_revoke,
+            commands::creds::creds_sweep,
+            commands::settings::egress_settings,
+            commands::settings::egress_settings_save,
+            commands::settings::egress_set_secret,
+            commands::settings::egress_clear_secret,
+            commands::settings::integrations_overview,
+            commands::settings::webhooks_set_secret,
+            commands::settings::webhooks_clear_secret,
+            commands::settings::webhooks_save_rules,
+            commands::settings::webhooks_decide,
         ])
         .run(tauri::generate_context!("../tauri.conf.json"));
     if let Err(err) = result {

@@ -20,12 +20,53 @@ pub struct AppState {
     /// The task engine, opened on first use (opening recovers tasks whose
     /// runner died, so it waits until a screen needs it), or why it could not be.
     pub engine: OnceLock<Result<Arc<paddock_engine::Engine>, String>>,
+    /// Serializes saves of the settings files (egress policy, webhook rules).
+    pub settings_lock: Mutex<()>,
+    /// The `paddock` binary the outside-vs-inside audit runs in the sandbox:
+    /// the one installed beside this app, or why there is none.
+    pub scanner: Result<PathBuf, String>,
+    /// The OS keyring services the app's secrets live under.
+    pub keyring: KeyringNames,
+}
+
+/// Keyring services: the CLI's defaults, or with `PADDOCK_KEYRING_NAMESPACE`
+/// appended (`paddock-egress-<ns>`, …), which the CLI reaches with
+/// `--keyring-service`. On Linux the keyutils store links every entry into
+/// the user's persistent keyring, which every session can search, so tests
+/// use a namespace of their own and never see or touch the user's real keys.
+pub struct KeyringNames {
+    pub egress: String,
+    pub webhooks: String,
+    /// Service of the AWS admin key (user `aws-admin`).
+    pub creds_admin: String,
+}
+
+impl KeyringNames {
+    fn from_env() -> Result<Self, String> {
+        let ns = std::env::var("PADDOCK_KEYRING_NAMESPACE").ok().filter(|n| !n.is_empty());
+        if let Some(ns) = &ns {
+            if !ns.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') || ns.len() > 64 {
+                return Err(format!("PADDOCK_KEYRING_NAMESPACE={ns:?}: use up to 64 of a-z, 0-9, '-' and '_'"));
+            }
+            tracing::info!(namespace = %ns, "PADDOCK_KEYRING_NAMESPACE is set: secrets go to namespaced keyring services");
+        }
+        let name = |base: &str| match &ns {
+            Some(ns) => format!("{base}-{ns}"),
+            None => base.to_owned(),
+        };
+        Ok(Self {
+            egress: name(paddock_egress::KEYRING_SERVICE),
+            webhooks: name(paddock_webhooks::KEYRING_SERVICE),
+            creds_admin: name(paddock_creds::aws::ADMIN_KEYRING_SERVICE),
+        })
+    }
 }
 
 impl AppState {
     /// `PADDOCK_DATA_DIR` overrides the platform data directory (tests use a
     /// throwaway one); `PADDOCK_EXPORT_DIR` the export folder;
-    /// `PADDOCK_SCAN_HOME` the HOME the risk audit scans.
+    /// `PADDOCK_SCAN_HOME` the HOME the risk audit scans;
+    /// `PADDOCK_KEYRING_NAMESPACE` the keyring services (see [`KeyringNames`]).
     pub fn from_env() -> Result<Self, String> {
         let data_dir = match std::env::var_os("PADDOCK_DATA_DIR") {
             Some(dir) => PathBuf::from(dir),
@@ -50,12 +91,28 @@ impl AppState {
         if let Some(home) = &scan_home {
             tracing::info!(home = %home.display(), "PADDOCK_SCAN_HOME is set: the risk audit scans this HOME");
         }
-        Ok(Self { data_dir, export_dir, audit, scan_home, onboarding_lock: Mutex::new(()), engine: OnceLock::new() })
+        Ok(Self {
+            data_dir,
+            export_dir,
+            audit,
+            scan_home,
+            onboarding_lock: Mutex::new(()),
+            engine: OnceLock::new(),
+            settings_lock: Mutex::new(()),
+            scanner: paddock_bin(),
+            keyring: KeyringNames::from_env()?,
+        })
+    }
+
+    /// The lease database `paddock creds` uses with the same data dir.
+    pub fn leases_db(&self) -> PathBuf {
+        self.data_dir.join("leases.db")
     }
 }
 
 /// The `paddock` binary the engine puts inside the sandbox (the gate hook, the
-/// sandbox init): `PADDOCK_CLI_BIN`, else the one installed beside the app.
+/// sandbox init) and the outside-vs-inside audit runs there: `PADDOCK_CLI_BIN`,
+/// else the one installed beside the app (both are built and shipped together).
 pub fn paddock_bin() -> Result<PathBuf, String> {
     if let Some(bin) = std::env::var_os("PADDOCK_CLI_BIN").filter(|b| !b.is_empty()) {
         return Ok(PathBuf::from(bin));

@@ -19,6 +19,9 @@ use anyhow::{Context, bail};
 pub mod claude;
 pub mod fake_home;
 pub mod fake_anthropic;
+pub mod keyring_session;
+pub mod moto;
+pub mod ui;
 
 /// The repository root (this crate lives in `tests/`).
 pub fn repo_root() -> PathBuf {
@@ -76,6 +79,11 @@ impl Guard {
             .spawn()
             .with_context(|| format!("cannot start {name}: is it installed? (`cargo xtask test` installs it)"))?;
         Ok(Self { name, child })
+    }
+
+    /// The child's stderr, when it was spawned with `Stdio::piped()`.
+    pub fn take_stderr(&mut self) -> Option<std::process::ChildStderr> {
+        self.child.stderr.take()
     }
 
     pub fn check_alive(&mut self) -> anyhow::Result<()> {

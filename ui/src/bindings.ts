@@ -169,6 +169,38 @@ export type AckRecord = { repo: string, warning_id: string, acknowledged_at: str
  */
 store: string, };
 
+export type ComparisonStatus = "still_reachable" | "only_inside" | "replaced" | "removed";
+
+export type ComparisonRow = { id: string, category: FindingCategory, kind: string, location: string, 
+/**
+ * Null when not found outside.
+ */
+outside: Severity | null, 
+/**
+ * Null when not found inside.
+ */
+inside: Severity | null, status: ComparisonStatus, };
+
+export type ScanComparison = { 
+/**
+ * Rows needing attention first, then by severity.
+ */
+rows: Array<ComparisonRow>, outside_risk: RiskLevel, inside_risk: RiskLevel, 
+/**
+ * Nothing found outside is reachable inside.
+ */
+isolation_holds: boolean, 
+/**
+ * The sandbox that ran the inside scan, e.g. `bubblewrap`.
+ */
+backend: string, 
+/**
+ * What the inside scan could not look at.
+ */
+inside_notes: Array<string>, };
+
+export type CompareEvent = { "event": "outside" } | { "event": "inside" };
+
 export type OnboardingStep = "risk" | "bypass" | "sandbox" | "credentials" | "packs" | "done";
 
 export type OnboardingState = { step: OnboardingStep, completed: Array<OnboardingStep>, skipped: Array<OnboardingStep>, 
@@ -259,3 +291,233 @@ export type ApprovalChoice = "approve" | "deny" | "always_allow";
 export type OutputStream = "stdout" | "stderr";
 
 export type EngineUpdate = { "type": "output", task_id: string, stream: OutputStream, text: string, } | { "type": "task", task: TaskSummary, } | { "type": "approval", approval: Approval, } | { "type": "heartbeat" };
+
+export type LeaseState = "provisioning" | "active" | "revoking" | "revoked" | "failed";
+
+export type LeaseStep = { seq: number, 
+/**
+ * RFC 3339, UTC.
+ */
+at: string, 
+/**
+ * `aws.create_user`, `state`, … (stable names).
+ */
+step: string, 
+/**
+ * `intent`, `done`, `failed` or `state`.
+ */
+phase: string, detail: string, };
+
+export type Lease = { id: string, task: string, 
+/**
+ * `aws` (later `gcp`).
+ */
+provider: string, 
+/**
+ * `assumed_role` or `iam_user` for AWS.
+ */
+mode: string, state: LeaseState, 
+/**
+ * Why provisioning failed or was interrupted.
+ */
+failure: string | null, 
+/**
+ * The principal handed out (an ARN), once known.
+ */
+principal: string | null, 
+/**
+ * The grants in their readable form, e.g. `s3:read bucket/prefix`.
+ */
+scope: Array<string>, created_at: string, expires_at: string, revoked_at: string | null, 
+/**
+ * A revoked assumed-role lease keeps a revocation Deny on the base role until then.
+ */
+cleanup_after: string | null, 
+/**
+ * Failed revocation attempts so far.
+ */
+attempts: number, next_attempt_at: string | null, last_error: string | null, history: Array<LeaseStep>, };
+
+export type AdminKey = { "status": "configured", key_id: string, } | { "status": "missing" } | { "status": "unreadable", reason: string, };
+
+export type AdminKeyStatus = { key: AdminKey, 
+/**
+ * Keyring service and user of the entry, e.g. `paddock` / `aws-admin`.
+ */
+service: string, user: string, 
+/**
+ * The command that stores the key (reads JSON from stdin).
+ */
+set_command: string, };
+
+export type CredsOverview = { 
+/**
+ * Newest first.
+ */
+leases: Array<Lease>, admin: AdminKeyStatus, 
+/**
+ * The lease database.
+ */
+store: string, };
+
+export type CredsStep = { 
+/**
+ * The lease the step is for (the nil UUID for an orphan of no known lease).
+ */
+lease_id: string, task: string, action: string, 
+/**
+ * `intent`, `done`, `failed` or `state`.
+ */
+phase: string, detail: string, };
+
+export type RemovedOrphan = { 
+/**
+ * `user`, `policy`, `role_policy`, …
+ */
+kind: string, name: string, };
+
+export type Retrying = { lease_id: string, reason: string, };
+
+export type SweepDone = { 
+/**
+ * Leases revoked (expired, or interrupted provisioning).
+ */
+revoked: Array<string>, 
+/**
+ * Failed leases cleaned up.
+ */
+failed: Array<string>, 
+/**
+ * Still revoking; the reaper retries with backoff.
+ */
+retrying: Array<Retrying>, 
+/**
+ * Revocation Denies removed after their session's maximum life.
+ */
+cleaned: Array<string>, orphans_removed: Array<RemovedOrphan>, };
+
+export type EgressRule = { id: string, 
+/**
+ * Exact names, `*.domain` (subdomains only) or IP addresses.
+ */
+hosts: Array<string>, 
+/**
+ * Null: allow rules get 80 and 443, deny rules every port.
+ */
+ports: Array<number> | null, 
+/**
+ * Shown to the agent when a deny rule refuses it.
+ */
+reason: string | null, 
+/**
+ * The hosts may resolve to loopback or private addresses.
+ */
+private: boolean, };
+
+export type EgressService = { name: string, 
+/**
+ * `anthropic`, `openai`, `github` or `custom`.
+ */
+kind: string, 
+/**
+ * The keyring entry's name (never its value).
+ */
+secret: string, 
+/**
+ * Custom services: `https://…` base URL.
+ */
+upstream: string | null, 
+/**
+ * Custom services: the header the key goes in.
+ */
+header: string | null, 
+/**
+ * Header value template containing `{secret}`; null for the kind's default.
+ */
+value: string | null, private: boolean, };
+
+export type EgressPolicy = { allow: Array<EgressRule>, deny: Array<EgressRule>, services: Array<EgressService>, };
+
+export type SecretPresence = "stored" | "missing" | "unknown";
+
+export type SecretStatus = { name: string, presence: SecretPresence, };
+
+export type EgressSettings = { 
+/**
+ * The policy file `paddock egress serve|check` read by default.
+ */
+path: string, 
+/**
+ * False until the first save: with no file, every host is refused.
+ */
+exists: boolean, policy: EgressPolicy, 
+/**
+ * Keyed by entry name, for every service's `secret`.
+ */
+secrets: Array<SecretStatus>, keyring_problem: string | null, 
+/**
+ * The annotated example policy, offered as a starting point.
+ */
+example: EgressPolicy, };
+
+export type WebhookSource = "slack" | "github";
+
+export type WebhookSecretStatus = { source: WebhookSource, presence: SecretPresence, 
+/**
+ * Why the keyring could not say, when it could not.
+ */
+problem: string | null, 
+/**
+ * The endpoints it verifies, e.g. `/github`.
+ */
+endpoints: string, };
+
+export type AutoRunRule = { id: string, source: WebhookSource | null, repos: Array<string>, senders: Array<string>, labels: Array<string>, };
+
+export type WebhookRules = { 
+/**
+ * The rules file `paddock webhooks serve` reads by default.
+ */
+path: string, exists: boolean, 
+/**
+ * The file's text, to edit ("" when there is none).
+ */
+text: string, rules: Array<AutoRunRule>, 
+/**
+ * Why the file does not load, when it does not.
+ */
+error: string | null, };
+
+export type DeliveryVerdict = "accepted" | "ignored" | "rejected";
+
+export type WebhookDelivery = { id: string, received_at: string, source: WebhookSource | null, endpoint: string, event: string | null, status: number, verdict: DeliveryVerdict, reason: string, proposal_id: string | null, peer: string | null, };
+
+export type ProposalState = "pending" | "approved" | "rejected";
+
+export type TaskProposal = { id: string, created_at: string, source: WebhookSource, repo: string, prompt: string, sender: string, labels: Array<string>, 
+/**
+ * Issue URL, Slack channel, …
+ */
+reference: string | null, state: ProposalState, decided_at: string | null, 
+/**
+ * `user`, or `rule:<id>` for an auto-run.
+ */
+decided_by: string | null, };
+
+export type IntegrationsOverview = { secrets: Array<WebhookSecretStatus>, rules: WebhookRules, 
+/**
+ * Newest first, at most 50.
+ */
+deliveries: Array<WebhookDelivery>, 
+/**
+ * Newest first.
+ */
+proposals: Array<TaskProposal>, 
+/**
+ * The proposals database.
+ */
+db: string, 
+/**
+ * How to start the listener.
+ */
+serve_command: string, };

@@ -41,7 +41,7 @@ after(async () => {
   await new Promise((resolve) => server?.httpServer.close(resolve));
 });
 
-function fakeBackend({ unsandboxed, onboarding }) {
+function fakeBackend({ unsandboxed, onboarding, leases }) {
   // The wizard's saved state lives in the page, like onboarding.json on disk.
   let saved = {
     step: "risk", completed: [], skipped: [], repos: [], packs: null, finished: false, dismissed: false, last_screen: null,
@@ -72,9 +72,56 @@ function fakeBackend({ unsandboxed, onboarding }) {
       acknowledged_at: acks.get("production.bypass:~/src/shop") ?? null,
     },
   ];
+  const now = Date.now();
+  const iso = (ms) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+  let leaseRows = (leases ? [
+    { id: "0190a1b2-0000-7000-8000-00000000000a", task: "fix-flaky-test", state: "active", scope: ["s3:read billing-fixtures/ledger"], mins: 41 },
+    { id: "0190a1b2-0000-7000-8000-00000000000b", task: "nightly-report", state: "revoked", scope: ["dynamodb:read Orders"], mins: -30 },
+  ] : []).map((l) => ({
+    id: l.id, task: l.task, provider: "aws", mode: "iam_user", state: l.state, failure: null,
+    principal: `arn:aws:iam::123456789012:user/paddock/paddock-${l.id.replace(/-/g, "")}`, scope: l.scope,
+    created_at: iso(now - 20 * 60000), expires_at: iso(now + l.mins * 60000),
+    revoked_at: l.state === "revoked" ? iso(now - 10 * 60000) : null, cleanup_after: null, attempts: 0,
+    next_attempt_at: null, last_error: null,
+    history: [{ seq: 1, at: iso(now - 20 * 60000), step: "aws.create_user", phase: "intent", detail: "user paddock-…" }],
+  }));
+  let egress = null;
+  const example = {
+    allow: [{ id: "npm", hosts: ["registry.npmjs.org"], ports: [443], reason: null, private: false }],
+    deny: [{ id: "no-telemetry", hosts: ["*.sentry.io"], ports: null, reason: "Telemetry is off for agent tasks.", private: false }],
+    services: [{ name: "anthropic", kind: "anthropic", secret: "anthropic-api-key", upstream: null, header: null, value: null, private: false }],
+  };
+  const egressSettings = () => ({
+    path: "/home/dev/.local/share/paddock/egress.toml", exists: egress !== null,
+    policy: egress ?? { allow: [], deny: [], services: [] },
+    secrets: (egress?.services ?? []).map((s) => ({ name: s.secret, presence: "missing" })),
+    keyring_problem: null, example,
+  });
+  window.__PADDOCK_EGRESS_SAVES__ = [];
   window.__PADDOCK_IPC__ = {
     invoke: async (cmd, args) => {
       switch (cmd) {
+        case "creds_overview":
+          return {
+            leases: leaseRows,
+            admin: { key: { status: "configured", key_id: "AKIA…WXYZ" }, service: "paddock", user: "aws-admin", set_command: "paddock creds admin-key < admin-key.json" },
+            store: "/home/dev/.local/share/paddock/leases.db",
+          };
+        case "egress_settings":
+          return egressSettings();
+        case "egress_settings_save":
+          egress = args.policy;
+          window.__PADDOCK_EGRESS_SAVES__.push(args.policy);
+          return egressSettings();
+        case "integrations_overview":
+          return {
+            secrets: [
+              { source: "slack", presence: "missing", problem: null, endpoints: "/slack/commands, /slack/events" },
+              { source: "github", presence: "stored", problem: null, endpoints: "/github" },
+            ],
+            rules: { path: "/home/dev/.local/share/paddock/webhook-rules.toml", exists: false, text: "", rules: [], error: null },
+            deliveries: [], proposals: [], db: "/home/dev/.local/share/paddock/webhooks.db", serve_command: "paddock webhooks serve",
+          };
         case "app_info":
           return { version: "0.1.0", platform: "linux", data_dir: "/home/dev/.local/share/paddock", unsandboxed_allowed: unsandboxed };
         // An empty audit trail: the window test (tests/audit_screen.rs) covers a full one.
@@ -116,7 +163,24 @@ function fakeBackend({ unsandboxed, onboarding }) {
           throw { code: "invalid_input", message: `unknown command ${cmd}` };
       }
     },
-    stream: async (cmd, _args, onEvent) => {
+    stream: async (cmd, args, onEvent) => {
+      if (cmd === "creds_revoke") {
+        for (const [action, phase] of [["revoking", "state"], ["aws.delete_access_key", "intent"], ["aws.delete_access_key", "done"], ["aws.delete_user", "done"], ["revoked", "state"]]) {
+          await new Promise((r) => setTimeout(r, 40));
+          onEvent({ lease_id: args.id, task: "fix-flaky-test", action, phase, detail: "" });
+        }
+        leaseRows = leaseRows.map((l) => (l.id === args.id ? { ...l, state: "revoked", revoked_at: iso(Date.now()) } : l));
+        return leaseRows.find((l) => l.id === args.id);
+      }
+      if (cmd === "scan_compare") {
+        onEvent({ event: "outside" });
+        await new Promise((r) => setTimeout(r, 30));
+        onEvent({ event: "inside" });
+        return {
+          rows: findings.map((f) => ({ id: f.id, category: f.category, kind: f.kind, location: f.location, outside: f.severity, inside: null, status: "removed" })),
+          outside_risk: "critical", inside_risk: "low", isolation_holds: true, backend: "bubblewrap", inside_notes: [],
+        };
+      }
       if (cmd === "scan_run") {
         // Findings stream in while checks run; the report comes at the end.
         for (const f of findings) {
@@ -145,7 +209,7 @@ async function page(opts = {}) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 820 }, colorScheme: opts.colorScheme ?? "light" });
   const p = await context.newPage();
   if (opts.backend !== false) {
-    await p.addInitScript(fakeBackend, { unsandboxed: !!opts.unsandboxed, onboarding: opts.onboarding ?? {} });
+    await p.addInitScript(fakeBackend, { unsandboxed: !!opts.unsandboxed, onboarding: opts.onboarding ?? {}, leases: !!opts.leases });
   }
   return p;
 }
@@ -153,10 +217,10 @@ async function page(opts = {}) {
 for (const [id, heading, phrase] of [
   ["onboarding", "Onboarding", "What an agent could reach on this machine"],
   ["tasks", "Tasks", "No tasks yet"],
-  ["credentials", "Credentials", "No live leases"],
+  ["credentials", "Credentials", "No credential leases yet"],
   ["approvals", "Approvals", "Nothing is waiting for you"],
   ["audit", "Audit", "No events recorded yet"],
-  ["settings", "Settings", "/home/dev/.local/share/paddock"],
+  ["settings", "Settings", "/home/dev/.local/share/paddock/egress.toml"],
 ]) {
   test(`web: ${id} screen`, async () => {
     const p = await page();
@@ -167,6 +231,47 @@ for (const [id, heading, phrase] of [
     await p.context().close();
   });
 }
+
+test("web: credentials list counts down, asks before revoking, and streams the revocation", async () => {
+  const p = await page({ leases: true });
+  await p.goto(`${base}#/credentials`);
+  const live = p.locator("[data-testid='live-leases'] tr[data-lease$='0a']");
+  await live.waitFor();
+  assert.match(await live.textContent(), /fix-flaky-test/);
+  assert.match(await live.textContent(), /4[01]:\d\d left/);
+  assert.match(await p.locator("[data-testid='admin-key']").textContent(), /AKIA…WXYZ/);
+  assert.equal(await p.locator("[data-testid='lease-history-table'] tr[data-state='revoked']").count(), 1);
+  await p.screenshot({ path: join(shots, "web-credentials-leases.png"), fullPage: true });
+  await live.locator("button[data-action='revoke']").click();
+  await p.locator("[data-testid='confirm-revoke']").waitFor();
+  await p.locator("button[data-action='confirm-revoke']").click();
+  await p.getByText("Lease for fix-flaky-test revoked").waitFor();
+  assert.match(await p.locator("[data-testid='creds-progress']").textContent(), /aws\.delete_user/);
+  assert.equal(await p.locator("[data-testid='lease-history-table'] tr[data-state='revoked']").count(), 2);
+  await p.context().close();
+});
+
+test("web: the allowlist editor catches mistakes as they are typed and saves the rules", async () => {
+  const p = await page();
+  await p.goto(`${base}#/settings`);
+  await p.locator("[data-testid='no-policy']").waitFor();
+  await p.locator("button[data-action='use-example']").click();
+  await p.locator("button[data-action='add-allow']").click();
+  const row = p.locator("[data-testid='allow-rules'] tbody tr").last();
+  await row.locator("input[data-field='id']").fill("github");
+  await row.locator("input[data-field='hosts']").fill("https://github.com");
+  await p.getByText("without scheme or path").waitFor();
+  assert.equal(await p.locator("button[data-action='save-egress']").isDisabled(), true);
+  await row.locator("input[data-field='hosts']").fill("github.com *.githubusercontent.com");
+  await row.locator("input[data-field='ports']").fill("443");
+  await p.locator("button[data-action='save-egress']").click();
+  await p.locator("[data-testid='egress-saved']").waitFor();
+  const saved = await p.evaluate(() => window.__PADDOCK_EGRESS_SAVES__.at(-1));
+  assert.deepEqual(saved.allow.at(-1), { id: "github", hosts: ["github.com", "*.githubusercontent.com"], ports: [443], reason: null, private: false });
+  assert.equal(saved.services[0].secret, "anthropic-api-key");
+  await p.screenshot({ path: join(shots, "web-settings-network.png"), fullPage: true });
+  await p.context().close();
+});
 
 test("web: system check lists what is missing with the fix", async () => {
   const p = await page({ colorScheme: "dark", onboarding: { step: "sandbox", completed: ["risk", "bypass"] } });
@@ -196,6 +301,9 @@ test("web: the wizard streams the audit, needs the acknowledgement, and saves ev
   // Grouped by category, worst first.
   const groups = await p.locator(".finding-group h3").allTextContents();
   assert.deepEqual(groups.map((g) => g.split(" ·")[0]), ["Cloud credentials", "Package registry tokens", "SSH keys and agent"]);
+  // The same audit inside the sandbox, side by side: everything taken away.
+  await p.locator("[data-testid='compare-verdict'][data-holds='true']").waitFor();
+  assert.equal(await p.locator("[data-testid='compare-table'] tr[data-status='removed']").count(), 3);
   await p.locator("[data-testid='audit-prompt'] summary").click();
   await p.screenshot({ path: join(shots, "web-onboarding-1-risk.png"), fullPage: true });
 

@@ -36,9 +36,10 @@ enum Command {
 
 #[derive(clap::Args)]
 struct ServeArgs {
-    /// Policy file (TOML: [[allow]], [[deny]], [[service]], [limits]).
+    /// Policy file (TOML: [[allow]], [[deny]], [[service]], [limits])
+    /// [default: <data dir>/egress.toml, the file the app's Settings edit].
     #[arg(long)]
-    policy: PathBuf,
+    policy: Option<PathBuf>,
     /// TCP address to listen on; loopback only (e.g. 127.0.0.1:8080, port 0 picks one).
     #[arg(long)]
     listen: Option<SocketAddr>,
@@ -55,9 +56,9 @@ struct ServeArgs {
 
 #[derive(clap::Args)]
 struct CheckArgs {
-    /// Policy file.
+    /// Policy file [default: <data dir>/egress.toml, the file the app's Settings edit].
     #[arg(long)]
-    policy: PathBuf,
+    policy: Option<PathBuf>,
     /// Do not resolve the host (skips the private-address check).
     #[arg(long)]
     no_resolve: bool,
@@ -100,8 +101,24 @@ impl EgressObserver for JsonLines {
     }
 }
 
+/// The policy given, else the one the app's Settings edit.
+fn load_policy(given: Option<&PathBuf>) -> anyhow::Result<Policy> {
+    if let Some(path) = given {
+        return Ok(Policy::load(path)?);
+    }
+    let path = paddock_egress::settings::default_policy_path()
+        .context("no user data directory; set PADDOCK_DATA_DIR or pass --policy")?;
+    if !path.exists() {
+        bail!(
+            "no policy file at {} (the default); write one in the app (Settings → Network) or pass --policy FILE",
+            path.display()
+        );
+    }
+    Ok(Policy::load(&path)?)
+}
+
 fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
-    let policy = Policy::load(&args.policy)?;
+    let policy = load_policy(args.policy.as_ref())?;
     if args.listen.is_none() && args.unix.is_none() {
         bail!("give --listen 127.0.0.1:PORT and/or --unix PATH");
     }
@@ -168,7 +185,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
-    let policy = Policy::load(&args.policy)?;
+    let policy = load_policy(args.policy.as_ref())?;
     // host:port alone means a CONNECT.
     let text = if args.url.contains("://") { args.url.clone() } else { format!("connect://{}", args.url) };
     let uri: http::Uri = text.parse().with_context(|| format!("{:?} is not a URL", args.url))?;

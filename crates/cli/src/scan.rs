@@ -32,6 +32,11 @@ pub struct Args {
     #[arg(long)]
     acknowledge: bool,
 
+    /// Also run the same audit inside the sandbox a task gets (bubblewrap, private HOME, empty
+    /// worktree) and show, finding by finding, what the sandbox takes away.
+    #[arg(long, conflicts_with = "acknowledge")]
+    inside: bool,
+
     /// Print the risk-audit prompt to give your own agent, and exit.
     #[arg(long, conflicts_with_all = ["json", "acknowledge"])]
     prompt: bool,
@@ -80,6 +85,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         opts.fingerprint_key = Some(bytes.context("--fingerprint-key must be 64 hex digits")?);
     }
 
+    if args.inside {
+        return inside(&opts, args.json);
+    }
     let report = paddock_scan::scan(&opts);
     let warnings = paddock_scan::bypass_warnings(&opts);
     if args.json {
@@ -101,4 +109,52 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Serialize)]
+struct InsideJson<'a> {
+    backend: &'a str,
+    isolation_holds: bool,
+    rows: &'a [paddock_scan::Row],
+    outside: &'a Report,
+    inside: &'a Report,
+}
+
+/// The outside-vs-inside comparison. Exit status 1 when something found
+/// outside is still reachable inside.
+fn inside(opts: &ScanOptions, json: bool) -> anyhow::Result<ExitCode> {
+    let me = std::env::current_exe().context("cannot tell where this paddock binary is")?;
+    let c = paddock_scan::inside::outside_and_inside(opts, &me, std::time::Duration::from_secs(300), &mut |half| {
+        tracing::info!(?half, "scan started");
+    })?;
+    let holds = paddock_scan::isolation_holds(&c.rows);
+    if json {
+        let out = InsideJson { backend: &c.backend, isolation_holds: holds, rows: &c.rows, outside: &c.outside, inside: &c.inside };
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        println!("Outside (you) vs inside a Paddock sandbox ({}):", c.backend);
+        println!("  risk outside: {}   inside: {}", c.outside.risk, c.inside.risk);
+        for r in &c.rows {
+            let sev = |s: Option<paddock_scan::Severity>| s.map_or("-".to_owned(), |s| s.to_string());
+            let status = match r.status {
+                paddock_scan::RowStatus::StillReachable => "STILL REACHABLE",
+                paddock_scan::RowStatus::OnlyInside => "only inside",
+                paddock_scan::RowStatus::Replaced => "replaced",
+                paddock_scan::RowStatus::Removed => "removed",
+            };
+            println!("  {status:<15}  {:<8} -> {:<8}  {}  {}", sev(r.outside), sev(r.inside), r.kind, r.location);
+        }
+        if c.rows.is_empty() {
+            println!("  nothing found outside or inside");
+        }
+        println!(
+            "{}",
+            if holds {
+                "isolation holds: nothing found outside is reachable inside"
+            } else {
+                "isolation does NOT cover everything: see the rows marked STILL REACHABLE"
+            }
+        );
+    }
+    Ok(if holds { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }

@@ -50,8 +50,9 @@ struct ServeArgs {
     listen: SocketAddr,
     #[command(flatten)]
     db: DbArg,
-    /// Auto-run rules (TOML, [[auto_run]] with repos, senders, labels).
-    /// Without it every proposal waits for approval.
+    /// Auto-run rules (TOML, [[auto_run]] with repos, senders, labels)
+    /// [default: <data dir>/webhook-rules.toml if it exists, the file the
+    /// app's Settings edit]. Without rules every proposal waits for approval.
     #[arg(long)]
     rules: Option<PathBuf>,
     /// Audit database [default: $PADDOCK_DATA_DIR/audit.db, else the user data dir's paddock/audit.db].
@@ -234,8 +235,12 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
              `paddock webhooks set-secret github` (reads stdin)"
         );
     }
-    let rules = match &args.rules {
-        Some(path) => Rules::load(path)?,
+    let rules_path = args.rules.clone().or_else(|| paddock_webhooks::default_rules_path().filter(|p| p.exists()));
+    let rules = match &rules_path {
+        Some(path) => {
+            eprintln!("paddock webhooks: auto-run rules from {}", path.display());
+            Rules::load(path)?
+        }
         None => Rules::default(),
     };
     let store = Arc::new(args.db.open()?);

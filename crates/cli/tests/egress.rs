@@ -273,3 +273,28 @@ fn serve_reports_missing_secrets_then_uses_the_keyring_without_printing_the_secr
 fn chrono_free_nanos() -> u128 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
 }
+
+#[test]
+fn check_reads_the_policy_the_app_edits_by_default() {
+    let data = tempfile::tempdir().unwrap();
+    // No file yet: it says where it looked and how to make one.
+    paddock()
+        .env("PADDOCK_DATA_DIR", data.path())
+        .args(["egress", "check", "--no-resolve", "https://api.example.com/"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("egress.toml").and(predicate::str::contains("Settings → Network")));
+    std::fs::write(data.path().join("egress.toml"), POLICY).unwrap();
+    paddock()
+        .env("PADDOCK_DATA_DIR", data.path())
+        .args(["egress", "check", "--no-resolve", "https://api.example.com/"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("allow rule \"example\""));
+    paddock()
+        .env("PADDOCK_DATA_DIR", data.path())
+        .args(["egress", "check", "--no-resolve", "https://telemetry.example.com/"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("no-telemetry"));
+}

@@ -150,3 +150,45 @@ fn a_missing_home_is_a_clear_error() {
         .code(2)
         .stderr(predicate::str::contains("--home /nonexistent/paddock-home is not a directory"));
 }
+
+#[test]
+fn inside_a_real_sandbox_none_of_the_planted_credentials_is_reachable() {
+    let f = FakeHome::new();
+    let mut cmd = scan_cmd(&f.env);
+    cmd.arg("--home").arg(&f.home).arg("--repo").arg(&f.repo).arg("--system-root").arg(&f.system_root);
+    let out = cmd.args(["--inside", "--json", "--no-system"]).current_dir(&f.home).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // Exit status 0 says isolation holds; 1 would list what is still reachable.
+    assert!(out.status.success(), "paddock scan --inside failed ({}): {stderr}", out.status);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["backend"], "bubblewrap", "the inside scan must run in the real sandbox");
+    assert_eq!(v["isolation_holds"], true);
+    let rows: Vec<paddock_scan::Row> = serde_json::from_value(v["rows"].clone()).unwrap();
+    for e in &f.expected {
+        let row = rows.iter().find(|r| r.id.contains(&e.id) && r.kind.contains(e.kind));
+        let row = row.unwrap_or_else(|| panic!("not compared: {} / {}", e.id, e.kind));
+        assert_eq!(row.status, RowStatus::Removed, "{} is reachable inside the sandbox", row.id);
+    }
+    // The sandbox's own view really was scanned (a report, not an error):
+    // its risk is low and it found none of what outside found.
+    assert_eq!(v["inside"]["risk"], "low", "{}", v["inside"]);
+    for (what, value) in &f.planted {
+        let all = format!("{}{stderr}", String::from_utf8_lossy(&out.stdout));
+        assert!(!all.contains(value.as_str()), "{what} leaked into the comparison output");
+    }
+}
+
+#[test]
+fn inside_without_a_sandbox_is_refused_not_faked() {
+    // No bwrap on PATH: the inside scan must fail, even with unsandboxed runs allowed.
+    let f = FakeHome::new();
+    let empty = tempfile::tempdir().unwrap();
+    let mut env = f.env.clone();
+    env.insert("PATH".to_owned(), empty.path().display().to_string());
+    env.insert("PADDOCK_ALLOW_UNSANDBOXED".to_owned(), "1".to_owned());
+    let mut cmd = scan_cmd(&env);
+    let out = cmd.arg("--home").arg(&f.home).args(["--inside", "--no-system"]).current_dir(&f.home).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("no sandbox works on this machine"), "{stderr}");
+}

@@ -40,7 +40,7 @@ pub mod provider;
 pub mod settings;
 pub mod store;
 
-pub use aws::{AdminSource, AwsConfig, AwsMode, AwsProvider};
+pub use aws::{AdminKeyStatus, AdminSource, AwsConfig, AwsMode, AwsProvider, admin_key_status};
 pub use error::CredsError;
 pub use gcp::{GcpAdminSource, GcpConfig, GcpProvider};
 pub use grants::{Grant, parse_grants};

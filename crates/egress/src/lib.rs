@@ -32,6 +32,7 @@ mod record;
 mod resolve;
 mod secrets;
 mod service;
+pub mod settings;
 mod tls;
 
 pub use host::{Host, HostError, canonical_ip, embedded_ipv4, is_public};

@@ -35,6 +35,10 @@ pub enum PolicyError {
     Rule { rule: String, message: String },
     #[error("service {service:?}: {message}")]
     Service { service: String, message: String },
+    #[error("cannot write policy file {path}: {source}")]
+    Write { path: String, source: std::io::Error },
+    #[error("policy file cannot be edited (it is not valid TOML): {0}")]
+    Edit(String),
 }
 
 #[derive(Debug, Deserialize)]

@@ -5,7 +5,7 @@
 
 use ts_rs::{Config, TS};
 
-use crate::{app, audit, doctor, error, onboarding, scan, tasks};
+use crate::{app, audit, creds, doctor, error, onboarding, scan, settings, tasks};
 
 fn decl<T: TS>(cfg: &Config) -> String {
     format!("export {}", T::decl(cfg))
@@ -46,6 +46,10 @@ pub fn render() -> String {
         decl::<scan::BypassKind>(&cfg),
         decl::<scan::BypassWarning>(&cfg),
         decl::<scan::AckRecord>(&cfg),
+        decl::<scan::ComparisonStatus>(&cfg),
+        decl::<scan::ComparisonRow>(&cfg),
+        decl::<scan::ScanComparison>(&cfg),
+        decl::<scan::CompareEvent>(&cfg),
         decl::<onboarding::OnboardingStep>(&cfg),
         decl::<onboarding::OnboardingState>(&cfg),
         decl::<onboarding::GateVerdict>(&cfg),
@@ -61,6 +65,31 @@ pub fn render() -> String {
         decl::<tasks::ApprovalChoice>(&cfg),
         decl::<tasks::OutputStream>(&cfg),
         decl::<tasks::EngineUpdate>(&cfg),
+        decl::<creds::LeaseState>(&cfg),
+        decl::<creds::LeaseStep>(&cfg),
+        decl::<creds::Lease>(&cfg),
+        decl::<creds::AdminKey>(&cfg),
+        decl::<creds::AdminKeyStatus>(&cfg),
+        decl::<creds::CredsOverview>(&cfg),
+        decl::<creds::CredsStep>(&cfg),
+        decl::<creds::RemovedOrphan>(&cfg),
+        decl::<creds::Retrying>(&cfg),
+        decl::<creds::SweepDone>(&cfg),
+        decl::<settings::EgressRule>(&cfg),
+        decl::<settings::EgressService>(&cfg),
+        decl::<settings::EgressPolicy>(&cfg),
+        decl::<settings::SecretPresence>(&cfg),
+        decl::<settings::SecretStatus>(&cfg),
+        decl::<settings::EgressSettings>(&cfg),
+        decl::<settings::WebhookSource>(&cfg),
+        decl::<settings::WebhookSecretStatus>(&cfg),
+        decl::<settings::AutoRunRule>(&cfg),
+        decl::<settings::WebhookRules>(&cfg),
+        decl::<settings::DeliveryVerdict>(&cfg),
+        decl::<settings::WebhookDelivery>(&cfg),
+        decl::<settings::ProposalState>(&cfg),
+        decl::<settings::TaskProposal>(&cfg),
+        decl::<settings::IntegrationsOverview>(&cfg),
     ];
     let mut out = String::from(
         "// Generated from crates/ipc by `UPDATE_BINDINGS=1 cargo test -p paddock-ipc`. Do not edit.\n\n",

@@ -12,10 +12,12 @@
 pub mod app;
 pub mod audit;
 pub mod bindings;
+pub mod creds;
 pub mod doctor;
 pub mod error;
 pub mod onboarding;
 pub mod scan;
 pub mod tasks;
+pub mod settings;
 
 pub use error::{ErrorCode, WireError};

@@ -131,3 +131,56 @@ pub struct AckRecord {
     /// The acknowledgement store (`<data dir>/acks.json`).
     pub store: String,
 }
+
+/// What happened to one finding inside the sandbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ComparisonStatus {
+    /// Reachable inside too: isolation did not cover it.
+    StillReachable,
+    /// Found only inside (worth a look).
+    OnlyInside,
+    /// Same place, a different value inside.
+    Replaced,
+    /// Found outside, gone inside: the sandbox took it away.
+    Removed,
+}
+
+/// One line of the outside-vs-inside table.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct ComparisonRow {
+    pub id: String,
+    pub category: FindingCategory,
+    pub kind: String,
+    pub location: String,
+    /// Null when not found outside.
+    pub outside: Option<Severity>,
+    /// Null when not found inside.
+    pub inside: Option<Severity>,
+    pub status: ComparisonStatus,
+}
+
+/// The same audit outside and inside the sandbox a task gets.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct ScanComparison {
+    /// Rows needing attention first, then by severity.
+    pub rows: Vec<ComparisonRow>,
+    pub outside_risk: RiskLevel,
+    pub inside_risk: RiskLevel,
+    /// Nothing found outside is reachable inside.
+    pub isolation_holds: bool,
+    /// The sandbox that ran the inside scan, e.g. `bubblewrap`.
+    pub backend: String,
+    /// What the inside scan could not look at.
+    pub inside_notes: Vec<String>,
+}
+
+/// Progress of `scan_compare`.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum CompareEvent {
+    /// Scanning as you, outside any sandbox.
+    Outside,
+    /// Scanning inside a fresh sandbox.
+    Inside,
+}

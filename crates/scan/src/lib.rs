@@ -11,9 +11,10 @@
 //! - **Bypass-mode warnings** ([`bypass`]): agent configs that switch off
 //!   permission prompts, and repos with production remotes; an acknowledgement
 //!   store so a task in bypass mode on a production repo cannot start unseen.
-//! - **Outside vs inside** ([`compare`]): the same scan run inside the sandbox
-//!   (`paddock scan --json` with the sandbox's HOME and environment) compared
-//!   row by row with the one outside.
+//! - **Outside vs inside** ([`compare`], [`inside`]): the same scan run inside
+//!   the sandbox a task gets (`paddock scan --json` launched through
+//!   paddock-sandbox, [`inside::scan_inside`]) compared row by row with the
+//!   one outside.
 //!
 //! Invariants, stated as absences:
 //! - No secret value is ever stored in a [`Finding`], a [`BypassWarning`], a
@@ -44,6 +45,7 @@ pub mod bypass;
 mod checks;
 pub mod compare;
 mod fsutil;
+pub mod inside;
 pub mod prompt;
 mod redact;
 mod text;

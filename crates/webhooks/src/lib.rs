@@ -105,12 +105,22 @@ impl Clock for FixedClock {
     }
 }
 
+fn data_dir() -> Option<std::path::PathBuf> {
+    match std::env::var_os("PADDOCK_DATA_DIR") {
+        Some(dir) => Some(std::path::PathBuf::from(dir)),
+        None => Some(dirs::data_dir()?.join("paddock")),
+    }
+}
+
 /// The proposals database's default place: `<data dir>/webhooks.db`, where
 /// the data dir is `PADDOCK_DATA_DIR`, else the platform's data dir + `paddock`.
 pub fn default_db_path() -> Option<std::path::PathBuf> {
-    let data = match std::env::var_os("PADDOCK_DATA_DIR") {
-        Some(dir) => std::path::PathBuf::from(dir),
-        None => dirs::data_dir()?.join("paddock"),
-    };
-    Some(data.join("webhooks.db"))
+    Some(data_dir()?.join("webhooks.db"))
+}
+
+/// The auto-run rules' default place: `<data dir>/webhook-rules.toml` (the
+/// file the app's Settings edit). No file means no rules: every proposal
+/// waits for approval.
+pub fn default_rules_path() -> Option<std::path::PathBuf> {
+    Some(data_dir()?.join("webhook-rules.toml"))
 }

@@ -30,6 +30,11 @@ pub enum RulesError {
     },
     #[error("auto-run rules {path}: {message}")]
     Invalid { path: String, message: String },
+    #[error("cannot write auto-run rules {path}: {source}")]
+    Write {
+        path: String,
+        source: std::io::Error,
+    },
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
@@ -106,6 +111,23 @@ impl Rules {
         Ok(rules)
     }
 
+    /// Validates `text` and writes it to `path` (the app's Settings edit the
+    /// rules this way): a temp file in the same folder, synced, renamed over
+    /// the old one. Invalid text is refused and the file left as it was.
+    pub fn save(path: &Path, text: &str) -> Result<Rules, RulesError> {
+        use std::io::Write as _;
+        let shown = path.display().to_string();
+        let rules = Rules::parse(text).map_err(|message| RulesError::Invalid { path: shown.clone(), message })?;
+        let io = |source: std::io::Error| RulesError::Write { path: shown.clone(), source };
+        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir).map_err(io)?;
+        let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
+        tmp.write_all(text.as_bytes()).map_err(io)?;
+        tmp.as_file().sync_all().map_err(io)?;
+        tmp.persist(path).map_err(|e| io(e.error))?;
+        Ok(rules)
+    }
+
     /// The first rule that allows this proposal to run without approval.
     pub fn matching(&self, draft: &ProposalDraft) -> Option<&Rule> {
         self.auto_run.iter().find(|rule| rule.matches(draft))
@@ -136,5 +158,25 @@ impl Rule {
                 .iter()
                 .any(|l| draft.labels.iter().any(|d| d.eq_ignore_ascii_case(l)));
         source_ok && repo_ok && sender_ok && label_ok
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn save_writes_valid_rules_and_refuses_invalid_ones_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub").join("webhook-rules.toml");
+        let good = "[[auto_run]]\nid = \"docs\"\nrepos = [\"acme/docs\"]\nsenders = [\"octocat\"]\n";
+        let rules = Rules::save(&path, good).unwrap();
+        assert_eq!(rules.auto_run[0].id, "docs");
+        assert_eq!(Rules::load(&path).unwrap(), rules);
+        let everyone = "[[auto_run]]\nid = \"all\"\nrepos = [\"acme/*\"]\nsenders = [\"*\"]\n";
+        let err = Rules::save(&path, everyone).unwrap_err().to_string();
+        assert!(err.contains("must be one exact login"), "{err}");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), good, "a refused save changed the file");
+        assert_eq!(std::fs::read_dir(path.parent().unwrap()).unwrap().count(), 1, "temp file left behind");
     }
 }

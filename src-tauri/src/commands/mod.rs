@@ -2,7 +2,9 @@
 //! decision: validate, call one engine crate, convert the result.
 
 pub mod audit;
+pub mod creds;
 pub mod onboarding;
+pub mod settings;
 pub mod system;
 pub mod tasks;
 

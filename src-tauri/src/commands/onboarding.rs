@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use paddock_ipc::onboarding::{GatePack, OnboardingState};
-use paddock_ipc::scan::{AckRecord, BypassWarning, ScanEvent, ScanInfo, ScanReport};
+use paddock_ipc::scan::{AckRecord, BypassWarning, CompareEvent, ScanComparison, ScanEvent, ScanInfo, ScanReport};
 use paddock_ipc::WireError;
 use paddock_scan::{AckStore, ScanOptions};
 use tauri::ipc::Channel;
@@ -128,6 +128,33 @@ pub async fn scan_run(
             }
         });
         Ok(convert::scan::report(&report))
+    })
+    .await
+}
+
+/// The same audit as you and inside a fresh sandbox (the one a task gets),
+/// side by side: what the sandbox takes away, and anything it does not.
+#[tauri::command]
+pub async fn scan_compare(
+    state: tauri::State<'_, AppState>,
+    repos: Vec<String>,
+    on_event: Channel<CompareEvent>,
+) -> Result<ScanComparison, WireError> {
+    let opts = scan_options(&state, &repos)?;
+    let scanner = state.scanner.clone().map_err(|m| WireError::new(paddock_ipc::ErrorCode::Unavailable, m))?;
+    blocking(move || {
+        let mut send = |half| {
+            let event = match half {
+                paddock_scan::inside::Half::Outside => CompareEvent::Outside,
+                paddock_scan::inside::Half::Inside => CompareEvent::Inside,
+            };
+            if let Err(err) = on_event.send(event) {
+                tracing::warn!("comparison progress not delivered: {err}");
+            }
+        };
+        let c = paddock_scan::inside::outside_and_inside(&opts, &scanner, std::time::Duration::from_secs(180), &mut send)
+            .map_err(convert::scan::inside_error)?;
+        Ok(convert::scan::comparison(c))
     })
     .await
 }

@@ -120,3 +120,41 @@ pub fn ack_error(e: scan::AckError) -> WireError {
     };
     WireError::new(code, e.to_string())
 }
+
+pub fn inside_error(e: scan::inside::InsideError) -> WireError {
+    use scan::inside::InsideError as E;
+    let code = match &e {
+        E::NoSandbox(_) | E::Scanner { .. } | E::Timeout(_) => ErrorCode::Unavailable,
+        E::Launch(_) | E::Failed { .. } | E::Output(_) => ErrorCode::Internal,
+    };
+    WireError::new(code, e.to_string())
+}
+
+pub fn comparison(c: scan::inside::Comparison) -> dto::ScanComparison {
+    let holds = scan::isolation_holds(&c.rows);
+    dto::ScanComparison {
+        rows: c
+            .rows
+            .into_iter()
+            .map(|r| dto::ComparisonRow {
+                id: r.id,
+                category: category(r.category),
+                kind: r.kind,
+                location: r.location,
+                outside: r.outside.map(severity),
+                inside: r.inside.map(severity),
+                status: match r.status {
+                    scan::RowStatus::StillReachable => dto::ComparisonStatus::StillReachable,
+                    scan::RowStatus::OnlyInside => dto::ComparisonStatus::OnlyInside,
+                    scan::RowStatus::Replaced => dto::ComparisonStatus::Replaced,
+                    scan::RowStatus::Removed => dto::ComparisonStatus::Removed,
+                },
+            })
+            .collect(),
+        outside_risk: risk(c.outside.risk),
+        inside_risk: risk(c.inside.risk),
+        isolation_holds: holds,
+        backend: c.backend,
+        inside_notes: c.inside.notes,
+    }
+}

@@ -1,5 +1,5 @@
 import { useEffect, useState } from "react";
-import type { BypassWarning, CheckResult, OnboardingStep, ScanReport } from "../bindings";
+import type { BypassWarning, CheckResult, OnboardingStep, ScanComparison, ScanReport } from "../bindings";
 import { ScreenHeader } from "../components/ScreenHeader";
 import { ErrorNote } from "../components/ErrorNote";
 import { loadOnboarding, updateOnboarding, useOnboarding } from "../onboardingStore";
@@ -17,11 +17,12 @@ export interface SessionResults {
   report: ScanReport | null;
   warnings: BypassWarning[] | null;
   checks: CheckResult[] | null;
+  comparison: ScanComparison | null;
 }
 
 export function Onboarding() {
   const { state, loaded, loadFailed, error } = useOnboarding();
-  const [results, setResults] = useState<SessionResults>({ report: null, warnings: null, checks: null });
+  const [results, setResults] = useState<SessionResults>({ report: null, warnings: null, checks: null, comparison: null });
 
   useEffect(() => {
     void loadOnboarding();
@@ -108,6 +109,8 @@ function StepBody(props: {
         <RiskStep
           report={results.report}
           onReport={(report) => setResults((r) => ({ ...r, report }))}
+          comparison={results.comparison}
+          onComparison={(comparison) => setResults((r) => ({ ...r, comparison }))}
           onNext={onNext}
           onSkip={onSkip}
         />

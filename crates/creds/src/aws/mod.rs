@@ -143,6 +143,65 @@ pub fn store_admin_in_keyring(service: &str, user: &str, creds: &KeyringCredenti
     entry.set_password(&json).map_err(|e| CredsError::AdminCredentials(format!("keyring: {e}")))
 }
 
+/// Whether admin credentials are stored in a keyring entry, for the Credentials screen. Only a
+/// fingerprint of the access key *id* comes out (`AKIA…WXYZ`); the secret is read (to check the
+/// entry is usable) and dropped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AdminKeyStatus {
+    Configured { key_id: String },
+    Missing,
+    Unreadable(String),
+}
+
+/// The keyring entry `paddock creds admin-key` writes by default.
+pub const ADMIN_KEYRING_SERVICE: &str = "paddock";
+pub const ADMIN_KEYRING_USER: &str = "aws-admin";
+
+pub fn admin_key_status(service: &str, user: &str) -> AdminKeyStatus {
+    let entry = match keyring::Entry::new(service, user) {
+        Ok(e) => e,
+        Err(e) => return AdminKeyStatus::Unreadable(keyring_problem(&e)),
+    };
+    let json = match entry.get_password() {
+        Ok(j) => j,
+        Err(keyring::Error::NoEntry) => return AdminKeyStatus::Missing,
+        Err(e) => return AdminKeyStatus::Unreadable(keyring_problem(&e)),
+    };
+    match serde_json::from_str::<KeyringCredentials>(&json) {
+        Ok(k) if !k.access_key_id.is_empty() && !k.secret_access_key.is_empty() => {
+            AdminKeyStatus::Configured { key_id: key_id_fingerprint(&k.access_key_id) }
+        }
+        // Deliberately no serde detail: it could quote the secret.
+        _ => AdminKeyStatus::Unreadable(format!(
+            "keyring entry {service}/{user} is not the expected JSON; store it again with `paddock creds admin-key`"
+        )),
+    }
+}
+
+/// `AKIA…WXYZ`: the issuer prefix and the last four characters of an access key id.
+pub fn key_id_fingerprint(id: &str) -> String {
+    let chars: Vec<char> = id.chars().collect();
+    if chars.len() <= 8 {
+        return "…".to_owned();
+    }
+    let head: String = chars[..4].iter().collect();
+    let tail: String = chars[chars.len() - 4..].iter().collect();
+    format!("{head}…{tail}")
+}
+
+/// A keyring failure described by its kind (never by anything it might quote).
+fn keyring_problem(e: &keyring::Error) -> String {
+    match e {
+        keyring::Error::PlatformFailure(_) => {
+            "the OS keyring failed (on Linux: is there a session keyring? try `keyctl session -`)".into()
+        }
+        keyring::Error::NoStorageAccess(_) => "the OS keyring is locked or not accessible".into(),
+        keyring::Error::BadEncoding(_) => "the keyring entry is not UTF-8".into(),
+        keyring::Error::Ambiguous(_) => "more than one matching keyring entry".into(),
+        _ => "the OS keyring could not be read".into(),
+    }
+}
+
 fn admin_from_keyring(service: &str, user: &str) -> Result<Credentials, CredsError> {
     let entry = keyring::Entry::new(service, user).map_err(|e| CredsError::AdminCredentials(e.to_string()))?;
     let json = entry.get_password().map_err(|e| {
@@ -483,5 +542,17 @@ impl AwsProvider {
             }
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod admin_status_tests {
+    use super::key_id_fingerprint;
+
+    #[test]
+    fn key_id_fingerprints_show_prefix_and_last_four_only() {
+        assert_eq!(key_id_fingerprint("AKIAIOSFODNN7EXAMPLE"), "AKIA…MPLE");
+        assert_eq!(key_id_fingerprint("ASIA1234"), "…");
+        assert_eq!(key_id_fingerprint(""), "…");
     }
 }

@@ -37,6 +37,14 @@ export function DoneStep({ results }: { results: SessionResults }) {
             "Not run."
           )}
         </dd>
+        <dt>Inside the sandbox</dt>
+        <dd data-testid="summary-inside">
+          {results.comparison
+            ? results.comparison.isolation_holds
+              ? `Nothing of that is reachable inside ${results.comparison.backend} (risk there: ${results.comparison.inside_risk}).`
+              : `Some of it is still reachable inside ${results.comparison.backend}: see step 1.`
+            : "Not compared in this session."}
+        </dd>
         <dt>Bypass warnings</dt>
         <dd>
           {warnings === null

@@ -1,11 +1,12 @@
 import { useEffect, useRef, useState } from "react";
-import type { ScanFinding, ScanInfo, ScanReport, WireError } from "../../bindings";
+import type { ScanComparison, ScanFinding, ScanInfo, ScanReport, WireError } from "../../bindings";
 import { api } from "../../api";
 import { ErrorNote } from "../../components/ErrorNote";
 import { updateOnboarding, useOnboarding } from "../../onboardingStore";
 import { StepNav } from "./StepNav";
 import { addRepo, countBySeverity, groupFindings, removeRepo } from "./wizard";
 import { AuditPrompt } from "./AuditPrompt";
+import { CompareInside } from "./CompareInside";
 
 interface Live {
   check: string | null;
@@ -16,6 +17,8 @@ interface Live {
 export function RiskStep(props: {
   report: ScanReport | null;
   onReport: (r: ScanReport) => void;
+  comparison: ScanComparison | null;
+  onComparison: (c: ScanComparison) => void;
   onNext: () => void;
   onSkip: () => void;
 }) {
@@ -139,6 +142,10 @@ export function RiskStep(props: {
       )}
 
       {report && <RiskLevel report={report} rules={info?.risk_rules ?? null} />}
+
+      {report && (
+        <CompareInside repos={state.repos} comparison={props.comparison} onComparison={props.onComparison} auto={true} />
+      )}
 
       {findings.length > 0 && <Findings findings={findings} />}
       {report && report.findings.length === 0 && (

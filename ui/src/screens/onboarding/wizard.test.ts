@@ -5,6 +5,7 @@ import {
   STEPS,
   addRepo,
   chosenPacks,
+  comparisonCounts,
   dismiss,
   goTo,
   groupFindings,
@@ -139,5 +140,17 @@ describe("findings and warnings", () => {
     expect(pendingAcks([w("a", true, null), w("b", true, "2026-11-23T10:00:00Z"), w("c", false, null)]).map((x) => x.id)).toEqual([
       "a",
     ]);
+  });
+});
+
+describe("outside vs inside", () => {
+  it("counts what was found outside, taken away, and still reachable", () => {
+    const row = (id: string, outside: ScanFinding["severity"] | null, inside: ScanFinding["severity"] | null, status: "removed" | "still_reachable" | "replaced" | "only_inside") => ({
+      id, category: "cloud" as const, kind: id, location: id, outside, inside, status,
+    });
+    expect(comparisonCounts([row("a", "critical", null, "removed"), row("b", "high", null, "removed")])).toEqual({ outside: 2, removed: 2, reachable: 0, replaced: 0 });
+    expect(
+      comparisonCounts([row("a", "critical", "critical", "still_reachable"), row("b", "high", "high", "replaced"), row("c", null, "low", "only_inside")]),
+    ).toEqual({ outside: 2, removed: 0, reachable: 2, replaced: 1 });
   });
 });

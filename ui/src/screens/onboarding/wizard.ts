@@ -1,6 +1,6 @@
 // The wizard's rules, as pure functions over the saved OnboardingState, so
 // they are tested without a window (wizard.test.ts).
-import type { BypassWarning, FindingCategory, OnboardingState, OnboardingStep, ScanFinding, Severity } from "../../bindings";
+import type { BypassWarning, ComparisonRow, FindingCategory, OnboardingState, OnboardingStep, ScanFinding, Severity } from "../../bindings";
 
 export const STEPS: readonly { id: OnboardingStep; title: string; lead: string }[] = [
   { id: "risk", title: "Risk audit", lead: "What an agent can reach today" },
@@ -168,4 +168,13 @@ export function togglePack(chosen: string[], id: string, on: boolean, all: strin
 /** Single-quotes a path for a POSIX shell when it needs it. */
 export function shellQuote(s: string): string {
   return /^[A-Za-z0-9_./~+-]+$/.test(s) ? s : `'${s.replace(/'/g, "'\\''")}'`;
+}
+
+/** The outside-vs-inside table in numbers: found outside, taken away, still reachable inside. */
+export function comparisonCounts(rows: ComparisonRow[]): { outside: number; removed: number; reachable: number; replaced: number } {
+  const outside = rows.filter((r) => r.outside !== null).length;
+  const removed = rows.filter((r) => r.status === "removed").length;
+  const replaced = rows.filter((r) => r.status === "replaced").length;
+  const reachable = rows.filter((r) => r.status === "still_reachable" || r.status === "only_inside").length;
+  return { outside, removed, reachable, replaced };
 }
