@@ -159,11 +159,16 @@ function fakeBackend({ unsandboxed, onboarding, leases }) {
             { id: "code-exec", description: "Inline interpreter code (python -c, node -e).",
               rules: [{ id: "code-exec.inline-interpreter", verdict: "ask", reason: "runs inline interpreter code the gate cannot judge" }] },
           ];
+        case "tasks_list":
+        case "approvals_list":
+          return [];
         default:
           throw { code: "invalid_input", message: `unknown command ${cmd}` };
       }
     },
     stream: async (cmd, args, onEvent) => {
+      // The engine's live feed stays open for the life of the page; nothing happens in this one.
+      if (cmd === "engine_follow") return new Promise(() => {});
       if (cmd === "creds_revoke") {
         for (const [action, phase] of [["revoking", "state"], ["aws.delete_access_key", "intent"], ["aws.delete_access_key", "done"], ["aws.delete_user", "done"], ["revoked", "state"]]) {
           await new Promise((r) => setTimeout(r, 40));
