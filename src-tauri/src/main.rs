@@ -7,6 +7,7 @@
 // Hide the console window on Windows release builds.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+mod approval_alerts;
 mod commands;
 mod convert;
 mod onboarding_file;
@@ -31,6 +32,11 @@ fn main() {
 
     let result = tauri::Builder::default()
         .manage(state)
+        .plugin(tauri_plugin_notification::init())
+        .setup(|app| {
+            approval_alerts::start(app.handle().clone());
+            Ok(())
+        })
         .invoke_handler(tauri::generate_handler![
             commands::system::app_info,
             commands::system::run_system_check,

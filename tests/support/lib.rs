@@ -21,6 +21,7 @@ pub mod fake_home;
 pub mod fake_anthropic;
 pub mod keyring_session;
 pub mod moto;
+pub mod session_bus;
 pub mod ui;
 
 /// The repository root (this crate lives in `tests/`).

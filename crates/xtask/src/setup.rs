@@ -53,6 +53,11 @@ const TEST_PACKAGES: &[&str] = &[
     // The GCP tests make a throwaway RSA admin key with it.
     "openssl",
     "curl",
+    // The approvals window test watches desktop notifications on a private session bus.
+    "dbus",
+    // The Podman sandbox backend's real container test (runc: crun refuses hybrid cgroups).
+    "podman",
+    "runc",
 ];
 
 fn installed(pkg: &str) -> bool {

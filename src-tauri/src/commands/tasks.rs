@@ -20,7 +20,7 @@ const STORE_POLL: Duration = Duration::from_secs(1);
 /// Most timeline events a task page loads at once.
 const TIMELINE_PAGE: u32 = 500;
 
-fn engine(state: &AppState) -> Result<Arc<Engine>, WireError> {
+pub(crate) fn engine(state: &AppState) -> Result<Arc<Engine>, WireError> {
     let opened = state.engine.get_or_init(|| {
         let config = paddock_bin().and_then(|bin| EngineConfig::from_env(bin).map_err(|e| e.to_string()))?;
         match Engine::open(config) {
