@@ -23,9 +23,18 @@ async fn text_of(client: &Client, css: &str) -> anyhow::Result<String> {
     Ok(wait_for(client, css).await?.text().await?)
 }
 
+/// Clicks, retrying while the element is re-rendered under the pointer (the
+/// task list refreshes as the engine reports changes).
 async fn click(client: &Client, css: &str) -> anyhow::Result<()> {
-    wait_for(client, css).await?.click().await?;
-    Ok(())
+    let mut last = None;
+    for _ in 0..10 {
+        match wait_for(client, css).await?.click().await {
+            Ok(()) => return Ok(()),
+            Err(e) => last = Some(e),
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    Err(last.map_or_else(|| anyhow::anyhow!("click on {css} failed"), anyhow::Error::from))
 }
 
 fn make_repo(dir: &Path) -> anyhow::Result<()> {
@@ -110,7 +119,8 @@ async fn a_gate_ask_notifies_the_desktop_and_is_approved_in_the_window() -> anyh
 
         // The hook got the person's answer and the task went on to its end.
         click(&client, "a[data-nav='tasks']").await?;
-        click(&client, "[data-testid='task-list'] tr[data-task-id]").await?;
+        wait_for(&client, "[data-testid='task-list'] tr[data-task-id]").await?;
+        click(&client, "[data-testid='task-list'] tr[data-task-id] button.link").await?;
         let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
         loop {
             let output = text_of(&client, "[data-testid='task-output']").await.unwrap_or_default();

@@ -36,7 +36,10 @@ pub fn start(app: AppHandle) {
                 Ok(pending) => {
                     // Forget decided ones so the set stays as small as the inbox.
                     notified.retain(|id| pending.iter().any(|a| &a.id == id));
-                    for a in pending.iter().filter(|a| !notified.contains(&a.id)) {
+                    for a in &pending {
+                        if notified.contains(&a.id) {
+                            continue;
+                        }
                         let (title, body) = text(a);
                         if let Err(e) = app.notification().builder().title(title).body(body).show() {
                             tracing::warn!(approval = %a.id, error = %e, "cannot show a desktop notification");
