@@ -1,7 +1,13 @@
 import type { GcpAdminKeyStatus, GcpSettings } from "../../bindings";
 
+const BADGES = {
+  stored: <span className="badge good">In the OS keyring</span>,
+  missing: <span className="badge">No key stored</span>,
+  unreadable: <span className="badge bad">Cannot be read</span>,
+};
+
 /** Whether the GCP admin key's keyring entry holds a service-account key. Never the key. */
-export function GcpKeyStatus({ status }: { status: GcpAdminKeyStatus }) {
+export function GcpKeyStatus({ status, badge = true }: { status: GcpAdminKeyStatus; badge?: boolean }) {
   const k = status.key;
   const entry = (
     <code>
@@ -12,20 +18,20 @@ export function GcpKeyStatus({ status }: { status: GcpAdminKeyStatus }) {
     <div className="gcp-key" data-testid="gcp-admin-key" data-status={k.status}>
       {k.status === "stored" && (
         <p>
-          <span className="badge good">In the OS keyring</span> The key of{" "}
+          {badge && BADGES.stored} The key of{" "}
           <code data-testid="gcp-admin-email">{k.client_email}</code> is stored as {entry}. To replace it, store a new
           one:
         </p>
       )}
       {k.status === "missing" && (
         <p>
-          <span className="badge">Not set up</span> No service-account key is stored as {entry}. Store the key file of an
+          {badge && BADGES.missing} No service-account key is stored as {entry}. Store the key file of an
           account that may create service accounts and set IAM policies in the project:
         </p>
       )}
       {k.status === "unreadable" && (
         <p>
-          <span className="badge bad">Cannot be read</span> {k.reason}
+          {badge && BADGES.unreadable} {k.reason}
         </p>
       )}
       <pre className="command">
@@ -42,11 +48,12 @@ export function GcpKeyStatus({ status }: { status: GcpAdminKeyStatus }) {
 /** The Credentials screen's Google Cloud card: project, admin source, key status. */
 export function GcpAdminCard({ gcp }: { gcp: GcpSettings }) {
   const source = gcp.config.admin.source;
+  const showKey = source === "keyring" || !gcp.configured;
   return (
     <section className="card admin-key" data-testid="gcp-admin" data-configured={gcp.configured} data-source={source}>
       <div className="admin-key-head">
         <h2>Google Cloud admin</h2>
-        {!gcp.configured && <span className="badge">Not set up</span>}
+        {!gcp.configured ? <span className="badge">Not set up</span> : showKey && BADGES[gcp.admin_key.key.status]}
       </div>
       {gcp.configured ? (
         <p>
@@ -59,7 +66,7 @@ export function GcpAdminCard({ gcp }: { gcp: GcpSettings }) {
           <a href="#/settings/gcp">Settings → Google Cloud</a>.
         </p>
       )}
-      {(source === "keyring" || !gcp.configured) && <GcpKeyStatus status={gcp.admin_key} />}
+      {showKey && <GcpKeyStatus status={gcp.admin_key} badge={!gcp.configured} />}
     </section>
   );
 }
