@@ -63,12 +63,13 @@ pub fn config_in(d: dto::GcpConfig, base: Option<creds::GcpConfig>) -> Result<cr
         paddock_creds::grants::check_gcp_role(r).map_err(|m| refused("Allowed roles", m))?;
         cfg.check_role(r).map_err(|m| refused("Allowed roles", m))?;
     }
+    // One field at a time, so a refusal names the right one.
+    let lifetime = creds::GcpConfig { allowed_roles: vec![], endpoint_url: None, admin: creds::GcpAdminSource::Adc, ..cfg.clone() };
+    lifetime.validate().map_err(|e| refused("Longest token lifetime", config_message(e)))?;
     if let creds::GcpAdminSource::Impersonate { .. } = &cfg.admin {
         let probe = creds::GcpConfig { allowed_roles: vec![], endpoint_url: None, ..cfg.clone() };
         probe.validate().map_err(|e| refused("Admin credentials", config_message(e)))?;
     }
-    let lifetime = creds::GcpConfig { allowed_roles: vec![], endpoint_url: None, admin: creds::GcpAdminSource::Adc, ..cfg.clone() };
-    lifetime.validate().map_err(|e| refused("Longest token lifetime", config_message(e)))?;
     cfg.validate().map_err(|e| WireError::invalid_input(config_message(e)))?;
     Ok(cfg)
 }
@@ -78,5 +79,57 @@ fn config_message(e: paddock_creds::CredsError) -> String {
     match e {
         paddock_creds::CredsError::Config(m) => m,
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(project: &str, admin: dto::GcpAdminSource, roles: &[&str], secs: u64) -> dto::GcpConfig {
+        dto::GcpConfig {
+            project: project.into(),
+            admin,
+            allowed_roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+            max_token_lifetime_secs: secs,
+        }
+    }
+
+    #[test]
+    fn each_refusal_names_its_field_and_a_good_config_keeps_what_the_window_does_not_edit() {
+        let keyring = || dto::GcpAdminSource::Keyring { service: "paddock".into(), user: "gcp-admin".into() };
+        let viewer = "roles/storage.objectViewer";
+        let cases: Vec<(&str, dto::GcpConfig, &str)> = vec![
+            ("bad project", input("Acme Data", keyring(), &[viewer], 3600), "Project ID: `Acme Data` is not a GCP project id"),
+            ("basic role", input("acme-data", keyring(), &[viewer, "roles/owner"], 3600), "Allowed roles: role `roles/owner` is never granted"),
+            ("iam role", input("acme-data", keyring(), &["roles/iam.serviceAccountTokenCreator"], 3600), "Allowed roles: role `roles/iam.serviceAccountTokenCreator` is never granted"),
+            ("role shape", input("acme-data", keyring(), &["storage.objectViewer"], 3600), "Allowed roles: `storage.objectViewer` is not an IAM role name"),
+            ("lifetime", input("acme-data", keyring(), &[viewer], 50_000), "Longest token lifetime: max token lifetime 50000 s"),
+            (
+                "impersonate",
+                input("acme-data", dto::GcpAdminSource::Impersonate { service_account: "admin".into() }, &[viewer], 3600),
+                "Admin credentials: `admin` is not a service account email",
+            ),
+            (
+                "keyring entry",
+                input("acme-data", dto::GcpAdminSource::Keyring { service: " ".into(), user: "gcp-admin".into() }, &[viewer], 3600),
+                "Admin credentials: name the keyring service and user",
+            ),
+        ];
+        for (name, cfg, want) in cases {
+            let err = config_in(cfg, None).expect_err(name);
+            assert_eq!(err.code, paddock_ipc::ErrorCode::InvalidInput, "{name}");
+            assert!(err.message.starts_with(want), "{name}: {}", err.message);
+        }
+
+        let mut base = creds::GcpConfig::new("old-project", creds::GcpAdminSource::Adc);
+        base.endpoint_url = Some("http://127.0.0.1:9".into());
+        let cfg = config_in(input(" acme-data ", keyring(), &[viewer, " roles/bigquery.dataViewer", viewer, ""], 1800), Some(base))
+            .expect("valid");
+        assert_eq!(cfg.project, "acme-data");
+        assert_eq!(cfg.allowed_roles, [viewer, "roles/bigquery.dataViewer"]);
+        assert_eq!(cfg.max_token_lifetime_secs, 1800);
+        assert_eq!(cfg.endpoint_url.as_deref(), Some("http://127.0.0.1:9"), "the test endpoint is kept");
+        assert_eq!(config(&cfg).admin, keyring());
     }
 }
