@@ -9,6 +9,11 @@
 //!   signed delivery to `paddock webhooks serve`; auto-run rules saved from
 //!   the window are the listener's default; deliveries and proposals show up,
 //!   and a proposal approved in the window is approved for the CLI too.
+//! - Google Cloud: a bad project id is caught as it is typed; a role that
+//!   could widen a task's access is refused by paddock-creds, naming the
+//!   field, without writing the file; a good save is what `paddock creds
+//!   settings show` reads; a service-account key stored with the CLI shows
+//!   as its account's email, never its content.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
@@ -23,6 +28,14 @@ use paddock_e2e::{Display, Driver, Guard, app_binary, cli_binary};
 
 const API_KEY: &str = "sk-ant-e2e-never-on-screen-7c41d09a";
 const GITHUB_SECRET: &str = "gh-webhook-e2e-secret-never-on-screen-5150";
+/// What stands for the private key in [`GCP_KEY`].
+const GCP_KEY_MARKER: &str = "gcp-e2e-never-on-screen-77d1";
+/// A service-account key's shape (paddock-creds checks only the shape when storing it).
+const GCP_KEY: &str = concat!(
+    r#"{"type": "service_account", "project_id": "acme-data-e2e", "private_key_id": "e2e","#,
+    r#" "private_key": "-----BEGIN PRIVATE KEY-----\ngcp-e2e-never-on-screen-77d1\n-----END PRIVATE KEY-----\n","#,
+    r#" "client_email": "paddock-admin@acme-data-e2e.iam.gserviceaccount.com", "client_id": "1"}"#
+);
 
 fn paddock(data: &Path, args: &[&str]) -> anyhow::Result<Output> {
     Ok(Command::new(cli_binary()?).args(args).env("PADDOCK_DATA_DIR", data).stdin(Stdio::null()).output()?)
@@ -30,7 +43,7 @@ fn paddock(data: &Path, args: &[&str]) -> anyhow::Result<Output> {
 
 async fn assert_no_secret(client: &Client, when: &str) -> anyhow::Result<()> {
     let source = client.source().await?;
-    for s in [API_KEY, GITHUB_SECRET] {
+    for s in [API_KEY, GITHUB_SECRET, GCP_KEY_MARKER] {
         ensure!(!source.contains(s), "a secret reached the page {when}");
     }
     Ok(())
@@ -95,6 +108,8 @@ async fn settings_round_trip_to_the_files_and_keyring_the_cli_uses() -> anyhow::
     let keys = KeyringNamespace::new();
     let egress_service = keys.entry("paddock-egress", "anthropic-api-key");
     let webhooks_service = keys.entry("paddock-webhooks", "github-webhook-secret");
+    let gcp_service = keys.entry("paddock", "gcp-admin");
+    let gcp_file = d.join("creds-settings.json");
     skip_onboarding(d, "settings")?;
     let display = Display::start()?;
     let env = [
@@ -258,9 +273,67 @@ async fn settings_round_trip_to_the_files_and_keyring_the_cli_uses() -> anyhow::
         let out = paddock(d, &["webhooks", "serve", "--listen", "127.0.0.1:0", "--keyring-service", &webhooks_service])?;
         assert!(String::from_utf8_lossy(&out.stderr).contains("no webhook secrets"), "{out:?}");
 
-        // The Google Cloud place is marked as such.
+        // ---- Google Cloud. Nothing saved yet; the keyring entry offered is the app's own (namespaced) one.
         click(&client, "button[data-tab-link='gcp']").await?;
-        assert!(text_of(&client, "[data-testid='settings-gcp']").await?.contains("Not available yet"));
+        wait_for(&client, "[data-testid='settings-gcp'][data-configured='false']").await?;
+        assert_eq!(text_of(&client, "[data-testid='gcp-path']").await?, gcp_file.display().to_string());
+        assert_eq!(value_of(&client, "input[data-field='keyring-service']").await?, gcp_service);
+        assert_eq!(value_of(&client, "input[data-field='keyring-user']").await?, "gcp-admin");
+        wait_for(&client, "[data-testid='gcp-admin-key'][data-status='missing']").await?;
+
+        // A bad project id is caught as it is typed.
+        type_into(&client, "input[data-field='project']", "Acme Data").await?;
+        let problem = text_of(&client, "[data-problem='project']").await?;
+        assert!(problem.contains("is not a GCP project id"), "{problem}");
+        assert!(!wait_for(&client, "button[data-action='save-gcp']").await?.is_enabled().await?, "saving a bad project id");
+        shot_at(&client, "[data-problem='project']", "settings-gcp-invalid").await?;
+        type_into(&client, "input[data-field='project']", "acme-data-e2e").await?;
+
+        // A role that could widen a task's own access is paddock-creds' call: refused, naming the field; no file.
+        type_into(&client, "input[data-field='new-role']", "roles/iam.serviceAccountAdmin").await?;
+        click(&client, "button[data-action='add-role']").await?;
+        click(&client, "button[data-action='save-gcp']").await?;
+        let refused = wait_for(&client, "[data-testid='settings-gcp'] [data-error-code='invalid_input']").await?.text().await?;
+        assert!(refused.contains("Allowed roles: role `roles/iam.serviceAccountAdmin` is never granted to a task"), "{refused}");
+        assert!(!gcp_file.exists(), "a refused save wrote {}", gcp_file.display());
+        click(&client, "li[data-role='roles/iam.serviceAccountAdmin'] button[data-action='remove-role']").await?;
+
+        // A good save is the file `paddock creds` reads.
+        type_into(&client, "input[data-field='new-role']", "roles/bigquery.dataViewer").await?;
+        click(&client, "button[data-action='add-role']").await?;
+        wait_for(&client, "[data-testid='gcp-roles'] li[data-role='roles/bigquery.dataViewer']").await?;
+        type_into(&client, "input[data-field='lifetime']", "1800").await?;
+        click(&client, "button[data-action='save-gcp']").await?;
+        wait_for(&client, "[data-testid='gcp-saved']").await?;
+        wait_for(&client, "[data-testid='settings-gcp'][data-configured='true']").await?;
+        let saved: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&gcp_file)?)?;
+        let want = serde_json::json!({
+            "project": "acme-data-e2e",
+            "admin": { "source": "keyring", "service": gcp_service, "user": "gcp-admin" },
+            "allowed_roles": ["roles/storage.objectViewer", "roles/storage.objectCreator", "roles/bigquery.dataViewer"],
+            "max_token_lifetime_secs": 1800,
+        });
+        for (k, v) in want.as_object().context("object")? {
+            assert_eq!(&saved["gcp"][k], v, "{k} in {saved}");
+        }
+        let out = paddock(d, &["creds", "settings", "show"])?;
+        let shown: serde_json::Value = serde_json::from_slice(&out.stdout).with_context(|| format!("{out:?}"))?;
+        assert_eq!(shown["gcp"], saved["gcp"], "the CLI reads other settings");
+
+        // A service-account key stored with the CLI shows as its account's email, never its content.
+        let mut cmd = Command::new(cli_binary()?);
+        cmd.args(["creds", "admin-key", "--gcp", "--keyring-service", &gcp_service, "--keyring-user", "gcp-admin"]);
+        let mut child = cmd.env("PADDOCK_DATA_DIR", d).stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::piped()).spawn()?;
+        child.stdin.take().context("stdin")?.write_all(GCP_KEY.as_bytes())?;
+        let out = child.wait_with_output()?;
+        assert!(out.status.success(), "{out:?}");
+        click(&client, "button[data-tab-link='about']").await?;
+        click(&client, "button[data-tab-link='gcp']").await?;
+        wait_for(&client, "[data-testid='gcp-admin-key'][data-status='stored']").await?;
+        assert_eq!(text_of(&client, "[data-testid='gcp-admin-email']").await?, "paddock-admin@acme-data-e2e.iam.gserviceaccount.com");
+        assert_no_secret(&client, "with a GCP admin key stored").await?;
+        shot(&client, "settings-gcp").await?;
+
         client.find(Locator::Css("button[data-tab-link='about']")).await?.click().await?;
         assert!(text_of(&client, "[data-testid='app-info']").await?.contains(&d.display().to_string()));
         anyhow::Ok(())
@@ -277,14 +350,14 @@ async fn settings_round_trip_to_the_files_and_keyring_the_cli_uses() -> anyhow::
         .prepare("SELECT action FROM events WHERE kind IN ('config', 'approval') ORDER BY seq")?
         .query_map([], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
-    for want in ["egress.policy.save", "egress.secret.set", "webhooks.secret.set", "webhooks.rules.save", "proposal.approve", "webhooks.secret.clear"] {
+    for want in ["creds.settings.gcp.save", "egress.policy.save", "egress.secret.set", "webhooks.secret.set", "webhooks.rules.save", "proposal.approve", "webhooks.secret.clear"] {
         assert!(actions.iter().any(|a| a == want), "no {want} event: {actions:?}");
     }
     for entry in std::fs::read_dir(d)? {
         let path = entry?.path();
         let bytes = std::fs::read(&path)?;
         let text = String::from_utf8_lossy(&bytes);
-        for s in [API_KEY, GITHUB_SECRET] {
+        for s in [API_KEY, GITHUB_SECRET, GCP_KEY_MARKER] {
             assert!(!text.contains(s), "a secret was written to {}", path.display());
         }
     }

@@ -152,6 +152,7 @@ pub fn task(t: audit::TaskSummary) -> dto::AuditTask {
 }
 
 pub mod creds;
+pub mod gcp;
 pub mod scan;
 pub mod tasks;
 pub mod settings;

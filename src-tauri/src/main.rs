@@ -64,6 +64,8 @@ fn main() {
             commands::creds::creds_overview,
             commands::creds::creds_revoke,
             commands::creds::creds_sweep,
+            commands::gcp::gcp_settings,
+            commands::gcp::gcp_settings_save,
             commands::settings::egress_settings,
             commands::settings::egress_settings_save,
             commands::settings::egress_set_secret,

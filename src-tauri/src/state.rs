@@ -108,6 +108,11 @@ impl AppState {
     pub fn leases_db(&self) -> PathBuf {
         self.data_dir.join("leases.db")
     }
+
+    /// The cloud settings `paddock creds settings` edits with the same data dir.
+    pub fn creds_settings(&self) -> PathBuf {
+        self.data_dir.join("creds-settings.json")
+    }
 }
 
 /// The `paddock` binary the engine puts inside the sandbox (the gate hook, the

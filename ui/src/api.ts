@@ -15,6 +15,8 @@ import type {
   CredsStep,
   EgressPolicy,
   EgressSettings,
+  GcpConfig,
+  GcpSettings,
   IntegrationsOverview,
   Lease,
   ScanComparison,
@@ -74,6 +76,8 @@ export const api = {
   egressSettingsSave: (policy: EgressPolicy) => call<EgressSettings>("egress_settings_save", { policy }),
   egressSetSecret: (name: string, secret: string) => call<SecretStatus>("egress_set_secret", { name, secret }),
   egressClearSecret: (name: string) => call<SecretStatus>("egress_clear_secret", { name }),
+  gcpSettings: () => call<GcpSettings>("gcp_settings"),
+  gcpSettingsSave: (config: GcpConfig) => call<GcpSettings>("gcp_settings_save", { config }),
   integrationsOverview: () => call<IntegrationsOverview>("integrations_overview"),
   webhooksSetSecret: (source: WebhookSource, secret: string) =>
     call<WebhookSecretStatus>("webhooks_set_secret", { source, secret }),

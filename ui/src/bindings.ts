@@ -310,11 +310,11 @@ phase: string, detail: string, };
 
 export type Lease = { id: string, task: string, 
 /**
- * `aws` (later `gcp`).
+ * `aws` or `gcp`.
  */
 provider: string, 
 /**
- * `assumed_role` or `iam_user` for AWS.
+ * `assumed_role` or `iam_user` for AWS, `service_account` for GCP.
  */
 mode: string, state: LeaseState, 
 /**
@@ -322,7 +322,7 @@ mode: string, state: LeaseState,
  */
 failure: string | null, 
 /**
- * The principal handed out (an ARN), once known.
+ * The principal handed out (an ARN, or a service-account email), once known.
  */
 principal: string | null, 
 /**
@@ -355,6 +355,10 @@ export type CredsOverview = {
  * Newest first.
  */
 leases: Array<Lease>, admin: AdminKeyStatus, 
+/**
+ * Google Cloud: the saved project and admin source, and the keyring key's status.
+ */
+gcp: GcpSettings, 
 /**
  * The lease database.
  */
@@ -521,3 +525,59 @@ db: string,
  * How to start the listener.
  */
 serve_command: string, };
+
+export type GcpAdminSource = { "source": "adc" } | { "source": "keyring", service: string, user: string, } | { "source": "impersonate", service_account: string, };
+
+export type GcpConfig = { 
+/**
+ * The project the per-lease service accounts live in.
+ */
+project: string, admin: GcpAdminSource, 
+/**
+ * Roles a lease may bind (`roles/…`, `projects/P/roles/…`).
+ */
+allowed_roles: Array<string>, 
+/**
+ * The longest access token minted, in seconds (3600 unless the org allows up to 43200).
+ */
+max_token_lifetime_secs: number, };
+
+export type GcpAdminKey = { "status": "stored", client_email: string, } | { "status": "missing" } | { "status": "unreadable", reason: string, };
+
+export type GcpAdminKeyStatus = { 
+/**
+ * The keyring entry looked at: the saved keyring source, else the default one.
+ */
+service: string, user: string, key: GcpAdminKey, 
+/**
+ * The command that stores a key there (reads the key file's JSON from stdin).
+ */
+set_command: string, };
+
+export type GcpKeyringEntry = { service: string, user: string, };
+
+export type GcpSettings = { 
+/**
+ * `<data>/creds-settings.json`.
+ */
+path: string, 
+/**
+ * False until GCP settings are saved: no GCP lease can be granted without a project.
+ */
+configured: boolean, 
+/**
+ * The saved settings, or a starting point (empty project, default roles).
+ */
+config: GcpConfig, 
+/**
+ * The roles allowed when nothing says otherwise.
+ */
+default_roles: Array<string>, 
+/**
+ * The keyring entry the app offers for a keyring source (namespaced like the AWS key).
+ */
+default_keyring: GcpKeyringEntry, admin_key: GcpAdminKeyStatus, 
+/**
+ * One line for people: where the admin credentials come from.
+ */
+admin_description: string, };

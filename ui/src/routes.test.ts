@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ROUTES, routeFromHash } from "./routes";
+import { ROUTES, routeFromHash, subRouteFromHash } from "./routes";
 
 describe("routes", () => {
   it("has the five areas plus settings, in order", () => {
@@ -18,7 +18,13 @@ describe("routes", () => {
     ["#audit", "audit"],
     ["", "onboarding"],
     ["#/nonsense", "onboarding"],
+    ["#/settings/gcp", "settings"],
   ])("routes %s to %s", (hash, id) => {
     expect(routeFromHash(hash)).toBe(id);
+  });
+
+  it("reads the tab after the screen", () => {
+    expect(subRouteFromHash("#/settings/gcp")).toBe("gcp");
+    expect(subRouteFromHash("#/settings")).toBeNull();
   });
 });

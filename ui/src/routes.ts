@@ -12,6 +12,11 @@ export const ROUTES = [
 export type RouteId = (typeof ROUTES)[number]["id"];
 
 export function routeFromHash(hash: string): RouteId {
-  const id = hash.replace(/^#\/?/, "");
+  const id = hash.replace(/^#\/?/, "").split("/")[0];
   return ROUTES.find((r) => r.id === id)?.id ?? "onboarding";
+}
+
+/** The part after the screen, `gcp` in `#/settings/gcp` (a tab to open), or null. */
+export function subRouteFromHash(hash: string): string | null {
+  return hash.replace(/^#\/?/, "").split("/")[1] || null;
 }

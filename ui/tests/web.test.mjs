@@ -77,9 +77,13 @@ function fakeBackend({ unsandboxed, onboarding, leases }) {
   let leaseRows = (leases ? [
     { id: "0190a1b2-0000-7000-8000-00000000000a", task: "fix-flaky-test", state: "active", scope: ["s3:read billing-fixtures/ledger"], mins: 41 },
     { id: "0190a1b2-0000-7000-8000-00000000000b", task: "nightly-report", state: "revoked", scope: ["dynamodb:read Orders"], mins: -30 },
+    { id: "0190a1b2-0000-7000-8000-00000000000c", task: "export-reports", state: "active", scope: ["gcs:read acme-reports/2026"], mins: 25, gcp: true },
   ] : []).map((l) => ({
-    id: l.id, task: l.task, provider: "aws", mode: "iam_user", state: l.state, failure: null,
-    principal: `arn:aws:iam::123456789012:user/paddock/paddock-${l.id.replace(/-/g, "")}`, scope: l.scope,
+    id: l.id, task: l.task, provider: l.gcp ? "gcp" : "aws", mode: l.gcp ? "service_account" : "iam_user", state: l.state, failure: null,
+    principal: l.gcp
+      ? `paddock-0000700080000000000${l.id.at(-1)}@acme-data-prod.iam.gserviceaccount.com`
+      : `arn:aws:iam::123456789012:user/paddock/paddock-${l.id.replace(/-/g, "")}`,
+    scope: l.scope,
     created_at: iso(now - 20 * 60000), expires_at: iso(now + l.mins * 60000),
     revoked_at: l.state === "revoked" ? iso(now - 10 * 60000) : null, cleanup_after: null, attempts: 0,
     next_attempt_at: null, last_error: null,
@@ -97,6 +101,21 @@ function fakeBackend({ unsandboxed, onboarding, leases }) {
     secrets: (egress?.services ?? []).map((s) => ({ name: s.secret, presence: "missing" })),
     keyring_problem: null, example,
   });
+  // Settings → Google Cloud: the check the engine makes on save that the form does not (refused roles).
+  let gcp = null;
+  const gcpDefaults = ["roles/storage.objectViewer", "roles/storage.objectCreator"];
+  const gcpSettings = () => ({
+    path: "/home/dev/.local/share/paddock/creds-settings.json", configured: gcp !== null,
+    config: gcp ?? { project: "", admin: { source: "keyring", service: "paddock", user: "gcp-admin" }, allowed_roles: gcpDefaults, max_token_lifetime_secs: 3600 },
+    default_roles: gcpDefaults, default_keyring: { service: "paddock", user: "gcp-admin" },
+    admin_key: {
+      service: "paddock", user: "gcp-admin", set_command: "paddock creds admin-key --gcp < service-account-key.json",
+      key: leases ? { status: "stored", client_email: "paddock-admin@acme-data-prod.iam.gserviceaccount.com" } : { status: "missing" },
+    },
+    admin_description: gcp ? "service-account key in the keyring (paddock/gcp-admin)" : "not set up",
+  });
+  if (leases) gcp = { project: "acme-data-prod", admin: { source: "keyring", service: "paddock", user: "gcp-admin" }, allowed_roles: gcpDefaults, max_token_lifetime_secs: 3600 };
+  window.__PADDOCK_GCP_SAVES__ = [];
   window.__PADDOCK_EGRESS_SAVES__ = [];
   window.__PADDOCK_IPC__ = {
     invoke: async (cmd, args) => {
@@ -105,8 +124,18 @@ function fakeBackend({ unsandboxed, onboarding, leases }) {
           return {
             leases: leaseRows,
             admin: { key: { status: "configured", key_id: "AKIA…WXYZ" }, service: "paddock", user: "aws-admin", set_command: "paddock creds admin-key < admin-key.json" },
+            gcp: gcpSettings(),
             store: "/home/dev/.local/share/paddock/leases.db",
           };
+        case "gcp_settings":
+          return gcpSettings();
+        case "gcp_settings_save": {
+          const bad = args.config.allowed_roles.find((r) => r === "roles/owner" || r.startsWith("roles/iam."));
+          if (bad) throw { code: "invalid_input", message: `Allowed roles: role \`${bad}\` is never granted to a task` };
+          gcp = args.config;
+          window.__PADDOCK_GCP_SAVES__.push(args.config);
+          return gcpSettings();
+        }
         case "egress_settings":
           return egressSettings();
         case "egress_settings_save":
@@ -404,5 +433,74 @@ test("web: without an engine the page says so instead of showing blanks", async 
   await alert.waitFor();
   assert.equal(await alert.getAttribute("data-error-code"), "unavailable");
   assert.match(await alert.textContent(), /Open the Paddock desktop app/);
+  await p.context().close();
+});
+
+test("web: the Google Cloud settings catch a bad project id as it is typed, show a refused role, and save", async () => {
+  const p = await page();
+  await p.goto(`${base}#/settings/gcp`);
+  await p.locator("[data-testid='settings-gcp'][data-configured='false']").waitFor();
+  await p.locator("[data-testid='gcp-not-configured']").waitFor();
+  await p.locator("input[data-field='project']").fill("Acme Data");
+  await p.locator("[data-problem='project']").getByText("is not a GCP project id").waitFor();
+  assert.equal(await p.locator("button[data-action='save-gcp']").isDisabled(), true);
+  await p.screenshot({ path: join(shots, "web-settings-gcp-invalid.png"), fullPage: true });
+  await p.locator("input[data-field='project']").fill("acme-data-prod");
+  assert.equal(await p.locator("[data-problem='project']").count(), 0);
+
+  // A role name of the wrong shape is not added; a good one is, and one default is removed.
+  await p.locator("input[data-field='new-role']").fill("bigquery.dataViewer");
+  await p.locator("button[data-action='add-role']").click();
+  await p.locator("[data-problem='new-role']").getByText("not an IAM role name").waitFor();
+  await p.locator("input[data-field='new-role']").fill("roles/bigquery.dataViewer");
+  await p.locator("button[data-action='add-role']").click();
+  await p.locator("[data-testid='gcp-roles'] li[data-role='roles/bigquery.dataViewer']").waitFor();
+  await p.locator("li[data-role='roles/storage.objectCreator'] button[data-action='remove-role']").click();
+
+  // Roles too powerful for a task are the engine's call: the save is refused, naming the field.
+  await p.locator("input[data-field='new-role']").fill("roles/owner");
+  await p.locator("button[data-action='add-role']").click();
+  await p.locator("button[data-action='save-gcp']").click();
+  const refused = await p.locator("[data-testid='settings-gcp'] [data-error-code='invalid_input']").textContent();
+  assert.match(refused, /Allowed roles: role `roles\/owner` is never granted/);
+  assert.equal(await p.evaluate(() => window.__PADDOCK_GCP_SAVES__.length), 0);
+  await p.locator("li[data-role='roles/owner'] button[data-action='remove-role']").click();
+
+  // Impersonation instead of a key.
+  await p.locator("input[data-field='admin-impersonate']").check();
+  await p.locator("input[data-field='service-account']").fill("paddock-admin");
+  await p.locator("[data-problem='admin']").getByText("is not a service account email").waitFor();
+  await p.locator("input[data-field='service-account']").fill("paddock-admin@acme-data-prod.iam.gserviceaccount.com");
+  await p.locator("button[data-action='save-gcp']").click();
+  await p.locator("[data-testid='gcp-saved']").waitFor();
+  const saved = await p.evaluate(() => window.__PADDOCK_GCP_SAVES__.at(-1));
+  assert.deepEqual(saved, {
+    project: "acme-data-prod",
+    admin: { source: "impersonate", service_account: "paddock-admin@acme-data-prod.iam.gserviceaccount.com" },
+    allowed_roles: ["roles/storage.objectViewer", "roles/bigquery.dataViewer"],
+    max_token_lifetime_secs: 3600,
+  });
+  await p.locator("[data-testid='settings-gcp'][data-configured='true']").waitFor();
+  await p.screenshot({ path: join(shots, "web-settings-gcp.png"), fullPage: true });
+  await p.context().close();
+});
+
+test("web: GCP leases and the GCP admin key show on the Credentials screen", async () => {
+  const p = await page({ leases: true });
+  await p.goto(`${base}#/credentials`);
+  const row = p.locator("[data-testid='live-leases'] tr[data-lease$='0c']");
+  await row.waitFor();
+  const text = await row.textContent();
+  assert.match(text, /gcp · service account/);
+  assert.match(text, /paddock-0000700080000000000c@acme-data-prod\.iam\.gserviceaccount\.com/);
+  assert.match(text, /gcs:read acme-reports\/2026/);
+  assert.match(text, /2[45]:\d\d left/);
+  const card = await p.locator("[data-testid='gcp-admin']").textContent();
+  assert.match(card, /acme-data-prod/);
+  assert.match(await p.locator("[data-testid='gcp-admin-email']").textContent(), /paddock-admin@acme-data-prod/);
+  await p.screenshot({ path: join(shots, "web-credentials-gcp.png"), fullPage: true });
+  await p.locator("[data-testid='gcp-admin'] a").click();
+  await p.locator("[data-testid='settings-gcp'][data-configured='true']").waitFor();
+  assert.equal(await p.locator("input[data-field='project']").inputValue(), "acme-data-prod");
   await p.context().close();
 });

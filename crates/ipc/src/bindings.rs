@@ -90,6 +90,12 @@ pub fn render() -> String {
         decl::<settings::ProposalState>(&cfg),
         decl::<settings::TaskProposal>(&cfg),
         decl::<settings::IntegrationsOverview>(&cfg),
+        decl::<settings::GcpAdminSource>(&cfg),
+        decl::<settings::GcpConfig>(&cfg),
+        decl::<settings::GcpAdminKey>(&cfg),
+        decl::<settings::GcpAdminKeyStatus>(&cfg),
+        decl::<settings::GcpKeyringEntry>(&cfg),
+        decl::<settings::GcpSettings>(&cfg),
     ];
     let mut out = String::from(
         "// Generated from crates/ipc by `UPDATE_BINDINGS=1 cargo test -p paddock-ipc`. Do not edit.\n\n",

@@ -37,14 +37,14 @@ pub struct LeaseStep {
 pub struct Lease {
     pub id: String,
     pub task: String,
-    /// `aws` (later `gcp`).
+    /// `aws` or `gcp`.
     pub provider: String,
-    /// `assumed_role` or `iam_user` for AWS.
+    /// `assumed_role` or `iam_user` for AWS, `service_account` for GCP.
     pub mode: String,
     pub state: LeaseState,
     /// Why provisioning failed or was interrupted.
     pub failure: Option<String>,
-    /// The principal handed out (an ARN), once known.
+    /// The principal handed out (an ARN, or a service-account email), once known.
     pub principal: Option<String>,
     /// The grants in their readable form, e.g. `s3:read bucket/prefix`.
     pub scope: Vec<String>,
@@ -87,6 +87,8 @@ pub struct CredsOverview {
     /// Newest first.
     pub leases: Vec<Lease>,
     pub admin: AdminKeyStatus,
+    /// Google Cloud: the saved project and admin source, and the keyring key's status.
+    pub gcp: crate::settings::GcpSettings,
     /// The lease database.
     pub store: String,
 }

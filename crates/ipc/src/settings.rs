@@ -178,3 +178,76 @@ pub struct IntegrationsOverview {
     /// How to start the listener.
     pub serve_command: String,
 }
+
+/// Where the GCP admin (provisioning) credentials come from. A *name* of a
+/// source, never a credential.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(tag = "source", rename_all = "snake_case")]
+pub enum GcpAdminSource {
+    /// Application Default Credentials (`GOOGLE_APPLICATION_CREDENTIALS`,
+    /// gcloud's ADC file, or the metadata server).
+    Adc,
+    /// A service-account key in the OS keyring (`paddock creds admin-key --gcp`).
+    Keyring { service: String, user: String },
+    /// ADC impersonating this service account (no key anywhere).
+    Impersonate { service_account: String },
+}
+
+/// The GCP settings a person edits (the rest of `creds-settings.json`'s GCP
+/// section, e.g. a test endpoint, is kept as it is on save).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct GcpConfig {
+    /// The project the per-lease service accounts live in.
+    pub project: String,
+    pub admin: GcpAdminSource,
+    /// Roles a lease may bind (`roles/…`, `projects/P/roles/…`).
+    pub allowed_roles: Vec<String>,
+    /// The longest access token minted, in seconds (3600 unless the org allows up to 43200).
+    pub max_token_lifetime_secs: u64,
+}
+
+/// Whether the GCP admin key's keyring entry holds a service-account key.
+/// Never the key: at most the account's email.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum GcpAdminKey {
+    /// A service-account key is stored; `client_email` is its account.
+    Stored { client_email: String },
+    Missing,
+    /// The keyring could not be read, or the entry is not a service-account key.
+    Unreadable { reason: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct GcpAdminKeyStatus {
+    /// The keyring entry looked at: the saved keyring source, else the default one.
+    pub service: String,
+    pub user: String,
+    pub key: GcpAdminKey,
+    /// The command that stores a key there (reads the key file's JSON from stdin).
+    pub set_command: String,
+}
+
+/// Settings → Google Cloud, and the GCP part of the Credentials screen.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct GcpSettings {
+    /// `<data>/creds-settings.json`.
+    pub path: String,
+    /// False until GCP settings are saved: no GCP lease can be granted without a project.
+    pub configured: bool,
+    /// The saved settings, or a starting point (empty project, default roles).
+    pub config: GcpConfig,
+    /// The roles allowed when nothing says otherwise.
+    pub default_roles: Vec<String>,
+    /// The keyring entry the app offers for a keyring source (namespaced like the AWS key).
+    pub default_keyring: GcpKeyringEntry,
+    pub admin_key: GcpAdminKeyStatus,
+    /// One line for people: where the admin credentials come from.
+    pub admin_description: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct GcpKeyringEntry {
+    pub service: String,
+    pub user: String,
+}

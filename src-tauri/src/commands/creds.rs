@@ -48,12 +48,14 @@ pub async fn creds_overview(state: tauri::State<'_, AppState>) -> Result<CredsOv
     let leases = open(&state, Arc::new(paddock_creds::NoObserver))?;
     let store = state.leases_db().display().to_string();
     let service = state.keyring.creds_admin.clone();
+    let settings = state.creds_settings();
     blocking(move || {
         let rows = leases.list_leases().map_err(convert::error)?;
         let admin = paddock_creds::admin_key_status(&service, ADMIN_KEYRING_USER);
         Ok(CredsOverview {
             leases: rows.into_iter().map(convert::lease).collect(),
             admin: convert::admin(admin, &service, ADMIN_KEYRING_USER),
+            gcp: super::gcp::read(settings, &service)?,
             store,
         })
     })

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod creds;
+pub mod gcp;
 pub mod onboarding;
 pub mod settings;
 pub mod system;

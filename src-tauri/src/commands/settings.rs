@@ -23,7 +23,7 @@ use crate::state::AppState;
 /// The longest secret accepted (API keys and signing secrets are far shorter).
 const MAX_SECRET_BYTES: usize = 8 * 1024;
 
-fn audit(state: &AppState, action: &str, resource: &str, detail: serde_json::Value) {
+pub(super) fn audit(state: &AppState, action: &str, resource: &str, detail: serde_json::Value) {
     if let Ok(log) = &state.audit {
         let ev = paddock_audit::NewEvent::new(paddock_audit::Actor::User, paddock_audit::Kind::Config, action)
             .resource(resource)

@@ -6,6 +6,7 @@ import { ScreenHeader } from "../components/ScreenHeader";
 import { EmptyState } from "../components/EmptyState";
 import { ErrorNote } from "../components/ErrorNote";
 import { AdminKeyCard } from "./credentials/AdminKeyCard";
+import { GcpAdminCard } from "./credentials/GcpAdminCard";
 import { LeaseTable } from "./credentials/LeaseTable";
 import { StepLog } from "./credentials/StepLog";
 import { splitLeases } from "./credentials/format";
@@ -105,8 +106,9 @@ export function Credentials() {
           <p>
             <strong>Reap and sweep now?</strong> Paddock finishes interrupted work, revokes expired leases, retries
             pending revocations, and then lists every <code>/paddock/</code> IAM user and <code>paddock-</code> policy
-            in the AWS accounts your leases used, and deletes those that belong to no live lease. Objects of live
-            leases are never touched. Same as <code>paddock creds reap --sweep</code>.
+            in the AWS accounts, and every <code>paddock-</code> service account and its role bindings in the GCP
+            projects, your leases used, and deletes those that belong to no live lease. Objects of live leases are
+            never touched. Same as <code>paddock creds reap --sweep</code>.
           </p>
           <div className="confirm-actions">
             <button onClick={() => setConfirmSweep(false)} data-action="cancel-sweep">
@@ -126,7 +128,12 @@ export function Credentials() {
         />
       )}
 
-      {overview && <AdminKeyCard admin={overview.admin} />}
+      {overview && (
+        <div className="admin-cards">
+          <AdminKeyCard admin={overview.admin} />
+          <GcpAdminCard gcp={overview.gcp} />
+        </div>
+      )}
 
       {none && (
         <EmptyState
@@ -134,12 +141,15 @@ export function Credentials() {
           command="paddock creds grant --task fix-report --grant 's3:read my-bucket/reports' --mode iam-user --ttl 1h"
         >
           <p>
-            When a task gets AWS access, its lease shows here: the principal Paddock created, what it may do, a
+            When a task gets AWS or Google Cloud access, its lease shows here: the principal Paddock created (an IAM
+            user or role session, or a service account), what it may do, a
             countdown to its expiry and a <em>Revoke now</em> button. Revoked and failed leases stay below as history,
             with every step Paddock took.
           </p>
           <p>
-            Leases are journaled in <code>{overview.store}</code>; grant one from the terminal to try it.
+            Leases are journaled in <code>{overview.store}</code>; grant one from the terminal to try it — for Google
+            Cloud, <code>paddock creds grant --task fix-report --grant 'gcs:read my-bucket/reports' --ttl 30m</code>{" "}
+            once a project is set in Settings → Google Cloud.
           </p>
         </EmptyState>
       )}

@@ -3,6 +3,8 @@ import type { AppInfo } from "../bindings";
 import { ScreenHeader } from "../components/ScreenHeader";
 import { EgressEditor } from "./settings/EgressEditor";
 import { Integrations } from "./settings/Integrations";
+import { GcpSettings } from "./settings/GcpSettings";
+import { subRouteFromHash } from "../routes";
 
 const TABS = [
   { id: "network", label: "Network" },
@@ -13,7 +15,10 @@ const TABS = [
 type Tab = (typeof TABS)[number]["id"];
 
 export function Settings({ info }: { info: AppInfo | null }) {
-  const [tab, setTab] = useState<Tab>("network");
+  const [tab, setTab] = useState<Tab>(() => {
+    const sub = subRouteFromHash(window.location.hash);
+    return TABS.find((t) => t.id === sub)?.id ?? "network";
+  });
   return (
     <div className="settings-screen" data-tab={tab}>
       <ScreenHeader title="Settings" lead="How Paddock runs on this machine: what tasks may reach, who may propose them, and where things live." />
@@ -26,28 +31,9 @@ export function Settings({ info }: { info: AppInfo | null }) {
       </div>
       {tab === "network" && <EgressEditor />}
       {tab === "integrations" && <Integrations />}
-      {tab === "gcp" && <GcpPlaceholder />}
+      {tab === "gcp" && <GcpSettings />}
       {tab === "about" && <About info={info} />}
     </div>
-  );
-}
-
-/**
- * Reserved for Google Cloud: paddock-creds is gaining a GCP provider
- * (short-lived service-account credentials). Its settings — the admin
- * credential in the keyring, the project, the base service account — go
- * here, fed by their own commands, once that provider lands.
- */
-function GcpPlaceholder() {
-  return (
-    <section className="card placeholder" data-testid="settings-gcp">
-      <h2>Google Cloud</h2>
-      <p className="muted">
-        Not available yet. Paddock's credential leases cover AWS today (see Credentials); Google Cloud leases —
-        short-lived, task-scoped service-account credentials minted from an admin credential in the OS keyring — are
-        being added. Their settings will appear here.
-      </p>
-    </section>
   );
 }
 

@@ -19,12 +19,12 @@ export function LeaseTable(props: {
     <table className="lease-table" aria-label={props.label}>
       <colgroup>
         <col style={{ width: "21%" }} />
-        <col style={{ width: "14%" }} />
-        <col style={{ width: "20%" }} />
-        <col style={{ width: "11%" }} />
+        <col style={{ width: "13%" }} />
+        <col style={{ width: "19%" }} />
+        <col style={{ width: "10%" }} />
         <col style={{ width: "11%" }} />
         <col style={{ width: "12%" }} />
-        <col style={{ width: "11%" }} />
+        <col style={{ width: "14%" }} />
       </colgroup>
       <thead>
         <tr>
