@@ -142,7 +142,14 @@ async fn leases_are_listed_revoked_and_swept_against_a_real_aws_api() -> anyhow:
         for (id, task) in [(&revoked_id, "e2e-reports"), (&kept_id, "e2e-nightly")] {
             let row = wait_for(&client, &format!("[data-testid='live-leases'] tr[data-lease='{id}']")).await?;
             assert_eq!(row.attr("data-state").await?.as_deref(), Some("active"));
-            let text = row.text().await?;
+            // textContent, not the rendered text: WebKitWebDriver leaves out text a
+            // cell clips with an ellipsis (long ARNs), which the screenshot shows.
+            let text = client
+                .execute("return arguments[0].textContent;", vec![serde_json::to_value(&row)?])
+                .await?
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
             assert!(text.contains(task) && text.contains("s3:read paddock-data/reports"), "{text}");
             assert!(text.contains("aws · IAM user") && text.contains(&user_of(id)), "{text}");
             let left = text_of(&client, &format!("tr[data-lease='{id}'] [data-testid='countdown']")).await?;
