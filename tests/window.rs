@@ -67,7 +67,13 @@ async fn every_screen_renders_with_real_content() -> anyhow::Result<()> {
         for (id, heading, phrase) in SCREENS {
             visit(&client, id).await?;
             assert_eq!(text_of(&client, "main h1").await?, *heading);
-            let main = text_of(&client, "main").await?;
+            // A screen first renders its frame, then what the backend answered.
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+            let mut main = text_of(&client, "main").await?;
+            while !main.contains(phrase) && tokio::time::Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                main = text_of(&client, "main").await?;
+            }
             assert!(main.contains(phrase), "{id} screen lacks {phrase:?}: {main}");
             screenshot(&client, id).await?;
         }
