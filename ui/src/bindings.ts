@@ -261,7 +261,12 @@ prompt: string, allow_hosts: Array<string>,
 /**
  * Cloud grants, e.g. `s3:read bucket/prefix`.
  */
-grants: Array<string>, ttl_secs: number, bypass: boolean, };
+grants: Array<string>, ttl_secs: number, bypass: boolean, 
+/**
+ * The sandbox profile: tool caches (`cargo`, `npm`, `pip`, `uv`, `go`) the
+ * agent may write, shared with the user's HOME. Empty: none.
+ */
+tool_caches: Array<string>, };
 
 export type TaskDetail = { task: TaskSummary, 
 /**

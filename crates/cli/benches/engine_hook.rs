@@ -66,6 +66,7 @@ fn main() {
         ttl_secs: 3600,
         bypass: false,
         grants: vec![],
+        tool_caches: vec![],
     };
     let id = engine.launch(spec).unwrap();
     let socket = loop {

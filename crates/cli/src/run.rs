@@ -34,6 +34,9 @@ pub struct Args {
     /// A cloud credential grant to lease for the task. Repeatable.
     #[arg(long = "grant", value_name = "GRANT")]
     grants: Vec<String>,
+    /// Let the agent write a tool cache shared with your HOME: cargo, npm, pip, uv, go. Repeatable.
+    #[arg(long = "cache", value_name = "NAME", value_parser = crate::sandbox::parse_cache)]
+    caches: Vec<paddock_sandbox::ToolCache>,
     /// Base egress policy (TOML) [default: <data dir>/egress.toml if it exists].
     #[arg(long, value_name = "FILE")]
     egress_policy: Option<PathBuf>,
@@ -132,6 +135,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         ttl_secs: args.ttl.as_secs().max(1),
         bypass: args.bypass,
         grants: args.grants,
+        tool_caches: args.caches,
     };
     let task = engine.run_task(&spec, Arc::new(Terminal))?;
     let commit = task.commit.as_deref().map(|c| format!("commit {c}")).unwrap_or_else(|| "no changes".into());

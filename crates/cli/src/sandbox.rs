@@ -61,17 +61,8 @@ struct RunArgs {
     command: Vec<OsString>,
 }
 
-fn parse_cache(name: &str) -> Result<ToolCache, String> {
-    match name {
-        "cargo" => Ok(ToolCache::Cargo),
-        "npm" => Ok(ToolCache::Npm),
-        "pip" => Ok(ToolCache::Pip),
-        "uv" => Ok(ToolCache::Uv),
-        "go" => Ok(ToolCache::Go),
-        other => Err(format!(
-            "unknown cache `{other}` (known: cargo, npm, pip, uv, go)"
-        )),
-    }
+pub(crate) fn parse_cache(name: &str) -> Result<ToolCache, String> {
+    ToolCache::from_name(name)
 }
 
 fn data_dir() -> Option<PathBuf> {

@@ -49,6 +49,7 @@ fn spec(w: &World, argv: &[&str]) -> TaskSpec {
         ttl_secs: 600,
         bypass: false,
         grants: Vec::new(),
+        tool_caches: Vec::new(),
     }
 }
 

@@ -375,3 +375,29 @@ fn wait_child(child: &mut std::process::Child, limit: Duration) -> std::process:
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+#[test]
+fn a_task_writes_only_the_tool_caches_it_was_given() {
+    let w = World::new();
+    let script = "mkdir -p \"$HOME/.npm\" \"$HOME/.cache/pip\" && echo pkg > \"$HOME/.npm/from-task\" \
+                  && echo pkg > \"$HOME/.cache/pip/from-task\"; echo \"npm_config_cache=$npm_config_cache\"";
+    // Without a grant, writes under HOME land in the task's private HOME and vanish with it.
+    let out = w.paddock().args(["run", "--agent", "cmd", "--ttl", "2m", "--", "sh", "-c", script]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!w.home.join(".npm/from-task").exists(), "an ungranted cache reached the real HOME");
+    // With `--cache npm`, the npm cache (and only it) is the user's own.
+    let out = w
+        .paddock()
+        .args(["run", "--agent", "cmd", "--cache", "npm", "--ttl", "2m", "--", "sh", "-c", script])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(std::fs::read_to_string(w.home.join(".npm/from-task")).unwrap(), "pkg\n");
+    assert!(stdout.contains("npm_config_cache=/"), "npm is pointed at the shared cache: {stdout}");
+    assert!(!w.home.join(".cache/pip/from-task").exists(), "a cache that was not granted reached the real HOME");
+    // A name that is not a tool cache is refused before anything starts.
+    let out = w.paddock().args(["run", "--agent", "cmd", "--cache", "ssh", "--", "true"]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown tool cache `ssh`"), "{}", String::from_utf8_lossy(&out.stderr));
+}

@@ -58,5 +58,7 @@ pub use events::EngineEvent;
 /// The access-control vocabulary (actions, actors, token errors), for embedders.
 pub use paddock_authz as authz;
 pub use seams::{CredentialLeaser, LeaseEnv, NoCredentials};
+/// Named tool caches a task may write (its sandbox profile).
+pub use paddock_sandbox::ToolCache;
 pub use store::{ApprovalRecord, ApprovalState, Store, TaskRecord, TaskState};
 pub use worktree::{COMMITTER_EMAIL, COMMITTER_NAME};

@@ -54,6 +54,10 @@ pub struct TaskSpec {
     /// Cloud credential grants (through the [`CredentialLeaser`](crate::CredentialLeaser)).
     #[serde(default)]
     pub grants: Vec<String>,
+    /// The task's sandbox profile beyond the defaults: named tool caches
+    /// (cargo, npm, pip, uv, go) the agent may write, shared with the host.
+    #[serde(default)]
+    pub tool_caches: Vec<paddock_sandbox::ToolCache>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -252,6 +256,7 @@ impl Engine {
                 .detail(json!({
                     "agent": record.agent, "repo": record.repo, "worktree": record.worktree, "prompt": record.prompt,
                     "ttl_secs": spec.ttl_secs, "bypass": spec.bypass, "allow_hosts": spec.allow_hosts, "grants": spec.grants,
+                    "tool_caches": spec.tool_caches,
                 })),
         );
         Ok((record, wt))
@@ -402,6 +407,9 @@ impl Engine {
             .unix_socket(&api_sock);
         for path in &launch.read_only {
             builder = builder.read_only(path);
+        }
+        for cache in &spec.tool_caches {
+            builder = builder.tool_cache(*cache);
         }
         let mut env: Vec<(String, String)> = agent_env(&services, &proxy_url);
         env.extend(launch.env.iter().cloned());

@@ -63,6 +63,9 @@ pub struct TaskLaunch {
     pub grants: Vec<String>,
     pub ttl_secs: u64,
     pub bypass: bool,
+    /// The sandbox profile: tool caches (`cargo`, `npm`, `pip`, `uv`, `go`) the
+    /// agent may write, shared with the user's HOME. Empty: none.
+    pub tool_caches: Vec<String>,
 }
 
 /// A task page: the task, its timeline so far and its diff.

@@ -54,6 +54,27 @@ pub enum ToolCache {
 }
 
 impl ToolCache {
+    pub const ALL: [ToolCache; 5] = [ToolCache::Cargo, ToolCache::Npm, ToolCache::Pip, ToolCache::Uv, ToolCache::Go];
+
+    /// The name users type (`--cache cargo`, the launch dialog).
+    pub fn name(self) -> &'static str {
+        match self {
+            ToolCache::Cargo => "cargo",
+            ToolCache::Npm => "npm",
+            ToolCache::Pip => "pip",
+            ToolCache::Uv => "uv",
+            ToolCache::Go => "go",
+        }
+    }
+
+    /// Parses a cache name, or says which names exist.
+    pub fn from_name(name: &str) -> Result<ToolCache, String> {
+        ToolCache::ALL.into_iter().find(|c| c.name() == name).ok_or_else(|| {
+            let known: Vec<&str> = ToolCache::ALL.iter().map(|c| c.name()).collect();
+            format!("unknown tool cache `{name}` (known: {})", known.join(", "))
+        })
+    }
+
     /// `(path relative to HOME, env var pointing at it inside)` pairs.
     pub fn mounts(self) -> &'static [(&'static str, Option<&'static str>)] {
         match self {

@@ -63,6 +63,12 @@ pub fn launch(l: dto::TaskLaunch) -> Result<engine::TaskSpec, WireError> {
     if l.repo.trim().is_empty() {
         return Err(WireError::invalid_input("choose the repository the task works in"));
     }
+    let tool_caches = l
+        .tool_caches
+        .iter()
+        .map(|name| engine::ToolCache::from_name(name))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(WireError::invalid_input)?;
     Ok(engine::TaskSpec {
         agent: kind,
         repo: l.repo.trim().into(),
@@ -71,6 +77,7 @@ pub fn launch(l: dto::TaskLaunch) -> Result<engine::TaskSpec, WireError> {
         ttl_secs: l.ttl_secs,
         bypass: l.bypass,
         grants: l.grants,
+        tool_caches,
     })
 }
 

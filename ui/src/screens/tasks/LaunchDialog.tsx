@@ -2,7 +2,7 @@ import { useState } from "react";
 import type { AgentKind, TaskSummary, WireError } from "../../bindings";
 import { api } from "../../api";
 import { ErrorNote } from "../../components/ErrorNote";
-import { EMPTY_FORM, type LaunchForm, checkLaunch } from "./launch";
+import { EMPTY_FORM, type LaunchForm, TOOL_CACHES, checkLaunch } from "./launch";
 
 const AGENTS: { id: AgentKind; label: string }[] = [
   { id: "claude", label: "Claude Code" },
@@ -72,6 +72,17 @@ export function LaunchDialog(props: { onLaunched: (t: TaskSummary) => void; onCa
           <textarea name="grants" rows={2} value={form.grants} onChange={(e) => set("grants", e.target.value)} placeholder="s3:read my-bucket/reports" />
           <span className="hint-text">Short-lived credentials for this task only, revoked when it ends.</span>
         </label>
+        <fieldset className="caches" data-testid="tool-caches">
+          <legend>Sandbox: tool caches the agent may write</legend>
+          {TOOL_CACHES.map((c) => (
+            <label key={c} className="check-line">
+              <input type="checkbox" name={`cache-${c}`} checked={form.toolCaches.includes(c)}
+                onChange={(e) => set("toolCaches", e.target.checked ? [...form.toolCaches, c] : form.toolCaches.filter((x) => x !== c))} />
+              {c}
+            </label>
+          ))}
+          <span className="hint-text">Shared with your HOME so downloads are reused. Everything else in HOME stays out of reach.</span>
+        </fieldset>
         <label>
           Stop after (minutes)
           <input name="ttl" inputMode="numeric" value={form.ttlMinutes} onChange={(e) => set("ttlMinutes", e.target.value)} />

@@ -42,4 +42,10 @@ describe("checkLaunch", () => {
     const r = checkLaunch({ ...good, grants: "s3:read data/reports\n\n  dynamodb:read Orders  \n" });
     expect(r.ok && r.launch.grants).toEqual(["s3:read data/reports", "dynamodb:read Orders"]);
   });
+  it("sends the chosen tool caches in a fixed order, and none by default", () => {
+    const none = checkLaunch(good);
+    expect(none.ok && none.launch.tool_caches).toEqual([]);
+    const some = checkLaunch({ ...good, toolCaches: ["npm", "cargo"] });
+    expect(some.ok && some.launch.tool_caches).toEqual(["cargo", "npm"]);
+  });
 });

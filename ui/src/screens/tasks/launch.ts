@@ -13,7 +13,13 @@ export interface LaunchForm {
   ttlMinutes: string;
   /** Only for agents that have a permission prompt to bypass (not for any command). */
   bypass: boolean;
+  /** The sandbox profile: tool caches the agent may write, shared with your HOME. */
+  toolCaches: ToolCacheName[];
 }
+
+/** The tool caches a task may be given write access to (paddock-sandbox's `ToolCache`). */
+export const TOOL_CACHES = ["cargo", "npm", "pip", "uv", "go"] as const;
+export type ToolCacheName = (typeof TOOL_CACHES)[number];
 
 export const EMPTY_FORM: LaunchForm = {
   agent: "claude",
@@ -23,6 +29,7 @@ export const EMPTY_FORM: LaunchForm = {
   grants: "",
   ttlMinutes: "60",
   bypass: true,
+  toolCaches: [],
 };
 
 export const MAX_TTL_MINUTES = 24 * 60;
@@ -54,6 +61,7 @@ export function checkLaunch(form: LaunchForm): Checked {
   if (Object.keys(errors).length > 0) return { ok: false, errors };
   return {
     ok: true,
-    launch: { agent: form.agent, repo, prompt, allow_hosts: hosts, grants, ttl_secs: minutes * 60, bypass: form.agent !== "cmd" && form.bypass },
+    launch: { agent: form.agent, repo, prompt, allow_hosts: hosts, grants, ttl_secs: minutes * 60, bypass: form.agent !== "cmd" && form.bypass,
+      tool_caches: TOOL_CACHES.filter((c) => form.toolCaches.includes(c)) },
   };
 }
