@@ -153,8 +153,16 @@ fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
     }
 }
 
+fn ended_task(w: &World, id: &str) -> Value {
+    w.wait_for_task(&format!("{id} to end"), |t| {
+        t["id"] == id && ["finished", "failed", "cancelled"].contains(&t["state"].as_str().unwrap_or_default())
+    })
+}
+
 fn finished_task(w: &World, id: &str) -> Value {
-    w.wait_for_task(&format!("{id} finished"), |t| t["id"] == id && t["state"] == "finished")
+    let t = ended_task(w, id);
+    assert_eq!(t["state"], "finished", "{t:#}");
+    t
 }
 
 fn child_e2e() {
@@ -228,17 +236,18 @@ fn child_e2e() {
             false
         }
     });
-    let t = finished_task(&w, &shop_task);
+    let t = ended_task(&w, &shop_task);
     // The stranger's text ran nowhere: the task ran the configured command only.
-    assert_eq!(t["prompt"], TEMPLATE_CMD, "the proposal's text reached the command line: {t:#}");
-    let files = git(&w.repo, &["show", "--name-only", "--format=", t["commit"].as_str().unwrap()]);
-    assert_eq!(files, "template.txt", "the task's commit");
     let worktree = Path::new(t["worktree"].as_str().unwrap());
     for marker in &hostile.markers {
         for dir in [worktree, w.repo.as_path(), w.root.as_path(), w.home.as_path()] {
             assert!(!dir.join(marker).exists(), "{marker} appeared in {}: the issue text was run", dir.display());
         }
     }
+    assert_eq!(t["prompt"], TEMPLATE_CMD, "the proposal's text reached the command line: {t:#}");
+    assert_eq!(t["state"], "finished", "{t:#}");
+    let files = git(&w.repo, &["show", "--name-only", "--format=", t["commit"].as_str().unwrap()]);
+    assert_eq!(files, "template.txt", "the task's commit");
     w.assert_untouched("after the approved proposal's task");
     let first_stderr = serve.stop();
 
