@@ -13,6 +13,7 @@ mod creds;
 mod doctor;
 mod egress;
 mod gate;
+mod proposals;
 mod run;
 mod serve;
 mod tasks;

@@ -1,7 +1,7 @@
 //! `paddock webhooks`: the standalone listener for verified Slack and GitHub
-//! webhooks (until `paddock serve --webhooks` exists in the engine), the
-//! signing secrets in the OS keyring, and the deliveries and proposals it
-//! recorded.
+//! webhooks (proposals only; `paddock serve --webhooks` runs the same
+//! listener in the engine and launches approved proposals), the signing
+//! secrets in the OS keyring, and the deliveries and proposals recorded.
 
 use std::io::{BufRead as _, Write as _};
 use std::net::SocketAddr;
@@ -42,22 +42,35 @@ enum Command {
     Reject(DecideArgs),
 }
 
+/// Where the webhook listener listens unless told otherwise.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8790";
+
 #[derive(clap::Args)]
 struct ServeArgs {
     /// Address to listen on. Loopback by default; any other address is
     /// reachable from other machines and prints a warning.
-    #[arg(long, default_value = "127.0.0.1:8790")]
+    #[arg(long, default_value = DEFAULT_LISTEN)]
     listen: SocketAddr,
     #[command(flatten)]
-    db: DbArg,
-    /// Auto-run rules (TOML, [[auto_run]] with repos, senders, labels)
-    /// [default: <data dir>/webhook-rules.toml if it exists, the file the
-    /// app's Settings edit]. Without rules every proposal waits for approval.
-    #[arg(long)]
-    rules: Option<PathBuf>,
+    listener: ListenerArgs,
     /// Audit database [default: $PADDOCK_DATA_DIR/audit.db, else the user data dir's paddock/audit.db].
     #[arg(long)]
     audit_db: Option<PathBuf>,
+}
+
+/// The listener's settings, shared by `paddock webhooks serve` and
+/// `paddock serve --webhooks`.
+#[derive(clap::Args)]
+pub struct ListenerArgs {
+    #[command(flatten)]
+    db: DbArg,
+    /// Rules file (TOML): [[auto_run]] rules (repos, senders, labels) and,
+    /// for `paddock serve --webhooks`, [repos] mapping owner/name to a local
+    /// checkout with [task] defaults [default: <data dir>/webhook-rules.toml
+    /// if it exists, the file the app's Settings edit]. Without rules every
+    /// proposal waits for approval.
+    #[arg(long)]
+    rules: Option<PathBuf>,
     /// Largest request body accepted, in bytes.
     #[arg(long, default_value_t = 1024 * 1024)]
     max_body_bytes: usize,
@@ -77,7 +90,7 @@ struct DbArg {
 }
 
 impl DbArg {
-    fn open(&self) -> anyhow::Result<Store> {
+    pub(crate) fn open(&self) -> anyhow::Result<Store> {
         let path = match &self.proposals_db {
             Some(p) => p.clone(),
             None => paddock_webhooks::default_db_path()
@@ -117,7 +130,8 @@ struct DeliveriesArgs {
 struct ProposalsArgs {
     #[command(flatten)]
     db: DbArg,
-    /// Only proposals in this state: pending, approved or rejected.
+    /// Only proposals in this state: pending, approved, rejected,
+    /// launching, launched or failed.
     #[arg(long)]
     state: Option<ProposalState>,
     /// One JSON object per line instead of a summary.
@@ -212,79 +226,101 @@ impl DeliveryObserver for Report {
     }
 }
 
-fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
-    if !args.listen.ip().is_loopback() {
+/// Warns when `addr` is reachable from other machines.
+pub(crate) fn warn_if_exposed(flag: &str, addr: SocketAddr) {
+    if !addr.ip().is_loopback() {
         eprintln!(
-            "paddock webhooks: warning: --listen {} is reachable from other machines. Every request is \
-             verified by signature, but prefer a loopback address behind a TLS tunnel or reverse proxy.",
-            args.listen
+            "paddock webhooks: warning: {flag} {addr} is reachable from other machines. Every request is \
+             verified by signature, but prefer a loopback address behind a TLS tunnel or reverse proxy."
         );
     }
-    let secrets = KeyringSecretStore::new(&args.keyring_service);
-    let mut configured = Vec::new();
-    for source in [Source::Slack, Source::Github] {
-        match secrets.get(source) {
-            Ok(_) => configured.push(source),
-            Err(SecretError::NotFound(_)) => {}
-            Err(e) => return Err(e.into()),
-        }
+}
+
+/// A listener built from [`ListenerArgs`], not yet serving.
+pub(crate) struct Prepared {
+    pub listener: Listener,
+    pub store: Arc<Store>,
+    /// The rules file in use, if any (re-read by the launcher).
+    pub rules_path: Option<PathBuf>,
+    configured: Vec<Source>,
+    rule_count: usize,
+}
+
+impl ListenerArgs {
+    /// The rules file: `--rules`, else the default one if it exists.
+    fn rules_path(&self) -> Option<PathBuf> {
+        self.rules
+            .clone()
+            .or_else(|| paddock_webhooks::default_rules_path().filter(|p| p.exists()))
     }
-    if configured.is_empty() {
-        bail!(
-            "no webhook secrets in the OS keyring: store one with `paddock webhooks set-secret slack` or \
-             `paddock webhooks set-secret github` (reads stdin)"
+
+    /// Checks the secrets, loads the rules, opens the proposals database and
+    /// builds the listener; deliveries go to stdout and `audit`.
+    pub(crate) fn prepare(&self, audit: paddock_audit::AuditLog) -> anyhow::Result<Prepared> {
+        let secrets = KeyringSecretStore::new(&self.keyring_service);
+        let mut configured = Vec::new();
+        for source in [Source::Slack, Source::Github] {
+            match secrets.get(source) {
+                Ok(_) => configured.push(source),
+                Err(SecretError::NotFound(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        if configured.is_empty() {
+            bail!(
+                "no webhook secrets in the OS keyring: store one with `paddock webhooks set-secret slack` or \
+                 `paddock webhooks set-secret github` (reads stdin)"
+            );
+        }
+        let rules_path = self.rules_path();
+        let rules = match &rules_path {
+            Some(path) => {
+                eprintln!("paddock webhooks: auto-run rules from {}", path.display());
+                Rules::load(path)?
+            }
+            None => Rules::default(),
+        };
+        let store = Arc::new(self.db.open()?);
+        let rule_count = rules.auto_run.len();
+        let config = ListenerConfig {
+            max_body_bytes: self.max_body_bytes,
+            body_timeout: std::time::Duration::from_secs(self.body_timeout_secs.max(1)),
+            rules,
+            ..ListenerConfig::default()
+        };
+        let listener = Listener::new(
+            config,
+            Arc::new(secrets),
+            Arc::clone(&store),
+            Arc::new(SystemClock),
+            vec![Arc::new(Report { audit: Some(audit) })],
         );
+        Ok(Prepared {
+            listener,
+            store,
+            rules_path,
+            configured,
+            rule_count,
+        })
     }
-    let rules_path = args.rules.clone().or_else(|| paddock_webhooks::default_rules_path().filter(|p| p.exists()));
-    let rules = match &rules_path {
-        Some(path) => {
-            eprintln!("paddock webhooks: auto-run rules from {}", path.display());
-            Rules::load(path)?
-        }
-        None => Rules::default(),
-    };
-    let store = Arc::new(args.db.open()?);
-    let audit_path = crate::audit::db_path(args.audit_db.clone())?;
-    if let Some(parent) = audit_path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)
-            .with_context(|| format!("cannot create {}", parent.display()))?;
-    }
-    let audit = paddock_audit::AuditLog::open(&audit_path)
-        .with_context(|| format!("opening audit log {}", audit_path.display()))?;
-    let rule_count = rules.auto_run.len();
-    let config = ListenerConfig {
-        max_body_bytes: args.max_body_bytes,
-        body_timeout: std::time::Duration::from_secs(args.body_timeout_secs.max(1)),
-        rules,
-        ..ListenerConfig::default()
-    };
-    let listener = Listener::new(
-        config,
-        Arc::new(secrets),
-        store,
-        Arc::new(SystemClock),
-        vec![Arc::new(Report { audit: Some(audit) })],
-    );
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    runtime.block_on(async move {
-        let tcp = tokio::net::TcpListener::bind(args.listen)
-            .await
-            .with_context(|| format!("cannot listen on {}", args.listen))?;
-        let bound = tcp.local_addr()?;
+}
+
+impl Prepared {
+    /// Says where it listens, which sources have secrets, and the rules.
+    pub(crate) fn announce(&self, bound: SocketAddr) {
         eprintln!("paddock webhooks: listening on http://{bound}");
         for source in [Source::Slack, Source::Github] {
             let endpoints = match source {
                 Source::Slack => "/slack/commands, /slack/events",
                 Source::Github => "/github",
             };
-            if configured.contains(&source) {
+            if self.configured.contains(&source) {
                 eprintln!("paddock webhooks: {source}: {endpoints}");
             } else {
                 eprintln!("paddock webhooks: {source}: no secret stored, {endpoints} answer 503");
             }
         }
+        let rule_count = self.rule_count;
         eprintln!(
             "paddock webhooks: {rule_count} auto-run rule(s); {}",
             if rule_count == 0 {
@@ -293,9 +329,30 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
                 "other proposals wait for approval"
             }
         );
+    }
+}
+
+fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    warn_if_exposed("--listen", args.listen);
+    let audit_path = crate::audit::db_path(args.audit_db.clone())?;
+    if let Some(parent) = audit_path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
+    }
+    let audit = paddock_audit::AuditLog::open(&audit_path)
+        .with_context(|| format!("opening audit log {}", audit_path.display()))?;
+    let prepared = args.listener.prepare(audit)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let tcp = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", args.listen))?;
+        prepared.announce(tcp.local_addr()?);
         tokio::select! {
             _ = tokio::signal::ctrl_c() => Ok(()),
-            res = listener.serve(tcp) => res.context("the listener stopped"),
+            res = prepared.listener.serve(tcp) => res.context("the listener stopped"),
         }
     })?;
     Ok(ExitCode::SUCCESS)
@@ -361,6 +418,12 @@ fn print_proposal(out: &mut impl std::io::Write, p: &Proposal) -> std::io::Resul
     writeln!(out, "    {first_line}")?;
     if let Some(by) = &p.decided_by {
         writeln!(out, "    decided by {by}")?;
+    }
+    if let Some(task) = &p.task_id {
+        writeln!(out, "    launched as task {task}")?;
+    }
+    if let Some(why) = &p.launch_error {
+        writeln!(out, "    not launched: {why}")?;
     }
     Ok(())
 }

@@ -20,6 +20,11 @@
 //!   length and SHA-256).
 //! - No proposal runs without a person's approval unless a user-written rule
 //!   names its repo and sender.
+//! - No proposal is launched twice: a launcher claims it with a conditional
+//!   UPDATE (`approved` → `launching`) before starting its task, and records
+//!   the task id (`launched`) or the reason (`failed`) after.
+//! - No proposal runs in a checkout the user did not map to its repo in the
+//!   rules file's `[repos]`, and no proposal text becomes a `cmd` argv.
 //! - No unbounded growth from strangers: the delivery log keeps the latest
 //!   [`store::DEFAULT_DELIVERY_RETENTION`] rows, the replay memory a fixed
 //!   number of keys, and only verified deliveries enter the replay cache.
@@ -33,6 +38,7 @@ pub mod replay;
 pub mod rules;
 pub mod secret;
 pub mod store;
+pub mod targets;
 pub mod verify;
 
 pub use delivery::{Delivery, DeliveryObserver, Verdict};
@@ -42,7 +48,8 @@ pub use rules::{Rule, Rules, RulesError};
 pub use secret::{
     KEYRING_SERVICE, KeyringSecretStore, MemorySecretStore, Secret, SecretError, SecretStore,
 };
-pub use store::{Proposal, ProposalState, Store, StoreError};
+pub use store::{LaunchOutcome, Proposal, ProposalState, Store, StoreError};
+pub use targets::{TaskAgent, TaskTemplate};
 pub use verify::{VerifyError, sign_github, sign_slack, verify_github, verify_slack};
 
 use chrono::{DateTime, Utc};

@@ -559,6 +559,8 @@ impl Listener {
             },
             decided_at: rule.as_ref().map(|_| now),
             decided_by: rule,
+            task_id: None,
+            launch_error: None,
         };
         self.inner.store.insert_proposal(&proposal).map_err(|e| {
             tracing::error!(error = %e, "could not store a proposal");

@@ -13,13 +13,19 @@
 //! A rule matches only when the repo AND the sender match, and a label too
 //! if the rule lists labels. Repos and senders are required and have no
 //! "everyone" wildcard: a rule that runs anything anyone asks is refused.
+//!
+//! The same file says where approved proposals run: `[task]` defaults and
+//! a `[repos]` table mapping `owner/name` to a local checkout (see
+//! [`crate::targets`]).
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::Deserialize;
 
 use crate::Source;
 use crate::parse::{ProposalDraft, is_repo_name};
+use crate::targets::TaskTemplate;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RulesError {
@@ -49,11 +55,26 @@ pub struct Rule {
     pub labels: Vec<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
+/// The rules file, validated: auto-run rules, and where approved proposals
+/// run ([`crate::targets`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Rules {
-    #[serde(default)]
     pub auto_run: Vec<Rule>,
+    /// `[repos]` with the `[task]` defaults applied, keyed by the lowercase
+    /// `owner/name` (GitHub names are case-insensitive).
+    pub targets: BTreeMap<String, TaskTemplate>,
+}
+
+/// The file as written, before validation.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRules {
+    #[serde(default)]
+    auto_run: Vec<Rule>,
+    #[serde(default)]
+    task: Option<toml::Spanned<toml::Value>>,
+    #[serde(default)]
+    repos: BTreeMap<String, toml::Spanned<toml::Value>>,
 }
 
 impl Rules {
@@ -71,7 +92,12 @@ impl Rules {
 
     /// Parses and validates; the error says which rule and why.
     pub fn parse(text: &str) -> Result<Rules, String> {
-        let rules: Rules = toml::from_str(text).map_err(|e| e.to_string())?;
+        let raw: RawRules = toml::from_str(text).map_err(|e| e.to_string())?;
+        let targets = crate::targets::resolve(text, raw.task.as_ref(), &raw.repos)?;
+        let rules = Rules {
+            auto_run: raw.auto_run,
+            targets,
+        };
         let mut seen = std::collections::HashSet::new();
         for rule in &rules.auto_run {
             let id = &rule.id;
@@ -126,6 +152,12 @@ impl Rules {
         tmp.as_file().sync_all().map_err(io)?;
         tmp.persist(path).map_err(|e| io(e.error))?;
         Ok(rules)
+    }
+
+    /// Where a proposal for `repo` (`owner/name`, any case) runs; `None`
+    /// when the file maps no checkout for it (never guessed).
+    pub fn target(&self, repo: &str) -> Option<&TaskTemplate> {
+        self.targets.get(&repo.to_ascii_lowercase())
     }
 
     /// The first rule that allows this proposal to run without approval.

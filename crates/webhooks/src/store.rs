@@ -32,6 +32,14 @@ pub enum ProposalState {
     Pending,
     Approved,
     Rejected,
+    /// Claimed by one `paddock serve --webhooks` process, which is starting
+    /// its task right now. Nobody else may launch it.
+    Launching,
+    /// Its task was started: [`Proposal::task_id`] names it.
+    Launched,
+    /// Approved but not launched, and never will be: [`Proposal::launch_error`]
+    /// says why (no local checkout mapped for its repo, the engine refused…).
+    Failed,
 }
 
 impl ProposalState {
@@ -40,6 +48,9 @@ impl ProposalState {
             ProposalState::Pending => "pending",
             ProposalState::Approved => "approved",
             ProposalState::Rejected => "rejected",
+            ProposalState::Launching => "launching",
+            ProposalState::Launched => "launched",
+            ProposalState::Failed => "failed",
         }
     }
 }
@@ -57,9 +68,21 @@ impl std::str::FromStr for ProposalState {
             "pending" => Ok(ProposalState::Pending),
             "approved" => Ok(ProposalState::Approved),
             "rejected" => Ok(ProposalState::Rejected),
-            other => Err(format!("{other:?} is not pending, approved or rejected")),
+            "launching" => Ok(ProposalState::Launching),
+            "launched" => Ok(ProposalState::Launched),
+            "failed" => Ok(ProposalState::Failed),
+            other => Err(format!(
+                "{other:?} is not pending, approved, rejected, launching, launched or failed"
+            )),
         }
     }
+}
+
+/// What became of a claimed launch ([`Store::finish_launch`]).
+#[derive(Debug, Clone, Copy)]
+pub enum LaunchOutcome<'a> {
+    Launched { task_id: &'a str },
+    Failed { reason: &'a str },
 }
 
 /// A task someone asked for from outside, waiting for (or past) a decision.
@@ -79,9 +102,40 @@ pub struct Proposal {
     pub decided_at: Option<DateTime<Utc>>,
     /// `user`, or `rule:<id>` for an auto-run rule.
     pub decided_by: Option<String>,
+    /// The engine task it became (state `launched`).
+    #[serde(default)]
+    pub task_id: Option<String>,
+    /// Why it was not launched (state `failed`), for a person to read.
+    #[serde(default)]
+    pub launch_error: Option<String>,
 }
 
-const SCHEMA: &str = "
+/// The proposals table as it is now (the migration rebuilds older ones into it).
+macro_rules! proposals_table {
+    () => {
+        "CREATE TABLE IF NOT EXISTS proposals (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL,
+    source TEXT NOT NULL,
+    repo TEXT NOT NULL,
+    prompt TEXT NOT NULL,
+    sender TEXT NOT NULL,
+    labels TEXT NOT NULL,
+    reference TEXT,
+    delivery TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'approved', 'rejected', 'launching', 'launched', 'failed')),
+    decided_at TEXT,
+    decided_by TEXT,
+    task_id TEXT,
+    launch_error TEXT,
+    -- Who holds the launch claim: `<pid>:<process start time>` of the serve process.
+    claimed_by TEXT
+);"
+    };
+}
+
+const SCHEMA: &str = concat!("
 CREATE TABLE IF NOT EXISTS deliveries (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     id TEXT NOT NULL UNIQUE,
@@ -98,21 +152,7 @@ CREATE TABLE IF NOT EXISTS deliveries (
     proposal_id TEXT,
     peer TEXT
 );
-CREATE TABLE IF NOT EXISTS proposals (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    id TEXT NOT NULL UNIQUE,
-    created_at TEXT NOT NULL,
-    source TEXT NOT NULL,
-    repo TEXT NOT NULL,
-    prompt TEXT NOT NULL,
-    sender TEXT NOT NULL,
-    labels TEXT NOT NULL,
-    reference TEXT,
-    delivery TEXT NOT NULL,
-    state TEXT NOT NULL CHECK (state IN ('pending', 'approved', 'rejected')),
-    decided_at TEXT,
-    decided_by TEXT
-);
+", proposals_table!(), "
 CREATE INDEX IF NOT EXISTS proposals_state ON proposals(state);
 -- Replay cache: a key (a Slack signature, a GitHub delivery id, a Slack
 -- event id) is accepted once until it expires (unix seconds).
@@ -121,7 +161,7 @@ CREATE TABLE IF NOT EXISTS seen (
     expires_at INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS seen_expiry ON seen(expires_at);
-";
+");
 
 /// Deliveries kept by default. Unauthenticated requests are recorded too,
 /// so the log is a ring: older rows go, the disk does not fill.
@@ -160,6 +200,7 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.execute_batch(SCHEMA)?;
+        migrate(&conn)?;
         Ok(Store {
             conn: Mutex::new(conn),
             delivery_retention: delivery_retention.max(1),
@@ -276,8 +317,8 @@ impl Store {
             serde_json::to_string(&p.labels).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         self.conn()?.execute(
             "INSERT INTO proposals (id, created_at, source, repo, prompt, sender, labels, reference, delivery, state,
-                                    decided_at, decided_by)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                                    decided_at, decided_by, task_id, launch_error)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
             params![
                 p.id.to_string(),
                 ts(p.created_at),
@@ -291,6 +332,8 @@ impl Store {
                 p.state.as_str(),
                 p.decided_at.map(ts),
                 p.decided_by,
+                p.task_id,
+                p.launch_error,
             ],
         )?;
         Ok(())
@@ -304,7 +347,7 @@ impl Store {
         let conn = self.conn()?;
         let mut stmt = conn.prepare_cached(
             "SELECT id, created_at, source, repo, prompt, sender, labels, reference, delivery, state, decided_at,
-                    decided_by
+                    decided_by, task_id, launch_error
              FROM proposals WHERE ?1 IS NULL OR state = ?1 ORDER BY seq DESC",
         )?;
         let rows = stmt.query_map([state.map(|s| s.as_str())], row_strings)?;
@@ -316,7 +359,7 @@ impl Store {
         let row = conn
             .query_row(
                 "SELECT id, created_at, source, repo, prompt, sender, labels, reference, delivery, state, decided_at,
-                        decided_by
+                        decided_by, task_id, launch_error
                  FROM proposals WHERE id = ?1",
                 [id.to_string()],
                 row_strings,
@@ -353,6 +396,66 @@ impl Store {
         Ok(proposal)
     }
 
+    /// Approved proposals nobody has claimed for launching yet, oldest first.
+    pub fn approved_unlaunched(&self) -> Result<Vec<Proposal>, StoreError> {
+        let mut list = self.list_proposals(Some(ProposalState::Approved))?;
+        list.reverse();
+        Ok(list)
+    }
+
+    /// Claims an approved proposal for launching. Exactly one caller, in
+    /// any process, ever gets `true` for a proposal: the UPDATE only
+    /// matches while the state is still `approved`.
+    pub fn claim_launch(&self, id: Uuid, claimant: &str) -> Result<bool, StoreError> {
+        let changed = self.conn()?.execute(
+            "UPDATE proposals SET state = 'launching', claimed_by = ?2 WHERE id = ?1 AND state = 'approved'",
+            params![id.to_string(), claimant],
+        )?;
+        Ok(changed == 1)
+    }
+
+    /// Records what became of a launch `claimant` holds: the task started,
+    /// or why it was not. A launch held by someone else is left alone
+    /// ([`StoreError::AlreadyDecided`]).
+    pub fn finish_launch(
+        &self,
+        id: Uuid,
+        claimant: &str,
+        outcome: LaunchOutcome<'_>,
+    ) -> Result<Proposal, StoreError> {
+        let (state, task_id, error) = match outcome {
+            LaunchOutcome::Launched { task_id } => (ProposalState::Launched, Some(task_id), None),
+            LaunchOutcome::Failed { reason } => (ProposalState::Failed, None, Some(reason)),
+        };
+        let changed = self.conn()?.execute(
+            "UPDATE proposals SET state = ?3, task_id = ?4, launch_error = ?5
+             WHERE id = ?1 AND state = 'launching' AND claimed_by = ?2",
+            params![id.to_string(), claimant, state.as_str(), task_id, error],
+        )?;
+        let proposal = self.get_proposal(id)?;
+        if changed == 0 {
+            return Err(StoreError::AlreadyDecided {
+                id,
+                state: proposal.state,
+            });
+        }
+        Ok(proposal)
+    }
+
+    /// Proposals being launched and who claimed each: `(id, claimant)`.
+    pub fn launch_claims(&self) -> Result<Vec<(Uuid, String)>, StoreError> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, coalesce(claimed_by, '') FROM proposals WHERE state = 'launching' ORDER BY seq",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        rows.map(|row| {
+            let (id, by) = row?;
+            Ok((parse_uuid(&id)?, by))
+        })
+        .collect()
+    }
+
     /// Records `key` as seen until `expires_at`; `false` when it already
     /// was (a replay). Expired keys are dropped on the way.
     pub fn claim_once(&self, key: &str, expires_at: i64, now: i64) -> Result<bool, StoreError> {
@@ -366,7 +469,52 @@ impl Store {
     }
 }
 
-type ProposalRow = [Option<String>; 12];
+/// Rebuilds a proposals table from before launches (its CHECK allowed only
+/// pending, approved and rejected, and SQLite cannot alter a CHECK) into the
+/// current one, keeping every row. In one IMMEDIATE transaction, so two
+/// processes opening an old database at once migrate it once.
+fn migrate(conn: &Connection) -> Result<(), StoreError> {
+    let has_launch_columns = |conn: &Connection| -> rusqlite::Result<bool> {
+        let n: i64 = conn.query_row(
+            "SELECT count(*) FROM pragma_table_info('proposals') WHERE name = 'claimed_by'",
+            [],
+            |r| r.get(0),
+        )?;
+        Ok(n > 0)
+    };
+    if has_launch_columns(conn)? {
+        return Ok(());
+    }
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    let rebuilt = (|| -> rusqlite::Result<()> {
+        if has_launch_columns(conn)? {
+            return Ok(());
+        }
+        conn.execute_batch(concat!(
+            "ALTER TABLE proposals RENAME TO proposals_before_launches;\n",
+            proposals_table!(),
+            "
+            INSERT INTO proposals (seq, id, created_at, source, repo, prompt, sender, labels, reference, delivery,
+                                   state, decided_at, decided_by)
+            SELECT seq, id, created_at, source, repo, prompt, sender, labels, reference, delivery,
+                   state, decided_at, decided_by
+            FROM proposals_before_launches;
+            DROP TABLE proposals_before_launches;
+            CREATE INDEX IF NOT EXISTS proposals_state ON proposals(state);
+            "
+        ))
+    })();
+    match rebuilt {
+        Ok(()) => conn.execute_batch("COMMIT")?,
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            return Err(e.into());
+        }
+    }
+    Ok(())
+}
+
+type ProposalRow = [Option<String>; 14];
 
 fn row_strings(r: &rusqlite::Row<'_>) -> rusqlite::Result<ProposalRow> {
     let mut out: ProposalRow = Default::default();
@@ -390,6 +538,8 @@ fn proposal_from(row: ProposalRow) -> Result<Proposal, StoreError> {
         state,
         decided_at,
         decided_by,
+        task_id,
+        launch_error,
     ] = row;
     let need = |v: Option<String>, what: &str| {
         v.ok_or_else(|| StoreError::Corrupt(format!("proposal without {what}")))
@@ -411,5 +561,95 @@ fn proposal_from(row: ProposalRow) -> Result<Proposal, StoreError> {
         state: need(state, "state")?.parse().map_err(StoreError::Corrupt)?,
         decided_at: decided_at.as_deref().map(parse_ts).transpose()?,
         decided_by,
+        task_id,
+        launch_error,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn proposal(state: ProposalState) -> Proposal {
+        Proposal {
+            id: Uuid::now_v7(),
+            created_at: Utc::now(),
+            source: Source::Github,
+            repo: "acme/shop".into(),
+            prompt: "fix it".into(),
+            sender: "octocat".into(),
+            labels: vec!["paddock".into()],
+            reference: None,
+            delivery: Uuid::now_v7(),
+            state,
+            decided_at: None,
+            decided_by: None,
+            task_id: None,
+            launch_error: None,
+        }
+    }
+
+    #[test]
+    fn a_launch_is_claimed_once_and_finished_only_by_its_claimant() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("webhooks.db");
+        let a = Store::open(&path).unwrap();
+        let b = Store::open(&path).unwrap();
+        let pending = proposal(ProposalState::Pending);
+        let approved = proposal(ProposalState::Approved);
+        a.insert_proposal(&pending).unwrap();
+        a.insert_proposal(&approved).unwrap();
+        assert!(!a.claim_launch(pending.id, "1:1").unwrap(), "a pending proposal was claimed");
+        let waiting: Vec<Uuid> = b.approved_unlaunched().unwrap().iter().map(|p| p.id).collect();
+        assert_eq!(waiting, vec![approved.id]);
+        assert!(a.claim_launch(approved.id, "1:1").unwrap());
+        assert!(!b.claim_launch(approved.id, "2:2").unwrap(), "claimed twice");
+        assert!(b.approved_unlaunched().unwrap().is_empty());
+        assert_eq!(b.launch_claims().unwrap(), vec![(approved.id, "1:1".to_string())]);
+        let err = b
+            .finish_launch(approved.id, "2:2", LaunchOutcome::Launched { task_id: "t2" })
+            .unwrap_err();
+        assert!(matches!(err, StoreError::AlreadyDecided { state: ProposalState::Launching, .. }), "{err}");
+        let done = a
+            .finish_launch(approved.id, "1:1", LaunchOutcome::Launched { task_id: "t1" })
+            .unwrap();
+        assert_eq!((done.state, done.task_id.as_deref()), (ProposalState::Launched, Some("t1")));
+        assert!(a.finish_launch(approved.id, "1:1", LaunchOutcome::Failed { reason: "x" }).is_err());
+        assert!(b.launch_claims().unwrap().is_empty());
+        // A decision on a launched proposal is refused.
+        assert!(b.decide_proposal(approved.id, false, Utc::now()).is_err());
+    }
+
+    #[test]
+    fn a_database_from_before_launches_is_migrated_with_its_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("webhooks.db");
+        let old = Connection::open(&path).unwrap();
+        old.execute_batch(
+            "CREATE TABLE proposals (
+                seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL,
+                source TEXT NOT NULL, repo TEXT NOT NULL, prompt TEXT NOT NULL, sender TEXT NOT NULL,
+                labels TEXT NOT NULL, reference TEXT, delivery TEXT NOT NULL,
+                state TEXT NOT NULL CHECK (state IN ('pending', 'approved', 'rejected')),
+                decided_at TEXT, decided_by TEXT);
+             CREATE INDEX proposals_state ON proposals(state);",
+        )
+        .unwrap();
+        let id = Uuid::now_v7();
+        old.execute(
+            "INSERT INTO proposals (id, created_at, source, repo, prompt, sender, labels, delivery, state, decided_by)
+             VALUES (?1, '2026-01-02T03:04:05.000000Z', 'github', 'acme/shop', 'p', 'octocat', '[]', ?2, 'approved', 'user')",
+            params![id.to_string(), Uuid::now_v7().to_string()],
+        )
+        .unwrap();
+        drop(old);
+        let store = Store::open(&path).unwrap();
+        let p = store.get_proposal(id).unwrap();
+        assert_eq!((p.state, p.decided_by.as_deref(), p.task_id), (ProposalState::Approved, Some("user"), None));
+        assert!(store.claim_launch(id, "1:1").unwrap(), "the migrated table refuses the new states");
+        store.finish_launch(id, "1:1", LaunchOutcome::Failed { reason: "no checkout" }).unwrap();
+        drop(store);
+        let again = Store::open(&path).unwrap();
+        assert_eq!(again.get_proposal(id).unwrap().launch_error.as_deref(), Some("no checkout"));
+    }
 }

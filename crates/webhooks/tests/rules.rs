@@ -8,6 +8,29 @@ use serde::Deserialize;
 struct Corpus {
     case: Vec<Case>,
     invalid: Vec<Invalid>,
+    target: Vec<TargetCase>,
+}
+
+#[derive(Deserialize)]
+struct TargetCase {
+    name: String,
+    rules: String,
+    check: Vec<TargetCheck>,
+}
+
+#[derive(Deserialize)]
+struct TargetCheck {
+    repo: String,
+    /// "" when the repo must have no target.
+    checkout: String,
+    #[serde(default)]
+    agent: String,
+    #[serde(default)]
+    command: Vec<String>,
+    #[serde(default)]
+    ttl_secs: u64,
+    #[serde(default)]
+    allow_hosts: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -83,6 +106,38 @@ fn unsafe_or_mistyped_rules_are_refused() {
             case.name,
             case.error
         );
+    }
+}
+
+#[test]
+fn repos_map_to_checkouts_with_defaults_and_nothing_else_maps() {
+    let corpus = corpus();
+    assert!(corpus.target.len() >= 2);
+    for case in &corpus.target {
+        let rules =
+            Rules::parse(&case.rules).unwrap_or_else(|e| panic!("case {:?}: {e}", case.name));
+        for check in &case.check {
+            let got = rules.target(&check.repo);
+            if check.checkout.is_empty() {
+                assert_eq!(got, None, "case {:?}: {} must not map", case.name, check.repo);
+                continue;
+            }
+            let got = got.unwrap_or_else(|| panic!("case {:?}: {} has no target", case.name, check.repo));
+            let want = (
+                std::path::PathBuf::from(&check.checkout),
+                check.agent.as_str(),
+                &check.command,
+                check.ttl_secs,
+                &check.allow_hosts,
+            );
+            assert_eq!(
+                (got.checkout.clone(), got.agent.as_str(), &got.command, got.ttl_secs, &got.allow_hosts),
+                want,
+                "case {:?}: {}",
+                case.name,
+                check.repo
+            );
+        }
     }
 }
 

@@ -119,6 +119,13 @@ pub fn proposal(p: paddock_webhooks::Proposal) -> dto::TaskProposal {
             paddock_webhooks::ProposalState::Pending => dto::ProposalState::Pending,
             paddock_webhooks::ProposalState::Approved => dto::ProposalState::Approved,
             paddock_webhooks::ProposalState::Rejected => dto::ProposalState::Rejected,
+            // Decided by a person or a rule and past it: `paddock serve
+            // --webhooks` claimed it (launching), started its task
+            // (launched) or could not (failed). The DTO has no states for
+            // these yet; they are approved proposals, never pending ones.
+            paddock_webhooks::ProposalState::Launching
+            | paddock_webhooks::ProposalState::Launched
+            | paddock_webhooks::ProposalState::Failed => dto::ProposalState::Approved,
         },
         decided_at: p.decided_at.map(rfc3339),
         decided_by: p.decided_by,
