@@ -501,7 +501,7 @@ export type DeliveryVerdict = "accepted" | "ignored" | "rejected";
 
 export type WebhookDelivery = { id: string, received_at: string, source: WebhookSource | null, endpoint: string, event: string | null, status: number, verdict: DeliveryVerdict, reason: string, proposal_id: string | null, peer: string | null, };
 
-export type ProposalState = "pending" | "approved" | "rejected";
+export type ProposalState = "pending" | "approved" | "rejected" | "launching" | "launched" | "failed";
 
 export type TaskProposal = { id: string, created_at: string, source: WebhookSource, repo: string, prompt: string, sender: string, labels: Array<string>, 
 /**
@@ -511,7 +511,15 @@ reference: string | null, state: ProposalState, decided_at: string | null,
 /**
  * `user`, or `rule:<id>` for an auto-run.
  */
-decided_by: string | null, };
+decided_by: string | null, 
+/**
+ * The task it became (state `launched`).
+ */
+task_id: string | null, 
+/**
+ * Why it was not started (state `failed`).
+ */
+launch_error: string | null, };
 
 export type IntegrationsOverview = { secrets: Array<WebhookSecretStatus>, rules: WebhookRules, 
 /**

@@ -63,6 +63,8 @@ pub(crate) fn task_spec(proposal: &Proposal, template: &TaskTemplate) -> TaskSpe
         // Never unattended without the gate for a request from outside.
         bypass: false,
         grants: Vec::new(),
+        // Nothing of the user's HOME is shared with a task from outside.
+        tool_caches: Vec::new(),
     }
 }
 

@@ -145,6 +145,12 @@ pub enum ProposalState {
     Pending,
     Approved,
     Rejected,
+    /// `paddock serve --webhooks` is starting its task.
+    Launching,
+    /// Its task was started: `task_id` names it.
+    Launched,
+    /// Approved but never started: `launch_error` says why.
+    Failed,
 }
 
 /// A task someone asked for from Slack or GitHub, verified, awaiting a decision.
@@ -163,6 +169,10 @@ pub struct TaskProposal {
     pub decided_at: Option<String>,
     /// `user`, or `rule:<id>` for an auto-run.
     pub decided_by: Option<String>,
+    /// The task it became (state `launched`).
+    pub task_id: Option<String>,
+    /// Why it was not started (state `failed`).
+    pub launch_error: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]

@@ -119,16 +119,14 @@ pub fn proposal(p: paddock_webhooks::Proposal) -> dto::TaskProposal {
             paddock_webhooks::ProposalState::Pending => dto::ProposalState::Pending,
             paddock_webhooks::ProposalState::Approved => dto::ProposalState::Approved,
             paddock_webhooks::ProposalState::Rejected => dto::ProposalState::Rejected,
-            // Decided by a person or a rule and past it: `paddock serve
-            // --webhooks` claimed it (launching), started its task
-            // (launched) or could not (failed). The DTO has no states for
-            // these yet; they are approved proposals, never pending ones.
-            paddock_webhooks::ProposalState::Launching
-            | paddock_webhooks::ProposalState::Launched
-            | paddock_webhooks::ProposalState::Failed => dto::ProposalState::Approved,
+            paddock_webhooks::ProposalState::Launching => dto::ProposalState::Launching,
+            paddock_webhooks::ProposalState::Launched => dto::ProposalState::Launched,
+            paddock_webhooks::ProposalState::Failed => dto::ProposalState::Failed,
         },
         decided_at: p.decided_at.map(rfc3339),
         decided_by: p.decided_by,
+        task_id: p.task_id,
+        launch_error: p.launch_error,
     }
 }
 

@@ -180,6 +180,8 @@ export function Integrations() {
                 <div className="muted small">
                   {p.state} by {p.decided_by ?? "?"}
                   {p.decided_at ? `, ${localTime(p.decided_at)}` : ""}
+                  {p.task_id && <> · task <code>{p.task_id}</code></>}
+                  {p.launch_error && <div className="field-error">Not started: {p.launch_error}</div>}
                 </div>
               )}
             </li>
