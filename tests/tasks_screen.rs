@@ -90,6 +90,10 @@ async fn a_task_launched_from_the_window_runs_sandboxed_and_its_page_shows_outpu
         click(&client, "[data-testid='launch-dialog'] button.primary").await?;
         let refusal = text_of(&client, "[data-testid='launch-dialog'] .field-error").await?;
         assert!(refusal.contains("minutes from 1"), "{refusal}");
+        let shown = wait_for(&client, "[data-testid='launch-dialog'] .field-error").await?.is_displayed().await?;
+        assert!(shown, "the refusal is in the page but not shown");
+        // Let the refusal be painted before the screenshot (WebKit can capture the previous frame).
+        tokio::time::sleep(Duration::from_millis(300)).await;
         assert!(!data.path().join("worktrees").exists(), "a refused form must not create a task");
         screenshot(&client, "tasks-2-launch-refused").await?;
 
