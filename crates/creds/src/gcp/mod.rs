@@ -409,10 +409,15 @@ async fn check_impersonation(creds: &Credentials, service_account: &str) -> Resu
     } else {
         "check `gcloud auth application-default login` and that the account exists".to_string()
     };
+    // The library's chain ends with the response body: show Google's status and message only.
+    let google = chain
+        .find("{\"error\"")
+        .and_then(|i| serde_json::from_str::<serde_json::Value>(&chain[i..]).ok())
+        .and_then(|v| Some(format!("{}: {}", v["error"]["status"].as_str()?, v["error"]["message"].as_str()?)))
+        .unwrap_or_else(|| chain.chars().take(600).collect());
     Err(CredsError::AdminCredentials(format!(
         "could not impersonate the admin service account {service_account} with application default credentials: \
-         {hint}. Google says: {}",
-        chain.chars().take(600).collect::<String>()
+         {hint}. Google says: {google}"
     )))
 }
 
