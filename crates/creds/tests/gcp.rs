@@ -432,6 +432,11 @@ fn the_fake_answers_and_rejects_as_documented() {
         let (st, body) = call(&fake, "POST", "/token", "", br#"{"grant_type":"refresh_token","client_id":"cid","client_secret":"csecret","refresh_token":"rtoken"}"#);
         assert_eq!(st, 200, "{name}: token endpoint: {body}");
         let admin = serde_json::from_str::<Value>(&body).unwrap()["access_token"].as_str().unwrap().to_string();
+        // A user who holds nothing on the project (no admin, no Token Creator anywhere).
+        fake.register_user("dev@example.com", "ucid", "usecret", "urtoken");
+        let (st, body) = call(&fake, "POST", "/token", "", br#"{"grant_type":"refresh_token","client_id":"ucid","client_secret":"usecret","refresh_token":"urtoken"}"#);
+        assert_eq!(st, 200, "{name}: token endpoint (user): {body}");
+        let user = serde_json::from_str::<Value>(&body).unwrap()["access_token"].as_str().unwrap().to_string();
         let mut task_token = String::new();
         for (i, step) in case["steps"].as_array().unwrap().iter().enumerate() {
             let etag = |resource: &str| {
@@ -458,6 +463,7 @@ fn the_fake_answers_and_rejects_as_documented() {
             let who = match step["as"].as_str().unwrap_or("admin") {
                 "admin" => admin.clone(),
                 "task" => task_token.clone(),
+                "user" => user.clone(),
                 "nobody" => String::new(),
                 other => other.to_string(),
             };
