@@ -28,8 +28,25 @@ struct Env {
 impl Env {
     fn new() -> Env {
         let fake = FakeGcp::start();
-        fake.set_invisible_for(std::time::Duration::ZERO);
         fake.register_refresh_token("cid.apps.googleusercontent.com", "csecret", "1//refresh-token");
+        Env::with(fake, "adc")
+    }
+
+    /// The ADC user `dev@example.com` holds nothing on the project; the admin is the service
+    /// account `creds-admin`, which `dev@` impersonates if it holds Token Creator on it.
+    fn impersonating(token_creator: bool) -> (Env, String) {
+        let fake = FakeGcp::start();
+        fake.register_user("dev@example.com", "cid.apps.googleusercontent.com", "csecret", "1//refresh-token");
+        let admin = fake.create_account("creds-admin", "provisions Paddock's leases");
+        fake.make_project_admin(&format!("serviceAccount:{admin}"));
+        if token_creator {
+            fake.grant_token_creator(&admin, "user:dev@example.com");
+        }
+        (Env::with(fake, &format!("impersonate:{admin}")), admin)
+    }
+
+    fn with(fake: FakeGcp, admin: &str) -> Env {
+        fake.set_invisible_for(std::time::Duration::ZERO);
         let dir = tempfile::tempdir().unwrap();
         let gcloud = dir.path().join(".config/gcloud");
         std::fs::create_dir_all(&gcloud).unwrap();
@@ -47,7 +64,7 @@ impl Env {
         .unwrap();
         let baseline = fake.snapshot();
         let env = Env { fake, dir, baseline };
-        let out = env.paddock().args(["creds", "settings", "gcp", "--project", PROJECT, "--admin", "adc", "--allow-role", "roles/browser"]).output().unwrap();
+        let out = env.paddock().args(["creds", "settings", "gcp", "--project", PROJECT, "--admin", admin, "--allow-role", "roles/browser"]).output().unwrap();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         env
     }
@@ -272,4 +289,50 @@ fn a_service_account_key_in_the_keyring_provisions_and_revokes() {
     assert!(!stderr.contains(key_line) && !String::from_utf8_lossy(&out.stdout).contains(key_line), "the key was printed");
     assert!(env.fake.requests().iter().any(|r| r.contains(":generateAccessToken → 200")), "{:?}", env.fake.requests());
     env.assert_clean("after a keyring-admin cycle");
+}
+
+/// The impersonation admin source end to end: `settings gcp --admin impersonate:EMAIL`, the
+/// user's ADC file in HOME, then grant → use → revoke; every administration call carries the
+/// impersonated admin account's token, the user's token only impersonates.
+#[test]
+fn impersonating_the_admin_account_provisions_and_revokes() {
+    let (env, admin) = Env::impersonating(true);
+    let out = env.grant(None);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let token = stdout.lines().find_map(|l| l.strip_prefix("export CLOUDSDK_AUTH_ACCESS_TOKEN=")).unwrap().to_string();
+    let (st, body) = call(&env.fake, "GET", &format!("/storage/v1/b/{BUCKET}/o/reports%2Fq1.txt?alt=media"), &token, b"");
+    assert_eq!((st, body.as_str()), (200, "q1"));
+    let out = env.paddock().args(["creds", "revoke", "--task", "crashy"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (st, _) = call(&env.fake, "GET", &format!("/storage/v1/b/{BUCKET}/o/reports%2Fq1.txt?alt=media"), &token, b"");
+    assert_eq!(st, 401);
+    env.assert_clean("after an impersonated-admin cycle");
+    let impersonate = format!("POST /v1/projects/-/serviceAccounts/{admin}:generateAccessToken");
+    let callers = env.fake.callers();
+    for (req, who) in &callers {
+        if who == "user:dev@example.com" {
+            assert_eq!(req, &impersonate, "the ADC user's token only impersonates");
+        } else if !req.starts_with("GET /storage/v1/b/paddock-data/o/") {
+            assert_eq!(who, &format!("serviceAccount:{admin}"), "{req} must carry the impersonated token");
+        }
+    }
+    assert!(callers.iter().any(|(r, w)| r == &impersonate && w == "user:dev@example.com"), "{callers:?}");
+    assert!(callers.iter().any(|(r, _)| r == &format!("POST /v1/projects/{PROJECT}/serviceAccounts")), "{callers:?}");
+}
+
+/// Attack: the ADC user lacks Token Creator on the admin account. The grant fails with an error
+/// naming the account and the role, prints no credentials, and the project holds only the admin.
+#[test]
+fn impersonation_without_token_creator_is_refused_clearly() {
+    let (env, admin) = Env::impersonating(false);
+    let out = env.grant(None);
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!("could not impersonate the admin service account {admin}")), "{err}");
+    assert!(err.contains(&format!("needs roles/iam.serviceAccountTokenCreator on {admin}")), "{err}");
+    assert!(out.stdout.is_empty(), "no credentials printed");
+    assert!(env.leases().is_empty(), "no lease was recorded");
+    assert_eq!(env.fake.snapshot().accounts, vec![admin], "nothing was created in the project");
+    env.assert_clean("after the refused impersonation");
 }

@@ -432,6 +432,11 @@ fn the_fake_answers_and_rejects_as_documented() {
         let (st, body) = call(&fake, "POST", "/token", "", br#"{"grant_type":"refresh_token","client_id":"cid","client_secret":"csecret","refresh_token":"rtoken"}"#);
         assert_eq!(st, 200, "{name}: token endpoint: {body}");
         let admin = serde_json::from_str::<Value>(&body).unwrap()["access_token"].as_str().unwrap().to_string();
+        // A user who holds nothing on the project (no admin, no Token Creator anywhere).
+        fake.register_user("dev@example.com", "ucid", "usecret", "urtoken");
+        let (st, body) = call(&fake, "POST", "/token", "", br#"{"grant_type":"refresh_token","client_id":"ucid","client_secret":"usecret","refresh_token":"urtoken"}"#);
+        assert_eq!(st, 200, "{name}: token endpoint (user): {body}");
+        let user = serde_json::from_str::<Value>(&body).unwrap()["access_token"].as_str().unwrap().to_string();
         let mut task_token = String::new();
         for (i, step) in case["steps"].as_array().unwrap().iter().enumerate() {
             let etag = |resource: &str| {
@@ -458,6 +463,7 @@ fn the_fake_answers_and_rejects_as_documented() {
             let who = match step["as"].as_str().unwrap_or("admin") {
                 "admin" => admin.clone(),
                 "task" => task_token.clone(),
+                "user" => user.clone(),
                 "nobody" => String::new(),
                 other => other.to_string(),
             };
@@ -475,4 +481,129 @@ fn the_fake_answers_and_rejects_as_documented() {
             }
         }
     }
+}
+
+/// The impersonation admin source: the user's ADC (`authorized_user`, token endpoint on the fake)
+/// → `generateAccessToken` on the admin service account → every admin call with that token.
+mod impersonation {
+    use super::*;
+
+    pub const USER: &str = "dev@example.com";
+
+    /// Builds providers the way `GcpProvider::new` does, with the test's ADC file contents.
+    pub struct AdcFactory(pub Value);
+
+    impl ProviderFactory for AdcFactory {
+        fn build<'a>(&'a self, _: &'a str, config: &'a Value) -> BoxFuture<'a, Result<Arc<dyn Provider>, CredsError>> {
+            Box::pin(async move {
+                let cfg: GcpConfig = serde_json::from_value(config.clone()).unwrap();
+                Ok(Arc::new(GcpProvider::with_adc_file(cfg, Some(self.0.clone())).await?) as Arc<dyn Provider>)
+            })
+        }
+    }
+
+    pub struct Imp {
+        pub fake: FakeGcp,
+        pub _dir: tempfile::TempDir,
+        pub leases: Leases,
+        pub admin: String,
+        pub cfg: GcpConfig,
+        pub baseline: Snapshot,
+    }
+
+    /// A project administered by the service account `creds-admin`; the ADC user `dev@` holds
+    /// nothing on the project, and roles/iam.serviceAccountTokenCreator on `creds-admin` only if
+    /// `token_creator`.
+    pub fn setup(token_creator: bool) -> Imp {
+        let fake = FakeGcp::start();
+        fake.register_user(USER, "cid.apps.googleusercontent.com", "csecret", "1//user-refresh");
+        let admin = fake.create_account("creds-admin", "provisions Paddock's leases");
+        fake.make_project_admin(&format!("serviceAccount:{admin}"));
+        if token_creator {
+            fake.grant_token_creator(&admin, &format!("user:{USER}"));
+        }
+        let adc = json!({
+            "type": "authorized_user",
+            "client_id": "cid.apps.googleusercontent.com",
+            "client_secret": "csecret",
+            "refresh_token": "1//user-refresh",
+            "token_uri": format!("{}/token", fake.url()),
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let store = LeaseStore::open(&dir.path().join("leases.db")).unwrap();
+        let leases = Leases::with_factory(store, Arc::new(Recorder::default()), Box::new(AdcFactory(adc)));
+        let mut cfg = GcpConfig::new(PROJECT, GcpAdminSource::Impersonate { service_account: admin.clone() });
+        cfg.endpoint_url = Some(fake.url());
+        cfg.visible_timeout_secs = 20;
+        let baseline = fake.snapshot();
+        Imp { fake, _dir: dir, leases, admin, cfg, baseline }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn impersonating_an_admin_account_grants_and_revokes_with_its_token_only() {
+    let imp = impersonation::setup(true);
+    let user = format!("user:{}", impersonation::USER);
+    let admin = format!("serviceAccount:{}", imp.admin);
+    let (lease, issued) =
+        imp.leases.grant(req("imp", &[&format!("gcs:read {BUCKET}/reports")], Duration::minutes(20), &imp.cfg)).await.unwrap();
+    let t = token(&issued);
+    let (st, body) = call(&imp.fake, "GET", &format!("/storage/v1/b/{BUCKET}/o/reports%2Fq1.txt?alt=media"), &t, b"");
+    assert_eq!((st, body.as_str()), (200, "q1"), "the lease's token works");
+    let after = imp.leases.revoke(lease.id, "test").await.unwrap();
+    assert_eq!(after.state, LeaseState::Revoked, "{:?}", after.last_error);
+    let (st, _) = call(&imp.fake, "GET", &format!("/storage/v1/b/{BUCKET}/o/reports%2Fq1.txt?alt=media"), &t, b"");
+    assert_eq!(st, 401, "revoked");
+    assert_eq!(imp.fake.snapshot(), imp.baseline, "revocation leaves nothing behind");
+    imp.fake.assert_no_violations();
+
+    let requests = imp.fake.requests();
+    assert!(requests.iter().any(|r| r == "POST /token → 200"), "the ADC user's refresh token was exchanged: {requests:?}");
+    let callers = imp.fake.callers();
+    let impersonate = format!("POST /v1/projects/-/serviceAccounts/{}:generateAccessToken", imp.admin);
+    let by = |p: &str| callers.iter().filter(|(_, who)| who == p).map(|(r, _)| r.clone()).collect::<Vec<_>>();
+    let user_calls = by(&user);
+    assert!(!user_calls.is_empty() && user_calls.iter().all(|r| *r == impersonate), "the ADC user's token only impersonates: {user_calls:?}");
+    let admin_calls = by(&admin);
+    for step in [
+        format!("POST /v1/projects/{PROJECT}/serviceAccounts"),
+        format!("PUT /storage/v1/b/{BUCKET}/iam"),
+        format!("POST /v1/projects/-/serviceAccounts/{}:generateAccessToken", account_email(lease.id, PROJECT)),
+        format!("DELETE /v1/projects/{PROJECT}/serviceAccounts/{}", account_email(lease.id, PROJECT)),
+    ] {
+        assert!(admin_calls.contains(&step), "`{step}` was made with the impersonated admin token: {admin_calls:?}");
+    }
+    let task = format!("serviceAccount:{}", account_email(lease.id, PROJECT));
+    let others: Vec<_> = callers.iter().filter(|(_, who)| *who != user && *who != admin && *who != task).collect();
+    assert!(others.is_empty(), "only the user, the admin account and the task's token called: {others:?}");
+}
+
+/// Attack: the ADC user lacks roles/iam.serviceAccountTokenCreator on the admin account (or
+/// names an account that is not theirs to use). The grant fails before any lease or resource
+/// exists, and the error names the account and the missing role.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn impersonation_without_token_creator_fails_clearly_and_creates_nothing() {
+    let imp = impersonation::setup(false);
+    let err =
+        imp.leases.grant(req("imp", &[&format!("gcs:read {BUCKET}/reports")], Duration::minutes(20), &imp.cfg)).await.unwrap_err();
+    assert!(matches!(err, CredsError::AdminCredentials(_)), "{err:?}");
+    let msg = err.to_string();
+    for part in [
+        format!("could not impersonate the admin service account {}", imp.admin),
+        "needs roles/iam.serviceAccountTokenCreator on".to_string(),
+        "Permission 'iam.serviceAccounts.getAccessToken' denied".to_string(),
+    ] {
+        assert!(msg.contains(&part), "the error should say `{part}`: {msg}");
+    }
+    assert!(imp.leases.list_leases().unwrap().is_empty(), "no lease was recorded");
+    assert_eq!(imp.fake.snapshot(), imp.baseline, "nothing was created in the project");
+    assert_eq!(imp.fake.snapshot().accounts, vec![imp.admin.clone()], "the project holds only the admin account");
+    let requests = imp.fake.requests();
+    let impersonate = format!("POST /v1/projects/-/serviceAccounts/{}:generateAccessToken", imp.admin);
+    assert!(requests.iter().any(|r| *r == format!("{impersonate} → 403")), "{requests:?}");
+    assert!(
+        requests.iter().all(|r| r.starts_with("POST /token ") || r.starts_with(&impersonate)),
+        "no administration was attempted: {requests:?}"
+    );
+    imp.fake.assert_no_violations();
 }

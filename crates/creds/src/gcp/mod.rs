@@ -292,26 +292,72 @@ pub fn install_crypto() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
-/// The admin credentials `source` names.
-pub fn admin_credentials(source: &GcpAdminSource) -> Result<Credentials, CredsError> {
+/// The admin credentials `cfg.admin` names. `adc_file` is the application default credentials
+/// file's JSON ([`adc_file`]); the impersonation source wraps it.
+pub fn admin_credentials(cfg: &GcpConfig, adc_file: Option<serde_json::Value>) -> Result<Credentials, CredsError> {
     install_crypto();
+    let source = &cfg.admin;
     let built = match source {
         GcpAdminSource::Adc => gauth::Builder::default().with_scopes([CLOUD_PLATFORM_SCOPE]).build(),
         GcpAdminSource::Keyring { service, user } => {
             let key = service_account_json_from_keyring(service, user)?;
             gauth::service_account::Builder::new(key).build()
         }
-        GcpAdminSource::Impersonate { service_account } => {
-            let source = gauth::Builder::default()
-                .build()
-                .map_err(|e| CredsError::AdminCredentials(format!("application default credentials: {e}")))?;
+        GcpAdminSource::Impersonate { service_account } => impersonated(cfg, service_account, adc_file),
+    };
+    built.map_err(|e| CredsError::AdminCredentials(format!("{}: {e}", source.describe())))
+}
+
+/// ADC impersonating `service_account`. With an ADC *file* (what `gcloud auth
+/// application-default login` writes, or `GOOGLE_APPLICATION_CREDENTIALS`), google-cloud-auth
+/// gets it wrapped as an `impersonated_service_account` whose `generateAccessToken` URL is built
+/// here from the IAM Credentials base — so `endpoint_url` redirects it like every other call
+/// (`with_target_principal` always builds `https://iamcredentials.<universe>`, which cannot be
+/// redirected). The source's own token endpoint is the file's `token_uri`. Without a file
+/// (metadata server), or when the file already impersonates, the library chains from ADC.
+fn impersonated(
+    cfg: &GcpConfig,
+    service_account: &str,
+    adc: Option<serde_json::Value>,
+) -> Result<Credentials, google_cloud_auth::build_errors::Error> {
+    let url = format!(
+        "{}/v1/projects/-/serviceAccounts/{service_account}:generateAccessToken",
+        cfg.base("https://iamcredentials.googleapis.com")
+    );
+    let wrappable = adc.as_ref().and_then(|v| v.get("type")).and_then(serde_json::Value::as_str).is_some_and(|t| {
+        matches!(t, "authorized_user" | "service_account" | "external_account" | "external_account_authorized_user")
+    });
+    match adc {
+        Some(adc) if wrappable => gauth::impersonated::Builder::new(serde_json::json!({
+            "type": "impersonated_service_account",
+            "service_account_impersonation_url": url,
+            "source_credentials": adc,
+        }))
+        .with_scopes([CLOUD_PLATFORM_SCOPE])
+        .build(),
+        _ => {
+            let source = gauth::Builder::default().build()?;
             gauth::impersonated::Builder::from_source_credentials(source)
                 .with_target_principal(service_account)
                 .with_scopes([CLOUD_PLATFORM_SCOPE])
                 .build()
         }
+    }
+}
+
+/// The ADC file's JSON, found as google-cloud-auth finds it (AIP-4110/4113):
+/// `GOOGLE_APPLICATION_CREDENTIALS`, else gcloud's well-known file. `None` if there is none or
+/// it does not parse (then the library's own loader reports the problem).
+pub fn adc_file() -> Option<serde_json::Value> {
+    let path = match std::env::var_os("GOOGLE_APPLICATION_CREDENTIALS") {
+        Some(p) => std::path::PathBuf::from(p),
+        None if cfg!(windows) => {
+            std::path::PathBuf::from(std::env::var_os("APPDATA")?).join("gcloud/application_default_credentials.json")
+        }
+        None => std::path::PathBuf::from(std::env::var_os("HOME")?)
+            .join(".config/gcloud/application_default_credentials.json"),
     };
-    built.map_err(|e| CredsError::AdminCredentials(format!("{}: {e}", source.describe())))
+    serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()
 }
 
 /// Checks a service-account key's shape without ever quoting it.
@@ -349,11 +395,48 @@ fn service_account_json_from_keyring(service: &str, user: &str) -> Result<serde_
     check_service_account_json(&json)
 }
 
+/// Fetches the impersonated admin token once, turning a refusal into an error that names the
+/// admin account and the missing role.
+async fn check_impersonation(creds: &Credentials, service_account: &str) -> Result<(), CredsError> {
+    let Err(e) = creds.headers(http::Extensions::new()).await else { return Ok(()) };
+    let chain = error_chain(&e);
+    let hint = if chain.contains("iam.serviceAccounts.getAccessToken") || chain.contains("PERMISSION_DENIED") {
+        format!(
+            "the application default credentials' principal needs roles/iam.serviceAccountTokenCreator on \
+             {service_account} (gcloud iam service-accounts add-iam-policy-binding {service_account} \
+             --member=user:YOU --role=roles/iam.serviceAccountTokenCreator)"
+        )
+    } else {
+        "check `gcloud auth application-default login` and that the account exists".to_string()
+    };
+    // The library's chain ends with the response body: show Google's status and message only.
+    let google = chain
+        .find("{\"error\"")
+        .and_then(|i| serde_json::from_str::<serde_json::Value>(&chain[i..]).ok())
+        .and_then(|v| Some(format!("{}: {}", v["error"]["status"].as_str()?, v["error"]["message"].as_str()?)))
+        .unwrap_or_else(|| chain.chars().take(600).collect());
+    Err(CredsError::AdminCredentials(format!(
+        "could not impersonate the admin service account {service_account} with application default credentials: \
+         {hint}. Google says: {google}"
+    )))
+}
+
 impl GcpProvider {
     /// Builds the clients with the admin credentials `cfg.admin` names.
     pub async fn new(cfg: GcpConfig) -> Result<Self, CredsError> {
+        Self::with_adc_file(cfg, adc_file()).await
+    }
+
+    /// Like [`GcpProvider::new`], with the application default credentials file's JSON given
+    /// instead of found ([`adc_file`]); only the impersonation source reads it.
+    pub async fn with_adc_file(cfg: GcpConfig, adc_file: Option<serde_json::Value>) -> Result<Self, CredsError> {
         cfg.validate()?;
-        let creds = admin_credentials(&cfg.admin)?;
+        let creds = admin_credentials(&cfg, adc_file)?;
+        if let GcpAdminSource::Impersonate { service_account } = &cfg.admin {
+            // Impersonation fails only when the first token is fetched: fetch it now (the
+            // token is cached for the calls that follow), before any lease exists.
+            check_impersonation(&creds, service_account).await?;
+        }
         Self::with_credentials(cfg, creds).await
     }
 

@@ -21,9 +21,15 @@
 //!   a disabled or deleted account's tokens are refused and it cannot mint new ones;
 //! - the 101st account of a project is 429 `RESOURCE_EXHAUSTED` "Maximum number of service
 //!   accounts on project reached." with a RetryInfo detail, as IAM answers;
-//! - every API call needs `Authorization: Bearer` with an admin token: one from the token
-//!   endpoint (ADC user credentials) or a self-signed RS256 JWT of a registered admin service
-//!   account, whose signature is verified.
+//! - every API call needs `Authorization: Bearer` with a token of a principal: one from the
+//!   token endpoint (ADC user credentials), a self-signed RS256 JWT of a registered admin service
+//!   account (signature verified), or a `generateAccessToken` token of a service account;
+//!   administration (IAM, Resource Manager, bucket policies) only for principals made project
+//!   admins, and every authenticated call is recorded with its principal ([`FakeGcp::callers`]);
+//! - `generateAccessToken` on a service account needs the caller to be a project admin or to
+//!   hold `roles/iam.serviceAccountTokenCreator` on that account; otherwise 403
+//!   `PERMISSION_DENIED` "Permission 'iam.serviceAccounts.getAccessToken' denied on resource (or
+//!   it may not exist)." with an `IAM_PERMISSION_DENIED` ErrorInfo, as IAM Credentials answers.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::{BTreeMap, HashMap};
@@ -83,9 +89,17 @@ struct State {
     accounts: BTreeMap<String, Account>,
     project_policy: Policy,
     buckets: BTreeMap<String, Bucket>,
-    admin_tokens: Vec<String>,
+    /// Token-endpoint tokens → their user principal (`user:<email>`).
+    user_tokens: HashMap<String, String>,
     admin_keys: HashMap<String, Vec<u8>>,
-    refresh: Option<(String, String, String)>,
+    /// ADC user credentials the token endpoint accepts: (client id, secret, refresh token, email).
+    users: Vec<(String, String, String, String)>,
+    /// Principals (`user:…`, `serviceAccount:…`) that may administer the project.
+    project_admins: Vec<String>,
+    /// Service account email → principals holding roles/iam.serviceAccountTokenCreator on it.
+    token_creators: HashMap<String, Vec<String>>,
+    /// `METHOD path` → principal, for every authenticated request.
+    callers: Vec<(String, String)>,
     tokens: HashMap<String, Token>,
     quota: usize,
     invisible_for: Duration,
@@ -209,9 +223,32 @@ impl FakeGcp {
         self.st().admin_keys.insert(email.to_string(), public_pkcs1_der);
     }
 
-    /// Registers ADC user credentials the token endpoint accepts.
+    /// Registers ADC user credentials the token endpoint accepts, of a user who administers
+    /// the project (`user:adc-admin@example.com`).
     pub fn register_refresh_token(&self, client_id: &str, client_secret: &str, refresh_token: &str) {
-        self.st().refresh = Some((client_id.into(), client_secret.into(), refresh_token.into()));
+        self.register_user("adc-admin@example.com", client_id, client_secret, refresh_token);
+        self.make_project_admin("user:adc-admin@example.com");
+    }
+
+    /// Registers ADC user credentials of `email`, who holds nothing on the project.
+    pub fn register_user(&self, email: &str, client_id: &str, client_secret: &str, refresh_token: &str) {
+        self.st().users.push((client_id.into(), client_secret.into(), refresh_token.into(), email.into()));
+    }
+
+    /// Lets `principal` (`user:…` or `serviceAccount:…`) administer the project: IAM, Resource
+    /// Manager and bucket policies, and minting tokens of the project's service accounts.
+    pub fn make_project_admin(&self, principal: &str) {
+        self.st().project_admins.push(principal.to_string());
+    }
+
+    /// Grants `principal` roles/iam.serviceAccountTokenCreator on the service account `email`.
+    pub fn grant_token_creator(&self, email: &str, principal: &str) {
+        self.st().token_creators.entry(email.to_string()).or_default().push(principal.to_string());
+    }
+
+    /// `(METHOD path, principal)` of every authenticated request so far.
+    pub fn callers(&self) -> Vec<(String, String)> {
+        self.st().callers.clone()
     }
 
     /// How long a new account stays invisible to reads.
@@ -305,10 +342,12 @@ impl FakeGcp {
                 .iter()
                 .flat_map(|(n, b)| b.policy.bindings.iter().map(move |x| format!("{n}:{x}")))
                 .collect(),
+            // The admin's own (impersonated) tokens are not a lease's leftovers.
             usable_tokens: st
                 .tokens
                 .values()
                 .filter(|t| t.expires > now && st.accounts.get(&t.email).is_some_and(|a| !a.disabled))
+                .filter(|t| !st.project_admins.contains(&format!("serviceAccount:{}", t.email)))
                 .count(),
         };
         s.project_bindings.sort();
@@ -456,20 +495,38 @@ fn body_json(r: &Req) -> Result<Value, String> {
 }
 
 enum Caller {
-    Admin,
+    /// A project admin, by principal.
+    Admin(String),
+    /// A service account's token (a lease's account), by email.
     Task(String),
+    /// A user who is no project admin, by principal.
+    User(String),
+}
+
+impl Caller {
+    fn principal(&self) -> String {
+        match self {
+            Caller::Admin(p) | Caller::User(p) => p.clone(),
+            Caller::Task(e) => format!("serviceAccount:{e}"),
+        }
+    }
 }
 
 fn authenticate(st: &State, r: &Req) -> Result<Caller, String> {
     let Some(token) = r.auth.as_deref().and_then(|a| a.strip_prefix("Bearer ")) else {
         return Err("missing bearer token".into());
     };
-    if st.admin_tokens.iter().any(|t| t == token) {
-        return Ok(Caller::Admin);
+    let is_admin = |p: &str| st.project_admins.iter().any(|a| a == p);
+    if let Some(p) = st.user_tokens.get(token) {
+        return Ok(if is_admin(p) { Caller::Admin(p.clone()) } else { Caller::User(p.clone()) });
     }
     if let Some(t) = st.tokens.get(token) {
         let alive = t.expires > Utc::now() && st.accounts.get(&t.email).is_some_and(|a| !a.disabled);
-        return if alive { Ok(Caller::Task(t.email.clone())) } else { Err("token of a disabled, deleted or expired account".into()) };
+        if !alive {
+            return Err("token of a disabled, deleted or expired account".into());
+        }
+        let p = format!("serviceAccount:{}", t.email);
+        return Ok(if is_admin(&p) { Caller::Admin(p) } else { Caller::Task(t.email.clone()) });
     }
     verify_jwt(st, token)
 }
@@ -495,7 +552,7 @@ fn verify_jwt(st: &State, token: &str) -> Result<Caller, String> {
     if claims["scope"].as_str() != Some(SCOPE) && claims["aud"].as_str().is_none() {
         return Err("JWT has neither the cloud-platform scope nor an audience".into());
     }
-    Ok(Caller::Admin)
+    Ok(Caller::Admin(format!("serviceAccount:{iss}")))
 }
 
 const UNAUTHENTICATED: &str = "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.";
@@ -506,7 +563,10 @@ fn route(st: &mut State, r: &Req) -> Out {
         return token_endpoint(st, r);
     }
     let caller = match authenticate(st, r) {
-        Ok(c) => c,
+        Ok(c) => {
+            st.callers.push((format!("{} {}", r.method, r.path.replace('\u{1}', "/")), c.principal()));
+            c
+        }
         Err(why) => {
             // Storage answers in its own error shape.
             if matches!(segs.first(), Some(&"storage" | &"upload")) {
@@ -520,8 +580,11 @@ fn route(st: &mut State, r: &Req) -> Out {
         ("GET", ["storage", "v1", "b", b, "o", object]) => gcs_object_get(st, r, &caller, b, object),
         ("GET", ["storage", "v1", "b", b, "o"]) => gcs_object_list(st, r, &caller, b),
         ("POST", ["upload", "storage", "v1", "b", b, "o"]) => gcs_object_upload(st, r, &caller, b),
+        ("POST", ["v1", "projects", "-", "serviceAccounts", rest]) if rest.ends_with(":generateAccessToken") => {
+            generate_token(st, r, &caller, rest.trim_end_matches(":generateAccessToken"))
+        }
         _ => {
-            let Caller::Admin = caller else {
+            let Caller::Admin(_) = caller else {
                 return plain(rpc_err(403, "PERMISSION_DENIED", "The caller does not have permission"));
             };
             admin_route(st, r, &segs)
@@ -534,14 +597,16 @@ fn token_endpoint(st: &mut State, r: &Req) -> Out {
     if let Err(e) = check_fields(&v, &["grant_type", "client_id", "client_secret", "refresh_token", "scopes"], "token") {
         return violation(400, &e);
     }
-    let want = st.refresh.clone();
     let got = (v["client_id"].as_str(), v["client_secret"].as_str(), v["refresh_token"].as_str());
-    match want {
-        Some((id, secret, refresh))
-            if v["grant_type"] == "refresh_token" && got == (Some(&id), Some(&secret), Some(&refresh)) =>
-        {
-            let token = format!("ya29.admin-{}", uuid::Uuid::new_v4().simple());
-            st.admin_tokens.push(token.clone());
+    let user = st
+        .users
+        .iter()
+        .find(|(id, secret, refresh, _)| got == (Some(id.as_str()), Some(secret.as_str()), Some(refresh.as_str())))
+        .map(|u| u.3.clone());
+    match user {
+        Some(email) if v["grant_type"] == "refresh_token" => {
+            let token = format!("ya29.user-{}", uuid::Uuid::new_v4().simple());
+            st.user_tokens.insert(token.clone(), format!("user:{email}"));
             ok(json!({"access_token": token, "expires_in": 3599, "token_type": "Bearer", "scope": SCOPE}))
         }
         _ => plain(resp(400, json!({"error": "invalid_grant", "error_description": "Bad Request"}))),
@@ -653,9 +718,6 @@ fn admin_route(st: &mut State, r: &Req, segs: &[&str]) -> Out {
                 return plain(rpc_err(404, "NOT_FOUND", &format!("Service account key {key} does not exist.")));
             }
             ok(json!({}))
-        }
-        ("POST", ["v1", "projects", "-", "serviceAccounts", rest]) if rest.ends_with(":generateAccessToken") => {
-            generate_token(st, r, rest.trim_end_matches(":generateAccessToken"))
         }
         ("POST", ["v3", "projects", rest]) if *rest == format!("{PROJECT}:getIamPolicy") => {
             let v = match body_json(r) {
@@ -791,7 +853,22 @@ fn list_accounts(st: &State, r: &Req) -> Out {
     ok(v)
 }
 
-fn generate_token(st: &mut State, r: &Req, email: &str) -> Out {
+/// `generateAccessToken`: for project admins (project-level Token Creator) on the project's
+/// accounts, and for holders of roles/iam.serviceAccountTokenCreator on that very account.
+fn generate_token(st: &mut State, r: &Req, caller: &Caller, email: &str) -> Out {
+    let principal = caller.principal();
+    let creator = st.token_creators.get(email).is_some_and(|m| m.contains(&principal));
+    let project_admin = matches!(caller, Caller::Admin(_)) && email.ends_with(&format!("@{PROJECT}.iam.gserviceaccount.com"));
+    if !creator && !project_admin {
+        return plain(resp(
+            403,
+            json!({"error": {"code": 403,
+                "message": "Permission 'iam.serviceAccounts.getAccessToken' denied on resource (or it may not exist).",
+                "status": "PERMISSION_DENIED",
+                "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "IAM_PERMISSION_DENIED",
+                    "domain": "iam.googleapis.com", "metadata": {"permission": "iam.serviceAccounts.getAccessToken"}}]}}),
+        ));
+    }
     let v = match body_json(r) {
         Ok(v) => v,
         Err(e) => return violation(400, &e),
@@ -960,7 +1037,7 @@ fn denied(email: &str, permission: &str, what: &str) -> Out {
 fn task_email(caller: &Caller) -> Option<&str> {
     match caller {
         Caller::Task(e) => Some(e),
-        Caller::Admin => None,
+        Caller::Admin(_) | Caller::User(_) => None,
     }
 }
 
