@@ -51,7 +51,9 @@ function ApprovalCard({ a, onDecided }: { a: Approval; onDecided: (a: Approval) 
         <span className="muted small">task {a.task_id} · {localTime(a.created_at)}</span>
       </div>
       <pre className="command"><code>{a.resource}</code></pre>
-      <p><strong>Why the gate asked:</strong> {a.reason}{a.rule_id && <> (rule <code>{a.rule_id}</code>)</>}</p>
+      <p><strong>Why the gate asked:</strong> {a.reason}
+        {/* The gate's reason usually names its rule already; say it once. */}
+        {a.rule_id && !a.reason.includes(a.rule_id) && <> (rule <code>{a.rule_id}</code>)</>}</p>
       <RecentTimeline taskId={a.task_id} />
       {error && <ErrorNote error={error} />}
       <div className="actions">
