@@ -9,33 +9,9 @@ use std::process::Command;
 use std::time::Duration;
 
 use anyhow::Context;
-use fantoccini::{Client, Locator};
 use paddock_e2e::session_bus::SessionBus;
+use paddock_e2e::ui::{click, text_of, type_into, wait_for};
 use paddock_e2e::{Display, Driver, app_binary, cli_binary, screenshot};
-
-const WAIT: Duration = Duration::from_secs(60);
-
-async fn wait_for(client: &Client, css: &str) -> anyhow::Result<fantoccini::elements::Element> {
-    client.wait().at_most(WAIT).for_element(Locator::Css(css)).await.with_context(|| format!("waiting for {css}"))
-}
-
-async fn text_of(client: &Client, css: &str) -> anyhow::Result<String> {
-    Ok(wait_for(client, css).await?.text().await?)
-}
-
-/// Clicks, retrying while the element is re-rendered under the pointer (the
-/// task list refreshes as the engine reports changes).
-async fn click(client: &Client, css: &str) -> anyhow::Result<()> {
-    let mut last = None;
-    for _ in 0..10 {
-        match wait_for(client, css).await?.click().await {
-            Ok(()) => return Ok(()),
-            Err(e) => last = Some(e),
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    Err(last.map_or_else(|| anyhow::anyhow!("click on {css} failed"), anyhow::Error::from))
-}
 
 fn make_repo(dir: &Path) -> anyhow::Result<()> {
     for args in [&["init", "-q", "-b", "main"][..], &["-c", "user.name=Dev", "-c", "user.email=d@e", "commit", "-q", "--allow-empty", "-m", "first"]] {
@@ -88,10 +64,8 @@ async fn a_gate_ask_notifies_the_desktop_and_is_approved_in_the_window() -> anyh
         click(&client, "a[data-nav='tasks']").await?;
         click(&client, "main[data-screen='tasks'] .screen-header button.primary").await?;
         wait_for(&client, "select[name='agent'] option[value='cmd']").await?.click().await?;
-        let field = wait_for(&client, "input[name='repo']").await?;
-        field.clear().await?;
-        field.send_keys(&repo.path().display().to_string()).await?;
-        wait_for(&client, "textarea[name='prompt']").await?.send_keys(&command).await?;
+        type_into(&client, "input[name='repo']", &repo.path().display().to_string()).await?;
+        type_into(&client, "textarea[name='prompt']", &command).await?;
         click(&client, "[data-testid='launch-dialog'] button.primary").await?;
         wait_for(&client, "[data-testid='task-page']").await?;
 

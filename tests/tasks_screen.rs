@@ -8,37 +8,8 @@ use std::process::Command;
 use std::time::Duration;
 
 use anyhow::Context;
-use fantoccini::{Client, Locator};
+use paddock_e2e::ui::{click, text_of, type_into, wait_for};
 use paddock_e2e::{Display, Driver, app_binary, cli_binary, screenshot};
-
-const WAIT: Duration = Duration::from_secs(60);
-
-async fn wait_for(client: &Client, css: &str) -> anyhow::Result<fantoccini::elements::Element> {
-    client.wait().at_most(WAIT).for_element(Locator::Css(css)).await.with_context(|| format!("waiting for {css}"))
-}
-
-async fn text_of(client: &Client, css: &str) -> anyhow::Result<String> {
-    Ok(wait_for(client, css).await?.text().await?)
-}
-
-async fn click(client: &Client, css: &str) -> anyhow::Result<()> {
-    let mut last = None;
-    for _ in 0..10 {
-        match wait_for(client, css).await?.click().await {
-            Ok(()) => return Ok(()),
-            Err(e) => last = Some(e),
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    Err(last.map_or_else(|| anyhow::anyhow!("click on {css} failed"), anyhow::Error::from))
-}
-
-async fn type_into(client: &Client, css: &str, text: &str) -> anyhow::Result<()> {
-    let field = wait_for(client, css).await?;
-    field.clear().await?;
-    field.send_keys(text).await?;
-    Ok(())
-}
 
 fn git(dir: &Path, args: &[&str]) -> anyhow::Result<String> {
     let out = Command::new("git").arg("-C").arg(dir).args(args).output()?;
