@@ -68,13 +68,9 @@ async fn every_screen_renders_with_real_content() -> anyhow::Result<()> {
             visit(&client, id).await?;
             assert_eq!(text_of(&client, "main h1").await?, *heading);
             // A screen first renders its frame, then what the backend answered.
-            let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-            let mut main = text_of(&client, "main").await?;
-            while !main.contains(phrase) && tokio::time::Instant::now() < deadline {
-                tokio::time::sleep(Duration::from_millis(200)).await;
-                main = text_of(&client, "main").await?;
-            }
-            assert!(main.contains(phrase), "{id} screen lacks {phrase:?}: {main}");
+            paddock_e2e::ui::wait_text(&client, "main", |main| main.contains(phrase))
+                .await
+                .with_context(|| format!("{id} screen lacks {phrase:?}"))?;
             screenshot(&client, id).await?;
         }
 
