@@ -147,17 +147,6 @@ fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
         .map_err(|e| e.to_string().replace("invalid audit query: ", ""))
 }
 
-pub(crate) fn db_path(explicit: Option<PathBuf>) -> anyhow::Result<PathBuf> {
-    if let Some(p) = explicit {
-        return Ok(p);
-    }
-    if let Some(dir) = std::env::var_os("PADDOCK_DATA_DIR").filter(|d| !d.is_empty()) {
-        return Ok(PathBuf::from(dir).join("audit.db"));
-    }
-    let base =
-        dirs::data_dir().context("no user data directory; set PADDOCK_DATA_DIR or pass --db")?;
-    Ok(base.join("paddock").join("audit.db"))
-}
 
 /// Opens an existing log; reading commands never create one as a side effect.
 fn open_existing(path: &std::path::Path) -> anyhow::Result<AuditLog> {
@@ -171,7 +160,7 @@ fn open_existing(path: &std::path::Path) -> anyhow::Result<AuditLog> {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let path = db_path(args.db)?;
+    let path = paddock_cli::paths::audit_db(args.db)?;
     let log = open_existing(&path)?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();

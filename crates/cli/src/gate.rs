@@ -188,7 +188,7 @@ fn load_gate(packs: &[PathBuf]) -> anyhow::Result<Gate> {
 
 /// Writes the decision to the audit trail; redaction happens inside `append`.
 fn record_decision(args: &HookArgs, input: Option<&HookInput>, decision: &Decision) -> anyhow::Result<()> {
-    let path = crate::audit::db_path(args.audit_db.clone())?;
+    let path = crate::paths::audit_db(args.audit_db.clone())?;
     let log = paddock_audit::AuditLog::open(&path)?;
     let tool = input.map_or("unknown", |i| i.tool_name.as_str());
     let ti = input.map(|i| &i.tool_input);
@@ -375,7 +375,7 @@ fn install(args: InstallArgs) -> anyhow::Result<ExitCode> {
     let command = match args.hook_command {
         Some(c) => c,
         None => {
-            let exe = std::env::current_exe().context("cannot find the paddock binary's path")?;
+            let exe = crate::paths::launcher()?;
             format!("{} gate", shell_quote(&exe.display().to_string()))
         }
     };

@@ -7,7 +7,6 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context as _;
 use paddock_engine::{AgentKind, Engine, EngineConfig, OutputSink, Stream, TaskRecord, TaskSpec, TaskState};
 
 #[derive(clap::Args)]
@@ -35,7 +34,7 @@ pub struct Args {
     #[arg(long = "grant", value_name = "GRANT")]
     grants: Vec<String>,
     /// Let the agent write a tool cache shared with your HOME: cargo, npm, pip, uv, go. Repeatable.
-    #[arg(long = "cache", value_name = "NAME", value_parser = crate::sandbox::parse_cache)]
+    #[arg(long = "cache", value_name = "NAME", value_parser = paddock_cli::sandbox::parse_cache)]
     caches: Vec<paddock_sandbox::ToolCache>,
     /// Base egress policy (TOML) [default: <data dir>/egress.toml if it exists].
     #[arg(long, value_name = "FILE")]
@@ -108,8 +107,9 @@ impl OutputSink for Terminal {
 
 /// The engine configuration the CLI uses (data dir from the environment).
 pub fn engine_config() -> anyhow::Result<EngineConfig> {
-    let exe = std::env::current_exe().context("cannot find the paddock binary's path")?;
-    Ok(EngineConfig::from_env(exe)?)
+    // The engine runs the gate hook and the sandbox init with this binary:
+    // the small launcher, so a tool call does not start the whole CLI.
+    Ok(EngineConfig::from_env(paddock_cli::paths::launcher()?)?)
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {

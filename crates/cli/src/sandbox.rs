@@ -61,7 +61,7 @@ struct RunArgs {
     command: Vec<OsString>,
 }
 
-pub(crate) fn parse_cache(name: &str) -> Result<ToolCache, String> {
+pub fn parse_cache(name: &str) -> Result<ToolCache, String> {
     ToolCache::from_name(name)
 }
 

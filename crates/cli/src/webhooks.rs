@@ -334,7 +334,7 @@ impl Prepared {
 
 fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     warn_if_exposed("--listen", args.listen);
-    let audit_path = crate::audit::db_path(args.audit_db.clone())?;
+    let audit_path = paddock_cli::paths::audit_db(args.audit_db.clone())?;
     if let Some(parent) = audit_path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)
             .with_context(|| format!("cannot create {}", parent.display()))?;

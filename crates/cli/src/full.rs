@@ -6,19 +6,18 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use paddock_cli::{gate, output, sandbox};
 
 mod approvals;
 mod audit;
 mod creds;
 mod doctor;
 mod egress;
-mod gate;
 mod proposals;
 mod run;
 mod serve;
 mod tasks;
 mod scan;
-mod sandbox;
 mod webhooks;
 
 #[derive(Parser)]
@@ -75,7 +74,7 @@ fn main() -> ExitCode {
         return paddock_sandbox::init::init_main(&raw[2..]);
     }
     let cli = Cli::parse();
-    init_tracing(cli.verbose);
+    output::init_tracing(cli.verbose);
     let result = match cli.command {
         Command::Doctor(args) => doctor::run(args),
         Command::Audit(args) => audit::run(*args),
@@ -90,24 +89,5 @@ fn main() -> ExitCode {
         Command::Creds(args) => creds::run(args),
         Command::Webhooks(args) => webhooks::run(args),
     };
-    match result {
-        Ok(code) => code,
-        Err(err) => {
-            // `{:#}` prints the whole context chain on one line, for a person.
-            eprintln!("paddock: error: {err:#}");
-            ExitCode::from(2)
-        }
-    }
-}
-
-fn init_tracing(verbose: u8) {
-    let default = match verbose {
-        0 => "warn",
-        1 => "info",
-        2 => "debug",
-        _ => "trace",
-    };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    output::exit_code(result)
 }
