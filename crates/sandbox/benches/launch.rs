@@ -150,11 +150,14 @@ fn main() {
         ),
     ];
     if let Some(paddock) = std::env::var_os("PADDOCK_BIN").map(PathBuf::from) {
-        let p = paddock.clone();
+        // The launcher's own start plus the profile it would run with, no
+        // sandbox (`--version` would measure `paddock-full`, which a launch
+        // never starts).
+        let (p, d) = (paddock.clone(), work.path().to_path_buf());
         launchers.push((
-            "paddock --version (process start)".into(),
+            "paddock sandbox profile (start, no launch)".into(),
             iters,
-            Box::new(move || quiet(Command::new(&p).arg("--version"))),
+            Box::new(move || quiet(Command::new(&p).args(["sandbox", "profile"]).current_dir(&d))),
         ));
         let dir = work.path().to_path_buf();
         launchers.push((
