@@ -147,16 +147,9 @@ fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
         .map_err(|e| e.to_string().replace("invalid audit query: ", ""))
 }
 
+/// The same database the gate hook writes to outside a task.
 pub(crate) fn db_path(explicit: Option<PathBuf>) -> anyhow::Result<PathBuf> {
-    if let Some(p) = explicit {
-        return Ok(p);
-    }
-    if let Some(dir) = std::env::var_os("PADDOCK_DATA_DIR").filter(|d| !d.is_empty()) {
-        return Ok(PathBuf::from(dir).join("audit.db"));
-    }
-    let base =
-        dirs::data_dir().context("no user data directory; set PADDOCK_DATA_DIR or pass --db")?;
-    Ok(base.join("paddock").join("audit.db"))
+    paddock_hook::default_audit_db(explicit).context("no user data directory; set PADDOCK_DATA_DIR or pass --db")
 }
 
 /// Opens an existing log; reading commands never create one as a side effect.
