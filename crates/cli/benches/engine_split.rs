@@ -77,7 +77,7 @@ fn main() {
     let resource = Resource::Task { task };
 
     let rows: Vec<(&str, (Duration, Duration))> = vec![
-        ("client round trip (tokio + hyper client)", time(n, || {
+        ("client round trip (paddock_engine::Client)", time(n, || {
             client.post("/v1/gate/decisions", &body, Duration::from_secs(30)).unwrap();
         })),
         ("raw blocking round trip (std UnixStream)", time(n, || {
@@ -105,10 +105,6 @@ fn main() {
                         .detail(json!({ "tool_use_id": "toolu_bench" })),
                 )
                 .unwrap();
-        })),
-        ("tokio current-thread runtime build", time(n, || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-            drop(rt);
         })),
     ];
     engine.stop(&id, paddock_audit::Actor::User).unwrap();

@@ -76,7 +76,7 @@ struct InstallArgs {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.command {
-        None => Ok(paddock_hook::run(&args.hook)),
+        None => paddock_hook::run(&args.hook),
         Some(Sub::Check(c)) => check(c),
         Some(Sub::Install(i)) => install(i),
     }

@@ -369,7 +369,10 @@ impl RuleSet {
                 }
             }
         }
-        let ac = AhoCorasick::new(&literals).ok();
+        // A hook process decides once and exits: the NFA builds several times
+        // faster than the DFA the default would pick, and matches a few short
+        // paths just as well.
+        let ac = AhoCorasick::builder().kind(Some(aho_corasick::AhoCorasickKind::NoncontiguousNFA)).build(&literals).ok();
         if ac.is_none() {
             // Cannot happen for plain strings; stay correct by trying everything.
             always.extend(by_literal.drain(..).flatten());

@@ -28,7 +28,6 @@ mod local;
 
 use std::io::{Read, Write as _};
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use paddock_gate::{AgentFormat, Context, Decision, Gate, GateError, HookInput, HookOutput, Verdict};
 
@@ -76,33 +75,43 @@ impl Agent {
     }
 }
 
-/// The whole hook: the payload from stdin, the answer (one line) on stdout,
-/// exit status 0.
-pub fn run(args: &HookArgs) -> ExitCode {
-    let text = answer(args, std::io::stdin().lock());
+/// The whole hook process: the payload from stdin, the answer (one line) on
+/// stdout, then exit status 0 — at once: what the decision built (compiled
+/// rules, thousands of small allocations) is left to the exit rather than
+/// freed one by one, which would only delay the answer's end of stream.
+pub fn run(args: &HookArgs) -> ! {
+    let (text, _built) = answer_keeping(args, std::io::stdin().lock());
     let mut stdout = std::io::stdout().lock();
     // Nothing useful can be done if stdout is gone; the exit status stays 0
     // either way because the agent reads only stdout.
     let _ = stdout.write_all(text.as_bytes()).and_then(|()| stdout.write_all(b"\n")).and_then(|()| stdout.flush());
-    ExitCode::SUCCESS
+    std::process::exit(0)
 }
 
 /// Decides and records the call read from `input`; returns the answer to
 /// print (possibly empty: Codex takes silence as allow).
 pub fn answer(args: &HookArgs, input: impl Read) -> String {
+    answer_keeping(args, input).0
+}
+
+/// [`answer`], and the gate it decided with (for [`run`] not to free it).
+fn answer_keeping(args: &HookArgs, input: impl Read) -> (String, Option<Gate>) {
     let decided = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| decide(args, input)))
         .unwrap_or_else(|_| Err(fail("internal error while deciding".into())));
     let engine = engine_link::EngineLink::from_env();
-    let output = match decided {
-        Ok((input, decision)) => match &engine {
-            // Inside a task: the engine records the decision and runs the human gate.
-            Some(link) => link.decide(&input, &decision).unwrap_or_else(|e| fail(e.for_agent())),
-            None => match local::record(args, Some(&input), &decision) {
-                Ok(()) => HookOutput::from_decision(&decision),
-                // Fail closed: a decision that cannot be recorded is not allowed.
-                Err(e) => fail(format!("the audit trail is unavailable, so nothing is allowed: {e}")),
-            },
-        },
+    let (output, gate) = match decided {
+        Ok((input, decision, gate)) => {
+            let output = match &engine {
+                // Inside a task: the engine records the decision and runs the human gate.
+                Some(link) => link.decide(&input, &decision).unwrap_or_else(|e| fail(e.for_agent())),
+                None => match local::record(args, Some(&input), &decision) {
+                    Ok(()) => HookOutput::from_decision(&decision),
+                    // Fail closed: a decision that cannot be recorded is not allowed.
+                    Err(e) => fail(format!("the audit trail is unavailable, so nothing is allowed: {e}")),
+                },
+            };
+            (output, Some(gate))
+        }
         Err(out) => {
             let refusal = Decision {
                 verdict: out.verdict,
@@ -117,17 +126,17 @@ pub fn answer(args: &HookArgs, input: impl Read) -> String {
             if let Err(e) = recorded {
                 tracing::warn!("could not record a refused hook call: {e}");
             }
-            out
+            (out, None)
         }
     };
-    output.render(args.agent.format())
+    (output.render(args.agent.format()), gate)
 }
 
 fn fail(reason: String) -> HookOutput {
     HookOutput { verdict: Verdict::Deny, reason: format!("Paddock gate: {reason}") }
 }
 
-fn decide(args: &HookArgs, input: impl Read) -> Result<(HookInput, Decision), HookOutput> {
+fn decide(args: &HookArgs, input: impl Read) -> Result<(HookInput, Decision, Gate), HookOutput> {
     let mut raw = String::new();
     input
         .take(MAX_INPUT_BYTES + 1)
@@ -142,7 +151,7 @@ fn decide(args: &HookArgs, input: impl Read) -> Result<(HookInput, Decision), Ho
     let mut ctx = Context::from_env();
     ctx.worktree = args.worktree.clone().or(ctx.worktree);
     let decision = gate.decide(&input, &ctx);
-    Ok((input, decision))
+    Ok((input, decision, gate))
 }
 
 /// The built-in packs plus `packs`, in order.

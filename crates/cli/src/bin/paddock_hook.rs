@@ -5,8 +5,6 @@
 //! start (the loader's work on a large position-independent executable)
 //! is what the agent waits for; see docs/benchmarks/gate.md.
 
-use std::process::ExitCode;
-
 use clap::Parser;
 
 #[derive(Parser)]
@@ -23,11 +21,14 @@ struct Cli {
     hook: paddock_hook::HookArgs,
 }
 
-fn main() -> ExitCode {
+fn main() {
     let cli = Cli::parse();
-    // As `paddock` does: warnings on stderr, RUST_LOG overrides.
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    // As `paddock` does: warnings on stderr, RUST_LOG overrides (a plain
+    // level filter unless it is set: this process is started for every call).
+    let logs = tracing_subscriber::fmt().with_writer(std::io::stderr);
+    match tracing_subscriber::EnvFilter::try_from_default_env() {
+        Ok(filter) => logs.with_env_filter(filter).init(),
+        Err(_) => logs.with_max_level(tracing::Level::WARN).init(),
+    }
     paddock_hook::run(&cli.hook)
 }
