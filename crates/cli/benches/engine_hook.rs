@@ -1,11 +1,14 @@
-//! The hook inside a task, as the agent experiences it: spawn `paddock gate`
-//! with the task's engine socket and token, write the PreToolUse payload,
-//! read the decision — the decision recorded by the engine over its API
-//! (token check: PASETO signature + Cedar) instead of the hook opening the
-//! audit database itself. Interleaved, in the same run, with the hook that
-//! writes to SQLite directly and a bare `/bin/true` spawn, so machine load
-//! hits all three alike. The engine runs a real sandboxed task (`sleep`).
-//! Run: cargo bench -p paddock-cli --bench engine_hook
+//! The hook inside a task, as the agent experiences it: spawn the hook with
+//! the task's engine socket and token, write the PreToolUse payload, read
+//! the decision — recorded by the engine over its API (token check: PASETO
+//! signature + Cedar) instead of the hook opening the audit database
+//! itself. Two hook binaries run the same code: `paddock gate` (the whole
+//! CLI) and the slim `paddock-hook` the engine uses when it sits beside
+//! `paddock`. Interleaved, in the same run, with both writing to SQLite
+//! directly (their mode outside a task) and a bare `/bin/true` spawn, so
+//! machine load hits every row alike. The engine runs a real sandboxed task
+//! (`sleep`).
+//! Run: GATE_HOOK_ITERS=200 cargo bench -p paddock-cli --bench engine_hook
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{Read, Write};
@@ -23,10 +26,14 @@ fn spawn_true() -> Duration {
     t.elapsed()
 }
 
-fn spawn_gate(env: &[(&str, String)]) -> Duration {
+const PADDOCK: &str = env!("CARGO_BIN_EXE_paddock");
+const HOOK: &str = env!("CARGO_BIN_EXE_paddock-hook");
+
+/// One hook call: `bin args…` with `env`, the payload in, the answer out.
+fn spawn_hook(bin: &str, args: &[&str], env: &[(&str, String)]) -> Duration {
     let t = Instant::now();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_paddock"))
-        .arg("gate")
+    let mut child = Command::new(bin)
+        .args(args)
         .env_remove("PADDOCK_ENGINE_SOCKET")
         .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
         .env("PADDOCK_WORKTREE", "/home/dev/project")
@@ -38,7 +45,7 @@ fn spawn_gate(env: &[(&str, String)]) -> Duration {
     let mut out = String::new();
     child.stdout.take().unwrap().read_to_string(&mut out).unwrap();
     assert!(child.wait().unwrap().success());
-    assert!(out.contains(r#""permissionDecision":"allow""#), "{out}");
+    assert!(out.contains(r#""permissionDecision":"allow""#), "{bin}: {out}");
     t.elapsed()
 }
 
@@ -85,29 +92,38 @@ fn main() {
         ("PADDOCK_AUDIT_DB", "/nonexistent/paddock/audit.db".to_owned()),
     ];
     let direct = [("PADDOCK_AUDIT_DB", dir.path().join("direct.db").display().to_string())];
+    type Row<'a> = (&'a str, &'a str, &'a [&'a str], &'a [(&'a str, String)]);
+    let rows: [Row; 4] = [
+        ("paddock gate, through the task engine", PADDOCK, &["gate"], &via_engine),
+        ("paddock-hook, through the task engine", HOOK, &[], &via_engine),
+        ("paddock gate, writes SQLite itself", PADDOCK, &["gate"], &direct),
+        ("paddock-hook, writes SQLite itself", HOOK, &[], &direct),
+    ];
     for _ in 0..20 {
         spawn_true();
-        spawn_gate(&via_engine);
-        spawn_gate(&direct);
+        for (_, bin, args, env) in &rows {
+            spawn_hook(bin, args, env);
+        }
     }
-    let (mut t, mut e, mut d) = (Vec::new(), Vec::new(), Vec::new());
+    let mut t = Vec::new();
+    let mut times: Vec<Vec<Duration>> = vec![Vec::new(); rows.len()];
     for _ in 0..n {
         t.push(spawn_true());
-        e.push(spawn_gate(&via_engine));
-        d.push(spawn_gate(&direct));
+        for (i, (_, bin, args, env)) in rows.iter().enumerate() {
+            times[i].push(spawn_hook(bin, args, env));
+        }
     }
     engine.stop(&id, paddock_audit::Actor::User).unwrap();
     while !engine.running_here().is_empty() {
         std::thread::sleep(Duration::from_millis(20));
     }
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
-    let (t50, t90) = (pct(&mut t, 0.5), pct(&mut t, 0.9));
-    let (d50, d90) = (pct(&mut d, 0.5), pct(&mut d, 0.9));
-    let (e50, e90) = (pct(&mut e, 0.5), pct(&mut e, 0.9));
+    let t50 = pct(&mut t, 0.5);
     println!("hook process, benign Bash call, {n} runs each, interleaved");
-    println!("{:<40} {:>9} {:>9}", "", "p50 ms", "p90 ms");
-    println!("{:<40} {:>9.3} {:>9.3}", "/bin/true (spawn + wait)", ms(t50), ms(t90));
-    println!("{:<40} {:>9.3} {:>9.3}", "paddock gate, writes SQLite itself", ms(d50), ms(d90));
-    println!("{:<40} {:>9.3} {:>9.3}", "paddock gate, through the task engine", ms(e50), ms(e90));
-    println!("ratio engine / direct p50: {:.2}x", e50.as_secs_f64() / d50.as_secs_f64());
+    println!("{:<40} {:>9} {:>9} {:>12}", "", "p50 ms", "p90 ms", "p50 / true");
+    println!("{:<40} {:>9.3} {:>9.3} {:>12}", "/bin/true (spawn + wait)", ms(t50), ms(pct(&mut t, 0.9)), "1.00x");
+    for ((name, ..), v) in rows.iter().zip(&mut times) {
+        let p50 = pct(v, 0.5);
+        println!("{name:<40} {:>9.3} {:>9.3} {:>11.2}x", ms(p50), ms(pct(v, 0.9)), p50.as_secs_f64() / t50.as_secs_f64());
+    }
 }

@@ -5,17 +5,10 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 
 /// The audit database: `--db`/`--audit-db`, else `$PADDOCK_DATA_DIR/audit.db`,
-/// else the user data dir's `paddock/audit.db`.
+/// else the user data dir's `paddock/audit.db` (the one the gate hook writes
+/// to outside a task).
 pub fn audit_db(explicit: Option<PathBuf>) -> anyhow::Result<PathBuf> {
-    if let Some(p) = explicit {
-        return Ok(p);
-    }
-    if let Some(dir) = std::env::var_os("PADDOCK_DATA_DIR").filter(|d| !d.is_empty()) {
-        return Ok(PathBuf::from(dir).join("audit.db"));
-    }
-    let base =
-        dirs::data_dir().context("no user data directory; set PADDOCK_DATA_DIR or pass --db")?;
-    Ok(base.join("paddock").join("audit.db"))
+    paddock_hook::default_audit_db(explicit).context("no user data directory; set PADDOCK_DATA_DIR or pass --db")
 }
 
 /// A binary installed beside the running one (`paddock` and `paddock-full`

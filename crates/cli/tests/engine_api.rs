@@ -261,34 +261,40 @@ fn a_sub_agent_token_is_only_ever_narrower_than_its_parent() {
     r.stop();
 }
 
-#[test]
-fn the_hook_inside_a_task_records_through_the_engine_without_opening_sqlite() {
-    let r = Running::start();
-    let payload = json!({
-        "session_id": "s", "transcript_path": "/dev/null", "cwd": r.w.repo, "permission_mode": "bypassPermissions",
-        "hook_event_name": "PreToolUse", "tool_name": "Bash", "tool_input": { "command": "ls -la" }, "tool_use_id": "toolu_x",
-    });
-    let hook = |token: String| {
-        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("paddock"))
-            .arg("gate")
-            .env("PADDOCK_ENGINE_SOCKET", &r.socket)
-            .env("PADDOCK_ENGINE_TOKEN", token)
-            .env("PADDOCK_TASK_ID", &r.a)
-            .env("PADDOCK_WORKTREE", &r.w.repo)
-            // If the hook opened an audit database itself, it could not: it would fail closed.
-            .env("PADDOCK_AUDIT_DB", "/nonexistent/paddock/audit.db")
-            .env("PADDOCK_DATA_DIR", "/nonexistent/paddock")
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        use std::io::Write as _;
-        child.stdin.take().unwrap().write_all(payload.to_string().as_bytes()).unwrap();
-        let out = child.wait_with_output().unwrap();
-        serde_json::from_slice::<Value>(&out.stdout).unwrap()
-    };
-    let answer = hook(r.token("agent").unwrap());
-    assert_eq!(answer["hookSpecificOutput"]["permissionDecision"], "allow", "{answer}");
+/// Both hook commands, which run the same library code: the CLI's
+/// `paddock gate` and the slim `paddock-hook` the engine prefers.
+fn hook_commands() -> [(&'static str, std::path::PathBuf, &'static [&'static str]); 2] {
+    [
+        ("paddock gate", assert_cmd::cargo::cargo_bin("paddock"), &["gate"]),
+        ("paddock-hook", assert_cmd::cargo::cargo_bin("paddock-hook"), &[]),
+    ]
+}
+
+/// One hook call as the agent in task A makes it; the parsed answer.
+fn call_hook(r: &Running, bin: &std::path::Path, args: &[&str], env: &[(&str, &std::ffi::OsStr)], payload: &Value) -> Value {
+    let mut child = std::process::Command::new(bin)
+        .args(args)
+        .env("PADDOCK_ENGINE_SOCKET", &r.socket)
+        .env("PADDOCK_TASK_ID", &r.a)
+        .env("PADDOCK_WORKTREE", &r.w.repo)
+        // If the hook opened an audit database itself, it could not: it would fail closed.
+        .env("PADDOCK_AUDIT_DB", "/nonexistent/paddock/audit.db")
+        .env("PADDOCK_DATA_DIR", "/nonexistent/paddock")
+        .envs(env.iter().copied())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write as _;
+    child.stdin.take().unwrap().write_all(payload.to_string().as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}: exit {:?}: {}", bin.display(), out.status, String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice::<Value>(&out.stdout)
+        .unwrap_or_else(|e| panic!("{}: stdout is not JSON ({e}): {}", bin.display(), String::from_utf8_lossy(&out.stdout)))
+}
+
+fn gate_decisions(r: &Running) -> Vec<paddock_audit::Event> {
     let log = paddock_audit::AuditLog::open(&r.w.data.join("audit.db")).unwrap();
     let q = paddock_audit::Query {
         filter: paddock_audit::Filter {
@@ -297,15 +303,74 @@ fn the_hook_inside_a_task_records_through_the_engine_without_opening_sqlite() {
             ..Default::default()
         },
         cursor: paddock_audit::Cursor::Oldest,
-        limit: 100,
+        limit: 1000,
     };
-    let decisions = log.query(&q).unwrap().events;
-    assert_eq!(decisions.len(), 1, "{decisions:#?}");
-    assert_eq!(decisions[0].resource, "ls -la");
-    assert_eq!(decisions[0].detail["tool_use_id"], "toolu_x");
-    // An engine that refuses the hook's token: nothing is allowed (fail closed).
-    let answer = hook(r.token("forged").unwrap());
-    assert_eq!(answer["hookSpecificOutput"]["permissionDecision"], "deny", "{answer}");
-    assert!(answer.to_string().contains("unreachable") || answer.to_string().contains("401"), "{answer}");
+    log.query(&q).unwrap().events
+}
+
+#[test]
+fn the_hook_inside_a_task_records_through_the_engine_without_opening_sqlite() {
+    let r = Running::start();
+    let payload = |command: &str, id: &str| {
+        json!({
+            "session_id": "s", "transcript_path": "/dev/null", "cwd": r.w.repo, "permission_mode": "bypassPermissions",
+            "hook_event_name": "PreToolUse", "tool_name": "Bash", "tool_input": { "command": command }, "tool_use_id": id,
+        })
+    };
+    let decision = |answer: &Value| answer["hookSpecificOutput"]["permissionDecision"].as_str().unwrap_or("").to_owned();
+    let agent = r.token("agent").unwrap();
+    for (name, bin, args) in hook_commands() {
+        let token = [("PADDOCK_ENGINE_TOKEN", std::ffi::OsStr::new(&agent))];
+        // Allowed, and recorded once by the engine before the answer.
+        let id = format!("toolu_{}", name.replace(' ', "_"));
+        let before = gate_decisions(&r).len();
+        let answer = call_hook(&r, &bin, args, &token, &payload("ls -la", &id));
+        assert_eq!(decision(&answer), "allow", "{name}: {answer}");
+        let decisions = gate_decisions(&r);
+        assert_eq!(decisions.len(), before + 1, "{name}: {decisions:#?}");
+        let last = decisions.last().unwrap();
+        assert_eq!((last.resource.as_str(), last.outcome.as_deref()), ("ls -la", Some("allow")), "{name}: {last:#?}");
+        assert_eq!(last.detail["tool_use_id"], id.as_str(), "{name}: {last:#?}");
+        assert_eq!(last.detail["rule_id"], "core.default-allow", "{name}: {last:#?}");
+
+        // An ask waits for a person; approved, it is an allow.
+        let ask = payload("X=echo; $X hi", &format!("{id}_ask"));
+        let pending_before: Vec<String> = r.engine.store().approvals(true).unwrap().into_iter().map(|a| a.id).collect();
+        std::thread::scope(|scope| {
+            let waiting = scope.spawn(|| call_hook(&r, &bin, args, &token, &ask));
+            let deadline = Instant::now() + Duration::from_secs(60);
+            let opened = loop {
+                let new = r.engine.store().approvals(true).unwrap().into_iter().find(|a| !pending_before.contains(&a.id));
+                if let Some(a) = new {
+                    break a;
+                }
+                assert!(Instant::now() < deadline && !waiting.is_finished(), "{name}: no approval was opened");
+                std::thread::sleep(Duration::from_millis(20));
+            };
+            assert_eq!((opened.task_id.as_str(), opened.resource.as_str()), (r.a.as_str(), "X=echo; $X hi"), "{name}");
+            r.engine.decide_approval_as(&opened.id, paddock_engine::ApprovalDecision::Approve, "tester").unwrap();
+            let answer = waiting.join().unwrap();
+            assert_eq!(decision(&answer), "allow", "{name}: {answer}");
+            assert!(answer.to_string().contains("approved by a person"), "{name}: {answer}");
+        });
+
+        // Every way the engine can fail the hook is a deny, and none is recorded as a decision.
+        let recorded = gate_decisions(&r).len();
+        let gone = r.w.root.join("no-engine.sock");
+        type Env = Vec<(&'static str, std::ffi::OsString)>;
+        let failures: [(&str, Env, &str); 4] = [
+            ("a forged token", vec![("PADDOCK_ENGINE_TOKEN", r.token("forged").unwrap().into())], "401"),
+            ("an expired token", vec![("PADDOCK_ENGINE_TOKEN", r.token("expired").unwrap().into())], "401"),
+            ("another task's id", vec![("PADDOCK_ENGINE_TOKEN", agent.clone().into()), ("PADDOCK_TASK_ID", r.b.clone().into())], "403"),
+            ("no engine at the socket", vec![("PADDOCK_ENGINE_TOKEN", agent.clone().into()), ("PADDOCK_ENGINE_SOCKET", gone.into())], "unreachable"),
+        ];
+        for (why, env, says) in &failures {
+            let env: Vec<(&str, &std::ffi::OsStr)> = env.iter().map(|(k, v)| (*k, v.as_os_str())).collect();
+            let answer = call_hook(&r, &bin, args, &env, &payload("ls -la", &format!("{id}_fail")));
+            assert_eq!(decision(&answer), "deny", "{name}, {why}: {answer}");
+            assert!(answer.to_string().contains(says), "{name}, {why}: {answer}");
+        }
+        assert_eq!(gate_decisions(&r).len(), recorded, "{name}: a refused hook call was recorded as a decision");
+    }
     r.stop();
 }

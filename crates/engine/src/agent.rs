@@ -102,7 +102,8 @@ pub struct TemplateInput<'a> {
     pub worktree: &'a Path,
     pub prompt: &'a [String],
     pub bypass: bool,
-    /// The hook command line (`<paddock> gate`), as seen inside the sandbox.
+    /// The hook command line (`<dir>/paddock-hook`, else `<paddock> gate`),
+    /// as seen inside the sandbox.
     pub hook_command: &'a str,
     /// How long the hook may wait for a human approval.
     pub approval_timeout_secs: u64,

@@ -50,31 +50,9 @@ use crate::engine::Engine;
 use crate::error::EngineError;
 use crate::runner::TaskSpec;
 use crate::store::ApprovalRecord;
+pub use paddock_engine_api::{GateDecisionIn, GateDecisionOut};
 
 const MAX_BODY: usize = 1024 * 1024;
-
-/// A gate decision as the hook reports it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct GateDecisionIn {
-    pub task_id: String,
-    pub tool: String,
-    pub resource: String,
-    /// `allow`, `ask` or `deny`.
-    pub verdict: String,
-    pub rule_id: Option<String>,
-    pub reason: String,
-    #[serde(default)]
-    pub detail: Value,
-}
-
-/// The answer to a gate decision: its audit sequence number and, for an
-/// `ask`, the approval it opened.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct GateDecisionOut {
-    pub seq: u64,
-    #[serde(default)]
-    pub approval: Option<ApprovalRecord>,
-}
 
 /// What a sub-agent token may do (a subset of its parent's).
 #[derive(Debug, Clone, Serialize, Deserialize)]

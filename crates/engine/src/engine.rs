@@ -18,13 +18,17 @@ use crate::seams::{CredentialLeaser, NoCredentials};
 use crate::store::{ApprovalState, Store, TaskRecord, TaskState};
 use crate::worktree;
 
+/// The file name of the slim hook binary, built and shipped beside `paddock`.
+pub const HOOK_BIN_NAME: &str = "paddock-hook";
+
 /// Where an engine keeps its files, and how it runs tasks.
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
     /// `PADDOCK_DATA_DIR`, else the OS data dir's `paddock`.
     pub data_dir: PathBuf,
-    /// The `paddock` binary: the hook inside the sandbox (`<bin> gate`) and
-    /// the sandbox init for the proxy bridge.
+    /// The `paddock` binary: the sandbox init for the proxy bridge, and the
+    /// hook inside the sandbox (`<bin> gate`) unless the slim hook binary
+    /// sits beside it (see [`EngineConfig::hook_bin`]).
     pub paddock_bin: PathBuf,
     /// Base egress policy (TOML: services, allow and deny rules); the task's
     /// `--allow-host`s are added to it. None: `<data>/egress.toml` if it
@@ -57,6 +61,17 @@ impl EngineConfig {
             sandbox: paddock_sandbox::Policy::from_env(),
             agent_bin: None,
         })
+    }
+
+    /// The slim hook binary, `paddock-hook` beside `paddock_bin`, when it is
+    /// there and executable. Agents run it (instead of `<paddock> gate`) for
+    /// every tool call: it is the same hook code, and it starts several
+    /// times faster because it links only the gate and the API client.
+    pub fn hook_bin(&self) -> Option<PathBuf> {
+        use std::os::unix::fs::PermissionsExt as _;
+        let bin = self.paddock_bin.with_file_name(HOOK_BIN_NAME);
+        let meta = std::fs::metadata(&bin).ok()?;
+        (meta.is_file() && meta.permissions().mode() & 0o111 != 0).then_some(bin)
     }
 
     pub fn engine_db(&self) -> PathBuf {
@@ -313,8 +328,8 @@ impl Engine {
     }
 
     /// Sends a request, as this engine's user, to the engine process that
-    /// runs `task` (its API socket). On a thread of its own, so it works from
-    /// inside this engine's runtime too.
+    /// runs `task` (its API socket). The client is blocking and runtime-free,
+    /// so this works from inside this engine's runtime too.
     pub(crate) fn forward(
         &self,
         task: &TaskRecord,
@@ -329,11 +344,8 @@ impl Engine {
                 task.runner_pid.unwrap_or_default()
             ))
         })?;
-        let client = crate::client::Client::new(socket, self.user_token()?);
-        let path = path.to_owned();
-        std::thread::spawn(move || client.call(method, &path, body.as_ref(), Duration::from_secs(60)))
-            .join()
-            .map_err(|_| EngineError::Api("the forwarding thread panicked".into()))?
+        let client = paddock_engine_api::Client::new(socket, self.user_token()?);
+        Ok(client.call(method, path, body.as_ref(), Duration::from_secs(60))?)
     }
 
     /// Ids of the tasks this process is running now.

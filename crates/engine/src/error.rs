@@ -31,6 +31,12 @@ pub enum EngineError {
     BadRequest(String),
 }
 
+impl From<paddock_engine_api::ClientError> for EngineError {
+    fn from(e: paddock_engine_api::ClientError) -> Self {
+        EngineError::Api(e.to_string())
+    }
+}
+
 impl EngineError {
     pub(crate) fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> EngineError {
         let what = what.into();

@@ -375,8 +375,12 @@ impl Engine {
         let token_ttl = spec.ttl_secs.saturating_add(self.config.approval_timeout.as_secs()).saturating_add(300);
         let token = self.access.agent_token(id, chrono::Duration::seconds(i64::try_from(token_ttl).unwrap_or(i64::MAX)))?;
 
-        // Agent configuration.
-        let hook_command = format!("{} gate", shell_quote(&self.config.paddock_bin.display().to_string()));
+        // Agent configuration. The hook binary is mounted read-only at its own path.
+        let hook_bin = self.config.hook_bin();
+        let hook_command = match &hook_bin {
+            Some(bin) => shell_quote(&bin.display().to_string()),
+            None => format!("{} gate", shell_quote(&self.config.paddock_bin.display().to_string())),
+        };
         let launch = agent::prepare(
             spec.agent,
             &agent::TemplateInput {
@@ -405,6 +409,9 @@ impl Engine {
             .protected(".git")
             .network(Network::ProxyOnly { socket: egress_sock.clone(), port: PROXY_PORT })
             .unix_socket(&api_sock);
+        if let Some(bin) = &hook_bin {
+            builder = builder.read_only(bin);
+        }
         for path in &launch.read_only {
             builder = builder.read_only(path);
         }
@@ -445,6 +452,7 @@ impl Engine {
                     "isolation": format!("{:?}", cmd.isolation()),
                     "argv": launch.argv.iter().map(|a| a.to_string_lossy().into_owned()).collect::<Vec<_>>(),
                     "uid": manifest.uid, "network": "proxy-only", "granted_sockets": [api_sock],
+                    "hook_command": hook_command,
                 })),
         );
 

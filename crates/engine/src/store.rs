@@ -87,51 +87,17 @@ pub struct TaskRecord {
     pub runner_start: Option<u64>,
 }
 
-/// Decision state of an approval.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ApprovalState {
-    Pending,
-    Approved,
-    Denied,
-    /// Nobody answered within the timeout: treated as a deny.
-    Expired,
-}
+/// The wire types of approvals (they cross the API socket to the hook).
+pub use paddock_engine_api::{ApprovalRecord, ApprovalState};
 
-impl ApprovalState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ApprovalState::Pending => "pending",
-            ApprovalState::Approved => "approved",
-            ApprovalState::Denied => "denied",
-            ApprovalState::Expired => "expired",
-        }
+/// A stored state; anything unknown reads as still pending.
+fn approval_state(s: &str) -> ApprovalState {
+    match s {
+        "approved" => ApprovalState::Approved,
+        "denied" => ApprovalState::Denied,
+        "expired" => ApprovalState::Expired,
+        _ => ApprovalState::Pending,
     }
-    fn parse(s: &str) -> ApprovalState {
-        match s {
-            "approved" => ApprovalState::Approved,
-            "denied" => ApprovalState::Denied,
-            "expired" => ApprovalState::Expired,
-            _ => ApprovalState::Pending,
-        }
-    }
-}
-
-/// A gate "ask" waiting for (or decided by) a person.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ApprovalRecord {
-    pub id: String,
-    pub task_id: String,
-    pub tool: String,
-    /// The command, path or URL the agent wants.
-    pub resource: String,
-    pub rule_id: Option<String>,
-    pub reason: String,
-    pub state: ApprovalState,
-    /// `user`, `always-allow` (an earlier always-allow for this rule), `timeout`.
-    pub decided_by: Option<String>,
-    pub created_at: String,
-    pub decided_at: Option<String>,
 }
 
 pub(crate) fn now() -> String {
@@ -229,7 +195,7 @@ fn approval_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ApprovalRecord
         resource: row.get(3)?,
         rule_id: row.get(4)?,
         reason: row.get(5)?,
-        state: ApprovalState::parse(&state),
+        state: approval_state(&state),
         decided_by: row.get(7)?,
         created_at: row.get(8)?,
         decided_at: row.get(9)?,

@@ -24,6 +24,7 @@
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use aho_corasick::AhoCorasick;
 
@@ -157,6 +158,11 @@ impl LazyGlob {
         if !s.contains(self.literal.as_str()) {
             return false;
         }
+        // `*` (a command rule for every name) is "no `/`" with a literal
+        // separator: no glob to compile for it.
+        if self.pattern == "*" {
+            return !s.contains('/');
+        }
         // Patterns are validated at load; should one still fail, match (fail closed).
         self.matcher.get_or_init(|| self.build().ok()).as_ref().is_none_or(|m| m.is_match(s))
     }
@@ -221,10 +227,19 @@ impl Names {
     }
 }
 
-/// A regex compiled on first use.
+/// A regex compiled on first use — or, when it is only a choice of plain
+/// strings (`a\.b|c`), matched as those strings: building a regex costs a
+/// hook process more than the whole rest of a decision.
 pub struct LazyRegex {
     source: String,
-    re: OnceLock<Option<Regex>>,
+    re: OnceLock<Matcher>,
+}
+
+enum Matcher {
+    Literals(Vec<String>),
+    Regex(Regex),
+    /// Validated at load, so this does not happen; it matches (fail closed).
+    Invalid,
 }
 
 impl LazyRegex {
@@ -232,11 +247,43 @@ impl LazyRegex {
         LazyRegex { source, re: OnceLock::new() }
     }
     pub fn is_match(&self, s: &str) -> bool {
-        self.re.get_or_init(|| Regex::new(&self.source).ok()).as_ref().is_none_or(|r| r.is_match(s))
+        let matcher = self.re.get_or_init(|| match literal_alternatives(&self.source) {
+            Some(literals) => Matcher::Literals(literals),
+            None => Regex::new(&self.source).map_or(Matcher::Invalid, Matcher::Regex),
+        });
+        match matcher {
+            Matcher::Literals(l) => l.iter().any(|l| s.contains(l.as_str())),
+            Matcher::Regex(r) => r.is_match(s),
+            Matcher::Invalid => true,
+        }
     }
     fn validate(&self) -> Result<(), String> {
         Regex::new(&self.source).map(|_| ()).map_err(|e| format!("regex {:?}: {e}", self.source))
     }
+}
+
+/// The strings a regex is a plain choice of: alternatives of ordinary
+/// characters and escaped ASCII punctuation, nothing else (no classes,
+/// groups, repetition, anchors, flags or `\d`-style escapes). Such a regex
+/// matches exactly where one of the strings occurs. `None` for anything
+/// else, which is then compiled as a regex.
+fn literal_alternatives(source: &str) -> Option<Vec<String>> {
+    let mut out = vec![String::new()];
+    let mut chars = source.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '|' => out.push(String::new()),
+            '\\' => match chars.next() {
+                Some(e) if e.is_ascii_punctuation() => out.last_mut()?.push(e),
+                _ => return None,
+            },
+            '.' | '^' | '$' | '*' | '+' | '?' | '(' | ')' | '[' | ']' | '{' | '}' | '#' => return None,
+            c if c.is_whitespace() => return None,
+            c => out.last_mut()?.push(c),
+        }
+    }
+    // An empty alternative matches everywhere; leave that to the regex.
+    (!out.iter().any(String::is_empty)).then_some(out)
 }
 
 pub struct CommandRule {
@@ -307,13 +354,47 @@ pub struct RuleSet {
     path_index: OnceLock<PathIndex>,
 }
 
-/// One Aho-Corasick pass over a path finds which path globs could match it.
+/// Which path globs could match a path: those whose required literal it
+/// contains. A decision checks a handful of paths, for which a `contains`
+/// per literal is far cheaper than building an automaton in a process that
+/// decides once; once many paths have been checked (a command naming
+/// hundreds of files, or a long-lived caller) one Aho-Corasick automaton is
+/// built and used from then on.
 struct PathIndex {
-    ac: Option<AhoCorasick>,
+    literals: Vec<String>,
+    /// Candidate paths checked so far.
+    checked: AtomicUsize,
+    ac: OnceLock<Option<AhoCorasick>>,
     /// For each literal: the (rule, is_except, glob) entries requiring it.
     by_literal: Vec<Vec<(usize, bool, usize)>>,
     /// Globs with no literal at all: always tried.
     always: Vec<(usize, bool, usize)>,
+}
+
+/// From this many checked paths on, the automaton is worth building.
+const PATH_INDEX_AUTOMATON_FROM: usize = 64;
+
+impl PathIndex {
+    /// The indexes of the literals `cand` contains (each once or more).
+    fn literals_in(&self, cand: &str, many: bool, mut found: impl FnMut(usize)) {
+        let ac = if many {
+            self.ac.get_or_init(|| {
+                AhoCorasick::builder().kind(Some(aho_corasick::AhoCorasickKind::DFA)).build(&self.literals).ok()
+            })
+        } else {
+            &None
+        };
+        match ac {
+            Some(ac) => ac.find_overlapping_iter(cand).for_each(|m| found(m.pattern().as_usize())),
+            None => {
+                for (i, l) in self.literals.iter().enumerate() {
+                    if cand.contains(l.as_str()) {
+                        found(i);
+                    }
+                }
+            }
+        }
+    }
 }
 
 impl RuleSet {
@@ -336,14 +417,13 @@ impl RuleSet {
                 hits.push((ri, exc));
             }
         };
+        let many = index.checked.fetch_add(candidates.len(), Ordering::Relaxed) + candidates.len() >= PATH_INDEX_AUTOMATON_FROM;
         for cand in candidates {
-            if let Some(ac) = &index.ac {
-                for m in ac.find_overlapping_iter(*cand) {
-                    for e in &index.by_literal[m.pattern().as_usize()] {
-                        try_glob(cand, *e);
-                    }
+            index.literals_in(cand, many, |li| {
+                for e in &index.by_literal[li] {
+                    try_glob(cand, *e);
                 }
-            }
+            });
             for e in &index.always {
                 try_glob(cand, *e);
             }
@@ -369,12 +449,7 @@ impl RuleSet {
                 }
             }
         }
-        let ac = AhoCorasick::new(&literals).ok();
-        if ac.is_none() {
-            // Cannot happen for plain strings; stay correct by trying everything.
-            always.extend(by_literal.drain(..).flatten());
-        }
-        PathIndex { ac, by_literal, always }
+        PathIndex { literals, checked: AtomicUsize::new(0), ac: OnceLock::new(), by_literal, always }
     }
 }
 
@@ -586,6 +661,89 @@ mod tests {
         let g = LazyGlob::new("**/.git/hooks/**".into());
         assert!(g.is_match("/w/.git/hooks/pre-commit"));
         assert!(!g.is_match("/w/.git/config"));
+    }
+
+    #[test]
+    fn a_star_name_and_a_choice_of_strings_match_as_their_compiled_forms_would() {
+        let star = LazyGlob::new("*".into());
+        let compiled = star.build().unwrap();
+        for name in ["rm", "", "git-lfs", ".hidden", "/usr/bin/rm", "bin/rm", "a b"] {
+            assert_eq!(star.is_match(name), compiled.is_match(name), "{name:?}");
+        }
+        // (regex, whether it is matched as plain strings)
+        let regexes = [
+            (r"169\.254\.169\.254|metadata\.google\.internal|\[fd00:ec2::254\]|100\.100\.100\.200", true),
+            (r"abc", true),
+            (r"a\|b|c\\d", true),
+            (r"a.c", false),
+            (r"\d+", false),
+            (r"(?i)drop", false),
+            (r"a|", false),
+            (r"^rm$", false),
+            (r"a b", false),
+            (r"[ab]", false),
+            (r"x{2}", false),
+            (r"\bof=", false),
+        ];
+        let texts = [
+            "curl http://169.254.169.254/latest", "curl http://169.254.169.2545", "169a254b169c254", "metadata.google.internal",
+            "METADATA.GOOGLE.INTERNAL", "[fd00:ec2::254]", "abc", "ABC", "a|b", "c\\d", "cd", "aXc", "12", "drop", "a", "",
+            "rm", "a b", "xx", "of=",
+        ];
+        for (source, plain) in regexes {
+            let lazy = LazyRegex::new(source.into());
+            let re = Regex::new(source).unwrap();
+            for t in texts {
+                assert_eq!(lazy.is_match(t), re.is_match(t), "{source:?} on {t:?}");
+            }
+            assert_eq!(matches!(lazy.re.get(), Some(Matcher::Literals(_))), plain, "{source:?}");
+        }
+        // Every built-in `text` regex either is a choice of strings or compiles.
+        let mut set = RuleSet::default();
+        for (name, text) in crate::BUILTIN_PACKS_JSON {
+            set.add_pack_json(name, text).unwrap();
+        }
+        for rule in set.commands.iter().filter_map(|r| r.text.as_ref()) {
+            rule.is_match("probe");
+            assert!(!matches!(rule.re.get(), Some(Matcher::Invalid) | None), "{}", rule.source);
+        }
+    }
+
+    #[test]
+    fn the_path_index_finds_the_same_globs_with_and_without_its_automaton() {
+        let mut set = RuleSet::default();
+        for (name, text) in crate::BUILTIN_PACKS_JSON {
+            set.add_pack_json(name, text).unwrap();
+        }
+        let paths = [
+            "/home/dev/project/.env", "/home/dev/.ssh/id_ed25519", "/home/dev/project/src/main.rs", "/etc/shadow",
+            "/home/dev/project/.git/hooks/pre-commit", "/home/dev/.aws/credentials", "/dev/sda", "/home/dev/.bashrc",
+            "/home/dev/project/.claude/settings.json", "/tmp/x", "relative/.env.local", "",
+        ];
+        let few: Vec<Vec<(usize, bool)>> = paths.iter().map(|p| set.path_hits(&[*p])).collect();
+        assert!(set.path_index.get().unwrap().ac.get().is_none(), "an automaton was built for a few paths");
+        let many_candidates: Vec<&str> = paths.iter().copied().cycle().take(PATH_INDEX_AUTOMATON_FROM * 2).collect();
+        let many = set.path_hits(&many_candidates);
+        assert!(set.path_index.get().unwrap().ac.get().is_some(), "the automaton was not built");
+        // And one path at a time once it is there.
+        // (In any order: callers only ask whether a rule was hit.)
+        let sorted = |mut v: Vec<(usize, bool)>| {
+            v.sort_unstable();
+            v
+        };
+        let after: Vec<Vec<(usize, bool)>> = paths.iter().map(|p| sorted(set.path_hits(&[*p]))).collect();
+        assert_eq!(after, few.iter().cloned().map(sorted).collect::<Vec<_>>());
+        let mut expected: Vec<(usize, bool)> = Vec::new();
+        for hit in few.iter().flatten() {
+            if !expected.contains(hit) {
+                expected.push(*hit);
+            }
+        }
+        let (mut expected, mut many) = (expected, many);
+        expected.sort_unstable();
+        many.sort_unstable();
+        assert_eq!(many, expected);
+        assert!(few.iter().filter(|h| !h.is_empty()).count() >= 8, "{few:?}");
     }
 
     #[test]

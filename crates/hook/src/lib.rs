@@ -1,0 +1,190 @@
+//! `paddock-hook`: the PreToolUse gate hook as a process — read the payload
+//! on stdin, decide with `paddock-gate`, record the decision, answer on
+//! stdout. Both hook commands run exactly this code: `paddock gate` (the
+//! CLI, which `paddock gate install` writes into settings) and the slim
+//! `paddock-hook` binary the engine puts in a task's agent settings, whose
+//! start costs a fraction of the full CLI's (it links only the gate, the
+//! audit trail and the engine API client).
+//!
+//! Where the decision is recorded:
+//! - inside a task (`PADDOCK_ENGINE_SOCKET` set) through the task's engine,
+//!   over its API socket with the task's token ([`paddock_engine_api`]); an
+//!   `ask` becomes an approval the hook waits for;
+//! - otherwise in the audit database itself (`--audit-db`,
+//!   `PADDOCK_AUDIT_DB`, else `<data dir>/audit.db`).
+//!
+//! Invariants, stated as absences:
+//! - no answer before the decision is recorded: a decision that cannot be
+//!   recorded, an engine that cannot be reached or refuses the token, an
+//!   unreadable or oversized payload, a broken rule pack and a panic all
+//!   answer deny;
+//! - no signal through the exit status: it is 0 whatever the answer (Claude
+//!   Code does not treat exit 1 as a block);
+//! - no audit database opened inside a task (the sandbox keeps it out of
+//!   reach; the engine appends for the hook).
+
+mod engine_link;
+mod local;
+
+use std::io::{Read, Write as _};
+use std::path::PathBuf;
+
+use paddock_gate::{AgentFormat, Context, Decision, Gate, GateError, HookInput, HookOutput, Verdict};
+
+pub use local::default_audit_db;
+
+/// Hook payloads larger than this are refused (denied), not parsed.
+pub const MAX_INPUT_BYTES: u64 = 16 * 1024 * 1024;
+
+/// The hook's options, the same for `paddock gate` and `paddock-hook`.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct HookArgs {
+    /// Which agent's hook format to answer in.
+    #[arg(long, value_enum, default_value_t = Agent::Claude)]
+    pub agent: Agent,
+    /// Extra rule pack (TOML); repeatable. Built-in packs are always loaded.
+    #[arg(long = "pack", value_name = "FILE")]
+    pub packs: Vec<PathBuf>,
+    /// The task worktree: destructive operations outside it are denied.
+    /// Defaults to the hook payload's `cwd`.
+    #[arg(long, env = "PADDOCK_WORKTREE", value_name = "DIR")]
+    pub worktree: Option<PathBuf>,
+    /// Audit database every decision is written to
+    /// [default: $PADDOCK_DATA_DIR/audit.db, else the user data dir's paddock/audit.db].
+    #[arg(long, env = "PADDOCK_AUDIT_DB", value_name = "FILE")]
+    pub audit_db: Option<PathBuf>,
+    /// The Paddock task this agent runs for, recorded with each decision.
+    #[arg(long, env = "PADDOCK_TASK_ID", value_name = "ID")]
+    pub task: Option<String>,
+}
+
+/// The agent whose hook format the answer is in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Agent {
+    #[default]
+    Claude,
+    Codex,
+}
+
+impl Agent {
+    fn format(self) -> AgentFormat {
+        match self {
+            Agent::Claude => AgentFormat::Claude,
+            Agent::Codex => AgentFormat::Codex,
+        }
+    }
+}
+
+/// The whole hook process: the payload from stdin, the answer (one line) on
+/// stdout, then exit status 0 — at once: what the decision built (compiled
+/// rules, thousands of small allocations) is left to the exit rather than
+/// freed one by one, which would only delay the answer's end of stream.
+pub fn run(args: &HookArgs) -> ! {
+    let (text, _built) = answer_keeping(args, std::io::stdin().lock());
+    let mut stdout = std::io::stdout().lock();
+    // Nothing useful can be done if stdout is gone; the exit status stays 0
+    // either way because the agent reads only stdout.
+    let _ = stdout.write_all(text.as_bytes()).and_then(|()| stdout.write_all(b"\n")).and_then(|()| stdout.flush());
+    std::process::exit(0)
+}
+
+/// Decides and records the call read from `input`; returns the answer to
+/// print (possibly empty: Codex takes silence as allow).
+pub fn answer(args: &HookArgs, input: impl Read) -> String {
+    answer_keeping(args, input).0
+}
+
+/// [`answer`], and the gate it decided with (for [`run`] not to free it).
+fn answer_keeping(args: &HookArgs, input: impl Read) -> (String, Option<Gate>) {
+    let decided = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| decide(args, input)))
+        .unwrap_or_else(|_| Err(fail("internal error while deciding".into())));
+    let engine = engine_link::EngineLink::from_env();
+    let (output, gate) = match decided {
+        Ok((input, decision, gate)) => {
+            let output = match &engine {
+                // Inside a task: the engine records the decision and runs the human gate.
+                Some(link) => link.decide(&input, &decision).unwrap_or_else(|e| fail(e.for_agent())),
+                None => match local::record(args, Some(&input), &decision) {
+                    Ok(()) => HookOutput::from_decision(&decision),
+                    // Fail closed: a decision that cannot be recorded is not allowed.
+                    Err(e) => fail(format!("the audit trail is unavailable, so nothing is allowed: {e}")),
+                },
+            };
+            (output, Some(gate))
+        }
+        Err(out) => {
+            let refusal = Decision {
+                verdict: out.verdict,
+                rule_id: Some("core.hook-error".into()),
+                reason: out.reason.clone(),
+                commands: Vec::new(),
+            };
+            let recorded = match &engine {
+                Some(link) => link.record(None, &refusal).map(|_| ()).map_err(|e| e.to_string()),
+                None => local::record(args, None, &refusal).map_err(|e| e.to_string()),
+            };
+            if let Err(e) = recorded {
+                tracing::warn!("could not record a refused hook call: {e}");
+            }
+            (out, None)
+        }
+    };
+    (output.render(args.agent.format()), gate)
+}
+
+fn fail(reason: String) -> HookOutput {
+    HookOutput { verdict: Verdict::Deny, reason: format!("Paddock gate: {reason}") }
+}
+
+fn decide(args: &HookArgs, input: impl Read) -> Result<(HookInput, Decision, Gate), HookOutput> {
+    let mut raw = String::new();
+    input
+        .take(MAX_INPUT_BYTES + 1)
+        .read_to_string(&mut raw)
+        .map_err(|e| fail(format!("could not read the hook input: {e}")))?;
+    if raw.len() as u64 > MAX_INPUT_BYTES {
+        return Err(fail("the hook input is larger than 16 MiB".into()));
+    }
+    let input: HookInput =
+        serde_json::from_str(&raw).map_err(|e| fail(format!("the hook input is not a PreToolUse payload: {e}")))?;
+    let gate = load_gate(&args.packs).map_err(|e| fail(e.to_string()))?;
+    let mut ctx = Context::from_env();
+    ctx.worktree = args.worktree.clone().or(ctx.worktree);
+    let decision = gate.decide(&input, &ctx);
+    Ok((input, decision, gate))
+}
+
+/// The built-in packs plus `packs`, in order.
+pub fn load_gate(packs: &[PathBuf]) -> Result<Gate, GateError> {
+    let mut gate = Gate::with_builtin_packs();
+    for p in packs {
+        gate.load_pack(p)?;
+    }
+    Ok(gate)
+}
+
+/// What a tool call is about: the command, path, URL or pattern.
+fn resource_of(input: Option<&HookInput>) -> &str {
+    let ti = input.map(|i| &i.tool_input);
+    ["command", "file_path", "url", "notebook_path", "pattern"]
+        .iter()
+        .find_map(|k| ti.and_then(|t| t.get(*k)).and_then(|v| v.as_str()))
+        .unwrap_or_default()
+}
+
+/// The decision's detail as both recorders store it (the engine adds
+/// `rule_id` and `reason` from the decision's own fields).
+fn detail(input: Option<&HookInput>, decision: &Decision) -> serde_json::Map<String, serde_json::Value> {
+    let value = serde_json::json!({
+        "commands": decision.commands,
+        "session_id": input.and_then(|i| i.session_id.as_deref()),
+        "tool_use_id": input.and_then(|i| i.tool_use_id.as_deref()),
+        "cwd": input.and_then(|i| i.cwd.as_deref()),
+        "permission_mode": input.and_then(|i| i.permission_mode.as_deref()),
+        "tool_input": input.map(|i| &i.tool_input),
+    });
+    match value {
+        serde_json::Value::Object(map) => map,
+        _ => serde_json::Map::new(),
+    }
+}
