@@ -249,7 +249,7 @@ fn main() {
             ms(*p50) / peer
         );
     }
-    if let (Some(cli), Some(srt)) = (find("paddock sandbox"), find("srt")) {
+    if let (Some(cli), Some(srt)) = (find("paddock sandbox run"), find("srt")) {
         println!("srt / paddock (p50): {:.1}x", srt / cli);
     }
 
