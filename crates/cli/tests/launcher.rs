@@ -13,7 +13,13 @@ use std::os::unix::process::CommandExt as _;
 fn launcher_alone() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let bin = dir.path().join("paddock");
-    std::fs::copy(assert_cmd::cargo::cargo_bin("paddock"), &bin).unwrap();
+    // A hard link, not a copy: a copy is open for writing while other test
+    // threads fork, and exec of a file someone holds open for writing fails
+    // with "Text file busy".
+    let built = assert_cmd::cargo::cargo_bin("paddock");
+    if std::fs::hard_link(&built, &bin).is_err() {
+        std::fs::copy(&built, &bin).unwrap();
+    }
     (dir, bin)
 }
 
