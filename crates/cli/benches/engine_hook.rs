@@ -4,10 +4,10 @@
 //! signature + Cedar) instead of the hook opening the audit database
 //! itself. Two hook binaries run the same code: `paddock gate` (the whole
 //! CLI) and the slim `paddock-hook` the engine uses when it sits beside
-//! `paddock`. Interleaved, in the same run, with both writing to SQLite
-//! directly (their mode outside a task) and a bare `/bin/true` spawn, so
-//! machine load hits every row alike. The engine runs a real sandboxed task
-//! (`sleep`).
+//! `paddock`. Interleaved, in the same run, with both outside a task (where
+//! the decision is appended to SQLite by `paddock gate`, which
+//! `paddock-hook` then runs) and a bare `/bin/true` spawn, so machine load
+//! hits every row alike. The engine runs a real sandboxed task (`sleep`).
 //! Run: GATE_HOOK_ITERS=200 cargo bench -p paddock-cli --bench engine_hook
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -97,7 +97,7 @@ fn main() {
         ("paddock gate, through the task engine", PADDOCK, &["gate"], &via_engine),
         ("paddock-hook, through the task engine", HOOK, &[], &via_engine),
         ("paddock gate, writes SQLite itself", PADDOCK, &["gate"], &direct),
-        ("paddock-hook, writes SQLite itself", HOOK, &[], &direct),
+        ("paddock-hook, runs paddock gate", HOOK, &[], &direct),
     ];
     for _ in 0..20 {
         spawn_true();

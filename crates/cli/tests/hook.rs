@@ -1,7 +1,9 @@
 //! The slim `paddock-hook` binary against `paddock gate`: the same answers
-//! on the gate's corpus (both are real processes, recording into a real
-//! audit trail), and the engine's choice of it as a task agent's hook,
-//! called inside the real bubblewrap sandbox by a stand-in for Claude Code.
+//! and the same records on the gate's corpus (real processes, a real engine
+//! running a sandboxed task, a real audit trail), its hand-over to `paddock
+//! gate` outside a task, and the engine's choice of it as a task agent's
+//! hook, called inside the real bubblewrap sandbox by a stand-in for Claude
+//! Code.
 
 // clippy.toml's allow-*-in-tests covers #[test] fns, not this file's helpers.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -75,13 +77,12 @@ fn read<T: for<'de> Deserialize<'de>>(file: &str) -> T {
     toml::from_str(&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))).unwrap()
 }
 
-/// Every tool case, every third dangerous command and every tenth everyday
-/// one: the in-process corpus test decides all of them; here what is
-/// compared is two processes around the same decision, each call a process
-/// start and an audit append.
+/// Every dangerous and every tool case, and every fifth everyday command
+/// (the in-process corpus test decides all of them; here what is compared is
+/// two processes around the same decision).
 fn corpus() -> Vec<Case> {
     let mut cases = Vec::new();
-    for c in read::<Dangerous>("dangerous.toml").cases.into_iter().step_by(3) {
+    for c in read::<Dangerous>("dangerous.toml").cases {
         let name = c.name.unwrap_or_else(|| c.command.clone());
         cases.push(Case { name, tool: "Bash".into(), input: json!({ "command": c.command }), expect: c.expect, rule: c.rule });
     }
@@ -93,7 +94,7 @@ fn corpus() -> Vec<Case> {
         let group = g.name;
         g.commands.into_iter().map(move |c| (format!("{group}: {c}"), c))
     });
-    for (name, command) in benign.step_by(10) {
+    for (name, command) in benign.step_by(5) {
         cases.push(Case {
             name,
             tool: "Bash".into(),
@@ -105,9 +106,8 @@ fn corpus() -> Vec<Case> {
     cases
 }
 
-/// Runs one hook process outside any task (it records into `data`'s audit
-/// trail itself); returns its stdout.
-fn run_hook(bin: &Path, args: &[&str], data: &Path, payload: &str) -> String {
+/// Runs one hook process with `env`; returns its stdout.
+fn run_hook(bin: &Path, args: &[&str], env: &[(&str, &std::ffi::OsStr)], payload: &str) -> String {
     let mut child = Command::new(bin)
         .args(args)
         .env_remove("PADDOCK_ENGINE_SOCKET")
@@ -116,7 +116,7 @@ fn run_hook(bin: &Path, args: &[&str], data: &Path, payload: &str) -> String {
         .env_remove("TMPDIR")
         .env("HOME", "/home/dev")
         .env("PADDOCK_WORKTREE", WORKTREE)
-        .env("PADDOCK_DATA_DIR", data)
+        .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -128,11 +128,72 @@ fn run_hook(bin: &Path, args: &[&str], data: &Path, payload: &str) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// An engine running one sandboxed task whose asks expire at once (so a
+/// hook's ask is answered deny without waiting), and the environment its
+/// agent's hook gets.
+struct TaskEngine {
+    w: World,
+    engine: Arc<Engine>,
+    id: String,
+    env: Vec<(&'static str, std::ffi::OsString)>,
+}
+
+impl TaskEngine {
+    fn start() -> TaskEngine {
+        let w = World::new();
+        let mut config = EngineConfig::from_env(assert_cmd::cargo::cargo_bin("paddock")).unwrap();
+        config.data_dir = w.data.clone();
+        config.approval_timeout = std::time::Duration::ZERO;
+        let (engine, _) = Engine::open(config).unwrap();
+        let spec = TaskSpec {
+            agent: AgentKind::Cmd,
+            repo: w.repo.clone(),
+            prompt: vec!["sleep".into(), "600".into()],
+            allow_hosts: Vec::new(),
+            ttl_secs: 600,
+            bypass: false,
+            grants: Vec::new(),
+            tool_caches: Vec::new(),
+        };
+        let id = engine.launch(spec).unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        let socket = loop {
+            let t = engine.store().task(&id).unwrap().unwrap();
+            if t.state == TaskState::Running {
+                break t.api_socket.unwrap();
+            }
+            assert!(std::time::Instant::now() < deadline, "the task did not start: {t:#?}");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        };
+        let token = engine.access().agent_token(&id, chrono::Duration::hours(1)).unwrap();
+        let env = vec![
+            ("PADDOCK_ENGINE_SOCKET", socket.into_os_string()),
+            ("PADDOCK_ENGINE_TOKEN", token.into()),
+            ("PADDOCK_TASK_ID", id.clone().into()),
+            ("PADDOCK_APPROVAL_TIMEOUT_SECS", "0".into()),
+        ];
+        TaskEngine { w, engine, id, env }
+    }
+
+    fn env(&self) -> Vec<(&str, &std::ffi::OsStr)> {
+        self.env.iter().map(|(k, v)| (*k, v.as_os_str())).collect()
+    }
+
+    fn stop(self) -> World {
+        self.engine.stop(&self.id, paddock_audit::Actor::User).unwrap();
+        while !self.engine.running_here().is_empty() {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        self.w
+    }
+}
+
 #[test]
-fn the_slim_hook_answers_and_records_every_corpus_case_as_paddock_gate_does() {
+fn inside_a_task_the_slim_hook_answers_and_records_the_corpus_as_paddock_gate_does() {
     let cases = corpus();
-    assert!(cases.len() > 250, "only {} cases", cases.len());
-    let data = tempfile::tempdir().unwrap();
+    assert!(cases.len() > 600, "only {} cases", cases.len());
+    let task = TaskEngine::start();
+    let env = task.env();
     let paddock = assert_cmd::cargo::cargo_bin("paddock");
     let slim = assert_cmd::cargo::cargo_bin("paddock-hook");
     let failures = Mutex::new(Vec::new());
@@ -155,25 +216,26 @@ fn the_slim_hook_answers_and_records_every_corpus_case_as_paddock_gate_does() {
                         .to_string()
                     };
                     let gate_args: Vec<&str> = ["gate"].iter().chain(format.iter()).copied().collect();
-                    let from_gate = run_hook(&paddock, &gate_args, data.path(), &payload("gate"));
-                    let from_slim = run_hook(&slim, format, data.path(), &payload("slim"));
+                    let from_gate = run_hook(&paddock, &gate_args, &env, &payload("gate"));
+                    let from_slim = run_hook(&slim, format, &env, &payload("slim"));
                     let mut failures = failures.lock().unwrap();
                     if from_gate != from_slim {
                         failures.push(format!("{:?} {format:?}: paddock gate said {from_gate:?}, paddock-hook {from_slim:?}", case.name));
                         continue;
                     }
+                    // Inside a task nobody answers these asks: each is denied once its approval expires.
+                    let expect = if case.expect == "ask" { "deny" } else { case.expect.as_str() };
                     let verdict = match serde_json::from_str::<Value>(from_slim.trim()) {
                         Ok(v) => v["hookSpecificOutput"]["permissionDecision"].as_str().unwrap_or("?").to_owned(),
-                        // Codex: silence is an allow, and an ask is answered as a deny.
+                        // Codex: silence is an allow.
                         Err(_) if from_slim.trim().is_empty() && f == 1 => "allow".to_owned(),
                         Err(e) => {
                             failures.push(format!("{:?}: not JSON ({e}): {from_slim:?}", case.name));
                             continue;
                         }
                     };
-                    let expect = if f == 1 && case.expect == "ask" { "deny" } else { case.expect.as_str() };
-                    if verdict != expect {
-                        failures.push(format!("{:?} {format:?}: expected {expect}, both said {verdict}", case.name));
+                    if verdict != expect || (case.expect == "ask" && !from_slim.contains("nobody approved it")) {
+                        failures.push(format!("{:?} {format:?}: expected {expect}, both said {from_slim}", case.name));
                     }
                 }
             });
@@ -182,8 +244,10 @@ fn the_slim_hook_answers_and_records_every_corpus_case_as_paddock_gate_does() {
     let failures = failures.into_inner().unwrap();
     assert!(failures.is_empty(), "{} of {} cases differ:\n{}", failures.len(), cases.len(), failures.join("\n"));
 
-    // Both recorded every call, with the same rule, the corpus's when it names one.
-    let log = paddock_audit::AuditLog::open(&data.path().join("audit.db")).unwrap();
+    // The engine recorded every call of both alike: the corpus's verdict (an
+    // ask as ask) and rule, when it names one.
+    let w = task.stop();
+    let log = paddock_audit::AuditLog::open(&w.data.join("audit.db")).unwrap();
     let events = log
         .query(&paddock_audit::Query {
             filter: paddock_audit::Filter { kinds: vec![paddock_audit::Kind::GateDecision], ..Default::default() },
@@ -202,13 +266,64 @@ fn the_slim_hook_answers_and_records_every_corpus_case_as_paddock_gate_does() {
             continue;
         };
         let (gr, sr) = (&g.detail["rule_id"], &s.detail["rule_id"]);
-        if gr != sr || g.outcome != s.outcome || g.resource != s.resource || g.action != s.action {
+        if gr != sr || g.outcome != s.outcome || g.resource != s.resource || g.action != s.action || g.actor != s.actor {
             wrong.push(format!("{:?}: recorded differently: {g:?} / {s:?}", case.name));
-        } else if case.rule.as_ref().is_some_and(|r| sr != r.as_str()) {
-            wrong.push(format!("{:?}: rule {sr}, the corpus says {:?}", case.name, case.rule));
+        } else if s.outcome.as_deref() != Some(case.expect.as_str()) || case.rule.as_ref().is_some_and(|r| sr != r.as_str()) {
+            wrong.push(format!("{:?}: recorded {:?} [{sr}], the corpus says {} {:?}", case.name, s.outcome, case.expect, case.rule));
         }
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn outside_a_task_the_slim_hook_hands_the_call_to_paddock_gate_which_records_it() {
+    let data = tempfile::tempdir().unwrap();
+    let env = [("PADDOCK_DATA_DIR", data.path().as_os_str())];
+    let slim = assert_cmd::cargo::cargo_bin("paddock-hook");
+    let paddock = assert_cmd::cargo::cargo_bin("paddock");
+    for (i, case) in corpus().iter().enumerate().step_by(60) {
+        let payload = json!({
+            "session_id": "local", "transcript_path": "/dev/null", "cwd": WORKTREE, "permission_mode": "bypassPermissions",
+            "hook_event_name": "PreToolUse", "tool_name": case.tool, "tool_input": case.input, "tool_use_id": format!("{i}"),
+        })
+        .to_string();
+        let from_slim = run_hook(&slim, &[], &env, &payload);
+        assert_eq!(from_slim, run_hook(&paddock, &["gate"], &env, &payload), "{:?}", case.name);
+        let answer: Value = serde_json::from_str(from_slim.trim()).unwrap();
+        assert_eq!(answer["hookSpecificOutput"]["permissionDecision"], case.expect.as_str(), "{:?}", case.name);
+    }
+    let log = paddock_audit::AuditLog::open(&data.path().join("audit.db")).unwrap();
+    let page = log
+        .query(&paddock_audit::Query {
+            filter: paddock_audit::Filter { kinds: vec![paddock_audit::Kind::GateDecision], ..Default::default() },
+            cursor: paddock_audit::Cursor::Oldest,
+            limit: 1000,
+        })
+        .unwrap();
+    let calls = corpus().len().div_ceil(60);
+    assert_eq!(page.events.len(), 2 * calls, "each call recorded once by each binary");
+}
+
+#[test]
+fn outside_a_task_the_slim_hook_denies_when_paddock_gate_is_not_beside_it() {
+    // Beside `paddock` (the corpus test above), outside a task it hands each
+    // call to `paddock gate`, which records it. Alone, it cannot record: deny.
+    let dir = tempfile::tempdir().unwrap();
+    let alone = dir.path().join("paddock-hook");
+    std::fs::copy(assert_cmd::cargo::cargo_bin("paddock-hook"), &alone).unwrap();
+    let payload = json!({
+        "session_id": "s", "transcript_path": "/dev/null", "cwd": WORKTREE, "permission_mode": "bypassPermissions",
+        "hook_event_name": "PreToolUse", "tool_name": "Bash", "tool_input": { "command": "ls" }, "tool_use_id": "t",
+    });
+    for (format, args) in [("claude", &[][..]), ("codex", &["--agent", "codex"][..])] {
+        let data = dir.path().join("data");
+        let out = run_hook(&alone, args, &[("PADDOCK_DATA_DIR", data.as_os_str())], &payload.to_string());
+        let answer: Value = serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("{format}: {e}: {out:?}"));
+        let decision = answer["hookSpecificOutput"]["permissionDecision"].as_str().or(answer["decision"].as_str());
+        assert_eq!(decision, Some("deny"), "{format}: {answer}");
+        assert!(out.contains("could not be started"), "{format}: {out}");
+        assert!(!dir.path().join("data").exists(), "{format}: something was written");
+    }
 }
 
 /// Collects a task's stdout.

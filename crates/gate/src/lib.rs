@@ -18,6 +18,7 @@
 //! * The gate never executes, expands or touches what it judges: resolution is
 //!   lexical, against `cwd` and the task worktree.
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -169,8 +170,9 @@ pub(crate) fn strongest(findings: &[Finding]) -> Option<&Finding> {
 
 /// A pack's source text and its format.
 struct PackSource {
-    name: String,
-    text: String,
+    name: Cow<'static, str>,
+    /// The built-in packs' text is embedded: borrowed, not copied.
+    text: Cow<'static, str>,
     json: bool,
 }
 
@@ -186,7 +188,7 @@ impl Gate {
         Gate {
             packs: BUILTIN_PACKS_JSON
                 .iter()
-                .map(|(n, t)| PackSource { name: (*n).to_string(), text: (*t).to_string(), json: true })
+                .map(|(n, t)| PackSource { name: Cow::Borrowed(n), text: Cow::Borrowed(t), json: true })
                 .collect(),
             compiled: OnceLock::new(),
         }
@@ -204,7 +206,7 @@ impl Gate {
         let mut check = rules::RuleSet::default();
         check.add_pack(name, text)?;
         check.validate(name)?;
-        self.packs.push(PackSource { name: name.to_string(), text: text.to_string(), json: false });
+        self.packs.push(PackSource { name: Cow::Owned(name.to_owned()), text: Cow::Owned(text.to_owned()), json: false });
         self.compiled = OnceLock::new();
         Ok(())
     }

@@ -23,6 +23,7 @@
 //! * `[[url]]` — WebFetch/MCP URLs: `schemes`, `hosts` (globs).
 
 use std::collections::HashMap;
+use std::ops::Range;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -140,7 +141,8 @@ pub struct UrlRuleSpec {
 /// longest run of plain characters the pattern requires).
 pub struct LazyGlob {
     pattern: String,
-    literal: String,
+    /// Where in `pattern` the required literal is.
+    literal: Range<usize>,
     matcher: OnceLock<Option<GlobMatcher>>,
 }
 
@@ -150,12 +152,16 @@ impl LazyGlob {
         LazyGlob { pattern, literal, matcher: OnceLock::new() }
     }
 
+    fn literal(&self) -> &str {
+        self.pattern.get(self.literal.clone()).unwrap_or_default()
+    }
+
     fn build(&self) -> Result<GlobMatcher, globset::Error> {
         GlobBuilder::new(&self.pattern).literal_separator(true).build().map(|g| g.compile_matcher())
     }
 
     pub fn is_match(&self, s: &str) -> bool {
-        if !s.contains(self.literal.as_str()) {
+        if !s.contains(self.literal()) {
             return false;
         }
         // `*` (a command rule for every name) is "no `/`" with a literal
@@ -168,34 +174,32 @@ impl LazyGlob {
     }
 }
 
-/// The longest run of characters outside `*?[…]{…}` that every match contains.
-fn required_literal(pattern: &str) -> String {
-    let mut best = String::new();
-    let mut cur = String::new();
-    let mut chars = pattern.chars();
-    while let Some(c) = chars.next() {
+/// Where the longest run of characters outside `*?[…]{…}` is (the first
+/// of the longest): every match contains it.
+fn required_literal(pattern: &str) -> Range<usize> {
+    let mut best = 0..0;
+    let mut start = 0;
+    let mut chars = pattern.char_indices();
+    while let Some((i, c)) = chars.next() {
         let close = match c {
             '[' => Some(']'),
             '{' => Some('}'),
             '*' | '?' => None,
-            _ => {
-                cur.push(c);
-                continue;
-            }
+            _ => continue,
         };
-        if cur.len() > best.len() {
-            best = std::mem::take(&mut cur);
+        if i - start > best.len() {
+            best = start..i;
         }
-        cur.clear();
         if let Some(close) = close {
-            for n in chars.by_ref() {
+            for (_, n) in chars.by_ref() {
                 if n == close {
                     break;
                 }
             }
         }
+        start = chars.offset();
     }
-    if cur.len() > best.len() { cur } else { best }
+    if pattern.len() - start > best.len() { start..pattern.len() } else { best }
 }
 
 /// A set of globs; matches when any does.
@@ -218,8 +222,8 @@ pub struct Names {
 }
 
 impl Names {
-    fn new(names: &[String]) -> Self {
-        let (globs, exact): (Vec<_>, Vec<_>) = names.iter().cloned().partition(|n| n.contains(['*', '?', '[', '{']));
+    fn new(names: Vec<String>) -> Self {
+        let (globs, exact): (Vec<_>, Vec<_>) = names.into_iter().partition(|n| n.contains(['*', '?', '[', '{']));
         Names { exact, globs: Globs(globs.into_iter().map(LazyGlob::new).collect()) }
     }
     pub fn is_match(&self, name: &str) -> bool {
@@ -438,12 +442,13 @@ impl RuleSet {
         for (ri, rule) in self.paths.iter().enumerate() {
             for (exc, set) in [(false, &rule.globs), (true, &rule.except)] {
                 for (gi, g) in set.iter().flat_map(|s| s.0.iter()).enumerate() {
-                    if g.literal.is_empty() {
+                    let literal = g.literal();
+                    if literal.is_empty() {
                         always.push((ri, exc, gi));
-                    } else if let Some(li) = literals.iter().position(|l| *l == g.literal) {
+                    } else if let Some(li) = literals.iter().position(|l| l == literal) {
                         by_literal[li].push((ri, exc, gi));
                     } else {
-                        literals.push(g.literal.clone());
+                        literals.push(literal.to_owned());
                         by_literal.push(vec![(ri, exc, gi)]);
                     }
                 }
@@ -474,16 +479,16 @@ fn bad(pack: &str, what: impl std::fmt::Display) -> GateError {
 }
 
 /// Path globs: `/`-anchored or `~/`-anchored as written, otherwise at any depth.
-fn path_globs(globs: &[String]) -> Option<Globs> {
+fn path_globs(globs: Vec<String>) -> Option<Globs> {
     if globs.is_empty() {
         return None;
     }
     Some(Globs(
         globs
-            .iter()
+            .into_iter()
             .map(|g| {
                 let pattern = if g.starts_with('/') || g.starts_with("~/") || g.starts_with("**/") {
-                    g.clone()
+                    g
                 } else {
                     format!("**/{g}")
                 };
@@ -520,7 +525,7 @@ impl RuleSet {
                 }
             }
             self.commands.push(CommandRule {
-                names: Names::new(&r.names),
+                names: Names::new(r.names),
                 subcommands: r.subcommands.iter().map(|s| s.split_whitespace().map(String::from).collect()).collect(),
                 any_args: r.any_args.into_iter().map(LazyRegex::new).collect(),
                 text: r.text.map(LazyRegex::new),
@@ -539,8 +544,8 @@ impl RuleSet {
                 return Err(bad(&pid, format!("path rule {} matches nothing: give globs or outside_worktree", r.id)));
             }
             self.paths.push(PathRule {
-                globs: path_globs(&r.globs),
-                except: path_globs(&r.except),
+                globs: path_globs(r.globs),
+                except: path_globs(r.except),
                 id: r.id,
                 verdict: r.verdict,
                 reason: r.reason,
@@ -559,14 +564,14 @@ impl RuleSet {
                     _ => return Err(bad(&pid, format!("unknown writer targets {t:?}"))),
                 },
             };
-            self.writers.push(Writer { names: Names::new(&w.names), targets, when_flags: w.when_flags });
+            self.writers.push(Writer { names: Names::new(w.names), targets, when_flags: w.when_flags });
         }
         for r in pack.tool {
-            self.tools.push(ToolRule { names: Names::new(&r.names), id: r.id, verdict: r.verdict, reason: r.reason });
+            self.tools.push(ToolRule { names: Names::new(r.names), id: r.id, verdict: r.verdict, reason: r.reason });
         }
         for r in pack.url {
             self.urls.push(UrlRule {
-                hosts: if r.hosts.is_empty() { None } else { Some(Names::new(&r.hosts)) },
+                hosts: if r.hosts.is_empty() { None } else { Some(Names::new(r.hosts)) },
                 schemes: r.schemes,
                 id: r.id,
                 verdict: r.verdict,
@@ -654,10 +659,15 @@ mod tests {
 
     #[test]
     fn literal_prefilter_is_what_every_match_contains() {
-        assert_eq!(required_literal("~/.ssh/**"), "~/.ssh/");
-        assert_eq!(required_literal("**/.env.*"), "/.env.");
-        assert_eq!(required_literal("*.pem"), ".pem");
-        assert_eq!(required_literal("/dev/[sh]d*"), "/dev/");
+        let literal = |p: &str| p[required_literal(p)].to_owned();
+        assert_eq!(literal("~/.ssh/**"), "~/.ssh/");
+        assert_eq!(literal("**/.env.*"), "/.env.");
+        assert_eq!(literal("*.pem"), ".pem");
+        assert_eq!(literal("/dev/[sh]d*"), "/dev/");
+        assert_eq!(literal("a*bb?c[xyz]dddd{e,f}gg"), "dddd");
+        assert_eq!(literal("ab[unterminated"), "ab");
+        assert_eq!(literal("**/é.txt"), "/é.txt");
+        assert_eq!(literal("*"), "");
         let g = LazyGlob::new("**/.git/hooks/**".into());
         assert!(g.is_match("/w/.git/hooks/pre-commit"));
         assert!(!g.is_match("/w/.git/config"));

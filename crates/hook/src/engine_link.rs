@@ -15,7 +15,7 @@ const RECORD_TIMEOUT: Duration = Duration::from_secs(30);
 const WAIT_MARGIN: Duration = Duration::from_secs(15);
 
 #[derive(Debug, thiserror::Error)]
-pub(crate) enum LinkError {
+enum LinkError {
     #[error("{0}")]
     Client(#[from] ClientError),
     #[error("the engine's answer is not what the hook expects: {0}")]
@@ -26,7 +26,7 @@ pub(crate) enum LinkError {
 
 impl LinkError {
     /// The deny reason the agent sees.
-    pub(crate) fn for_agent(&self) -> String {
+    fn for_agent(&self) -> String {
         match self {
             LinkError::Client(ClientError::Api { .. }) => {
                 format!("the Paddock engine refused to record this call, so nothing is allowed: {self}")
@@ -58,7 +58,7 @@ impl EngineLink {
     }
 
     /// Appends the decision through the engine; its answer once it is recorded.
-    pub(crate) fn record(&self, input: Option<&HookInput>, decision: &Decision) -> Result<GateDecisionOut, LinkError> {
+    fn record(&self, input: Option<&HookInput>, decision: &Decision) -> Result<GateDecisionOut, LinkError> {
         let body = serde_json::to_value(GateDecisionIn {
             task_id: self.task.clone(),
             tool: input.map_or("unknown", |i| i.tool_name.as_str()).to_owned(),
@@ -74,7 +74,7 @@ impl EngineLink {
 
     /// Records the decision; an "ask" becomes an approval a person answers
     /// (or that expires: deny).
-    pub(crate) fn decide(&self, input: &HookInput, decision: &Decision) -> Result<HookOutput, LinkError> {
+    fn decide_through(&self, input: &HookInput, decision: &Decision) -> Result<HookOutput, LinkError> {
         let recorded = self.record(Some(input), decision)?;
         if decision.verdict != Verdict::Ask {
             return Ok(HookOutput::from_decision(decision));
@@ -105,5 +105,16 @@ impl EngineLink {
                 ),
             },
         })
+    }
+}
+
+impl crate::Recorder for EngineLink {
+    fn decide(&self, input: &HookInput, decision: &Decision) -> HookOutput {
+        // Inside a task: the engine records the decision and runs the human gate.
+        self.decide_through(input, decision).unwrap_or_else(|e| crate::fail(e.for_agent()))
+    }
+
+    fn refused(&self, refusal: &Decision) -> Result<(), String> {
+        self.record(None, refusal).map(|_| ()).map_err(|e| e.to_string())
     }
 }

@@ -1,17 +1,18 @@
 //! `paddock-hook`: the PreToolUse gate hook as a process — read the payload
 //! on stdin, decide with `paddock-gate`, record the decision, answer on
-//! stdout. Both hook commands run exactly this code: `paddock gate` (the
-//! CLI, which `paddock gate install` writes into settings) and the slim
-//! `paddock-hook` binary the engine puts in a task's agent settings, whose
-//! start costs a fraction of the full CLI's (it links only the gate, the
-//! audit trail and the engine API client).
+//! stdout. Both hook commands run this code: `paddock gate` ([`run`]; what
+//! `paddock gate install` writes into settings) and the slim `paddock-hook`
+//! binary ([`run_in_task`]) that the engine puts in a task agent's settings,
+//! whose start costs a fraction of the full CLI's because it links only the
+//! gate and the engine API client.
 //!
 //! Where the decision is recorded:
 //! - inside a task (`PADDOCK_ENGINE_SOCKET` set) through the task's engine,
 //!   over its API socket with the task's token ([`paddock_engine_api`]); an
 //!   `ask` becomes an approval the hook waits for;
 //! - otherwise in the audit database itself (`--audit-db`,
-//!   `PADDOCK_AUDIT_DB`, else `<data dir>/audit.db`).
+//!   `PADDOCK_AUDIT_DB`, else `<data dir>/audit.db`) — by `paddock gate`
+//!   only: [`run_in_task`] returns instead, before reading anything.
 //!
 //! Invariants, stated as absences:
 //! - no answer before the decision is recorded: a decision that cannot be
@@ -75,12 +76,64 @@ impl Agent {
     }
 }
 
-/// The whole hook process: the payload from stdin, the answer (one line) on
-/// stdout, then exit status 0 — at once: what the decision built (compiled
-/// rules, thousands of small allocations) is left to the exit rather than
-/// freed one by one, which would only delay the answer's end of stream.
+/// `paddock gate`: the whole hook process — the payload from stdin, the
+/// answer (one line) on stdout, exit status 0 — recording through the task's
+/// engine inside a task, else into the audit database.
 pub fn run(args: &HookArgs) -> ! {
-    let (text, _built) = answer_keeping(args, std::io::stdin().lock());
+    match engine_link::EngineLink::from_env() {
+        Some(link) => respond(args, &link),
+        None => respond(args, &local::Local { args }),
+    }
+}
+
+/// Outside a task: returned by [`run_in_task`], which then has read nothing.
+#[derive(Debug)]
+pub struct NotInTask;
+
+/// The slim `paddock-hook`: as [`run`] inside a task. Outside one it returns
+/// at once, without touching stdin, so that its caller can hand the call to
+/// `paddock gate` — this entry point does not link the audit database, which
+/// only that mode needs.
+pub fn run_in_task(args: &HookArgs) -> NotInTask {
+    match engine_link::EngineLink::from_env() {
+        Some(link) => respond(args, &link),
+        None => NotInTask,
+    }
+}
+
+/// Answers deny (the call could not even be judged) and exits 0.
+pub fn refuse(args: &HookArgs, reason: &str) -> ! {
+    finish(&fail(reason.to_owned()).render(args.agent.format()))
+}
+
+/// Decides and records the call read from `input` (through the engine inside
+/// a task, else into the audit database); returns the answer to print
+/// (possibly empty: Codex takes silence as allow).
+pub fn answer(args: &HookArgs, input: impl Read) -> String {
+    match engine_link::EngineLink::from_env() {
+        Some(link) => answer_keeping(args, input, &link).0,
+        None => answer_keeping(args, input, &local::Local { args }).0,
+    }
+}
+
+/// Where decisions are recorded: the task's engine, or the audit database.
+trait Recorder {
+    /// Records a decision and returns the answer (deny if it could not be
+    /// recorded: an unrecorded allow does not exist).
+    fn decide(&self, input: &HookInput, decision: &Decision) -> HookOutput;
+    /// Records a call refused before it could be judged.
+    fn refused(&self, refusal: &Decision) -> Result<(), String>;
+}
+
+/// The answer goes out, then the process exits at once: what the decision
+/// built (compiled rules, thousands of small allocations) is left to the
+/// exit rather than freed one by one, which would only delay the end.
+fn respond(args: &HookArgs, recorder: &dyn Recorder) -> ! {
+    let (text, _built) = answer_keeping(args, std::io::stdin().lock(), recorder);
+    finish(&text)
+}
+
+fn finish(text: &str) -> ! {
     let mut stdout = std::io::stdout().lock();
     // Nothing useful can be done if stdout is gone; the exit status stays 0
     // either way because the agent reads only stdout.
@@ -88,30 +141,12 @@ pub fn run(args: &HookArgs) -> ! {
     std::process::exit(0)
 }
 
-/// Decides and records the call read from `input`; returns the answer to
-/// print (possibly empty: Codex takes silence as allow).
-pub fn answer(args: &HookArgs, input: impl Read) -> String {
-    answer_keeping(args, input).0
-}
-
-/// [`answer`], and the gate it decided with (for [`run`] not to free it).
-fn answer_keeping(args: &HookArgs, input: impl Read) -> (String, Option<Gate>) {
+/// The answer, and the gate it decided with (for [`respond`] not to free it).
+fn answer_keeping(args: &HookArgs, input: impl Read, recorder: &dyn Recorder) -> (String, Option<Gate>) {
     let decided = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| decide(args, input)))
         .unwrap_or_else(|_| Err(fail("internal error while deciding".into())));
-    let engine = engine_link::EngineLink::from_env();
     let (output, gate) = match decided {
-        Ok((input, decision, gate)) => {
-            let output = match &engine {
-                // Inside a task: the engine records the decision and runs the human gate.
-                Some(link) => link.decide(&input, &decision).unwrap_or_else(|e| fail(e.for_agent())),
-                None => match local::record(args, Some(&input), &decision) {
-                    Ok(()) => HookOutput::from_decision(&decision),
-                    // Fail closed: a decision that cannot be recorded is not allowed.
-                    Err(e) => fail(format!("the audit trail is unavailable, so nothing is allowed: {e}")),
-                },
-            };
-            (output, Some(gate))
-        }
+        Ok((input, decision, gate)) => (recorder.decide(&input, &decision), Some(gate)),
         Err(out) => {
             let refusal = Decision {
                 verdict: out.verdict,
@@ -119,11 +154,7 @@ fn answer_keeping(args: &HookArgs, input: impl Read) -> (String, Option<Gate>) {
                 reason: out.reason.clone(),
                 commands: Vec::new(),
             };
-            let recorded = match &engine {
-                Some(link) => link.record(None, &refusal).map(|_| ()).map_err(|e| e.to_string()),
-                None => local::record(args, None, &refusal).map_err(|e| e.to_string()),
-            };
-            if let Err(e) = recorded {
+            if let Err(e) = recorder.refused(&refusal) {
                 tracing::warn!("could not record a refused hook call: {e}");
             }
             (out, None)

@@ -4,12 +4,12 @@
 use std::path::PathBuf;
 
 use paddock_audit::{Actor, AuditError, AuditLog, Kind, NewEvent};
-use paddock_gate::{Decision, HookInput};
+use paddock_gate::{Decision, HookInput, HookOutput};
 
 use crate::HookArgs;
 
 #[derive(Debug, thiserror::Error)]
-pub(crate) enum LocalError {
+enum LocalError {
     #[error("no user data directory; set PADDOCK_DATA_DIR or pass --audit-db")]
     NoDataDir,
     #[error("{0}")]
@@ -28,7 +28,26 @@ pub fn default_audit_db(explicit: Option<PathBuf>) -> Option<PathBuf> {
     dirs::data_dir().map(|base| base.join("paddock").join("audit.db"))
 }
 
-pub(crate) fn record(args: &HookArgs, input: Option<&HookInput>, decision: &Decision) -> Result<(), LocalError> {
+/// Records into the audit database named by the hook's options.
+pub(crate) struct Local<'a> {
+    pub(crate) args: &'a HookArgs,
+}
+
+impl crate::Recorder for Local<'_> {
+    fn decide(&self, input: &HookInput, decision: &Decision) -> HookOutput {
+        match record(self.args, Some(input), decision) {
+            Ok(()) => HookOutput::from_decision(decision),
+            // Fail closed: a decision that cannot be recorded is not allowed.
+            Err(e) => crate::fail(format!("the audit trail is unavailable, so nothing is allowed: {e}")),
+        }
+    }
+
+    fn refused(&self, refusal: &Decision) -> Result<(), String> {
+        record(self.args, None, refusal).map_err(|e| e.to_string())
+    }
+}
+
+fn record(args: &HookArgs, input: Option<&HookInput>, decision: &Decision) -> Result<(), LocalError> {
     let path = default_audit_db(args.audit_db.clone()).ok_or(LocalError::NoDataDir)?;
     let log = AuditLog::open(&path)?;
     let tool = input.map_or("unknown", |i| i.tool_name.as_str());
