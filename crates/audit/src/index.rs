@@ -132,8 +132,8 @@ pub(crate) fn state(conn: &Connection) -> Result<(u64, u64, bool), AuditError> {
 }
 
 /// The watermark as last committed (cheap: one cached page). Used by appenders.
-pub(crate) fn indexed_through(tx: &Transaction<'_>) -> Result<u64, AuditError> {
-    let v: Option<String> = tx
+pub(crate) fn indexed_through(conn: &Connection) -> Result<u64, AuditError> {
+    let v: Option<String> = conn
         .prepare_cached("SELECT value FROM meta WHERE key = 'index_through'")?
         .query_row([], |r| r.get(0))
         .optional()?;

@@ -1,9 +1,11 @@
 //! [`AuditLog`]: opening, appending, checkpointing, point look-ups.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, mpsc};
 use std::time::Duration;
 
+use chrono::{Datelike, Timelike};
 use rand::RngCore;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
@@ -70,6 +72,9 @@ pub struct AuditLog {
     pub(crate) sidecar: Sidecar,
     pub(crate) checkpoint_every: u64,
     index_lag: u64,
+    /// The index watermark as last seen by this process: appends compare the head with
+    /// it and read the real one (in `meta`) only when it says the lag may be reached.
+    indexed_hint: AtomicU64,
     /// Appends waiting for the next group commit.
     queue: Mutex<Vec<Waiting>>,
 }
@@ -95,7 +100,70 @@ struct Prepared {
 pub(crate) const TS_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.6fZ";
 
 pub(crate) fn now_ts() -> String {
-    chrono::Utc::now().format(TS_FORMAT).to_string()
+    format_ts(chrono::Utc::now())
+}
+
+/// `t` in [`TS_FORMAT`], written digit by digit: chrono interprets the format string
+/// on every call, which costs a microsecond per commit.
+pub(crate) fn format_ts(t: chrono::DateTime<chrono::Utc>) -> String {
+    let year = t.year();
+    let nanos = t.nanosecond();
+    // Years outside four digits and leap seconds (nanoseconds past 10^9): chrono's way.
+    if !(0..=9999).contains(&year) || nanos >= 1_000_000_000 {
+        return t.format(TS_FORMAT).to_string();
+    }
+    let mut out = *b"0000-00-00T00:00:00.000000Z";
+    let mut put = |at: usize, width: usize, mut v: u32| {
+        for i in (at..at + width).rev() {
+            out[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    };
+    put(0, 4, year.unsigned_abs());
+    put(5, 2, t.month());
+    put(8, 2, t.day());
+    put(11, 2, t.hour());
+    put(14, 2, t.minute());
+    put(17, 2, t.second());
+    put(20, 6, nanos / 1000);
+    // Only ASCII digits and separators were written.
+    String::from_utf8(out.to_vec()).unwrap_or_else(|_| t.format(TS_FORMAT).to_string())
+}
+
+/// A write transaction (`BEGIN IMMEDIATE`) through cached statements: rusqlite's
+/// `Transaction` parses `BEGIN` and `COMMIT` afresh every time, which shows on
+/// single-event commits. Rolls back when dropped uncommitted.
+struct WriteTx<'c> {
+    conn: &'c Connection,
+    open: bool,
+}
+
+impl<'c> WriteTx<'c> {
+    fn begin(conn: &'c Connection) -> Result<Self, AuditError> {
+        conn.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
+        Ok(WriteTx { conn, open: true })
+    }
+
+    fn commit(mut self) -> Result<(), AuditError> {
+        self.conn.prepare_cached("COMMIT")?.execute([])?;
+        self.open = false;
+        Ok(())
+    }
+}
+
+impl std::ops::Deref for WriteTx<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        self.conn
+    }
+}
+
+impl Drop for WriteTx<'_> {
+    fn drop(&mut self) {
+        if self.open && !self.conn.is_autocommit() {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+    }
 }
 
 /// A UUID v7 whose timestamp is the event's own `ts`, to the millisecond — which is what
@@ -124,16 +192,15 @@ const NEW_FILE_PAGE_SIZE: u32 = 4096;
 
 fn prepare(ev: NewEvent) -> Result<Prepared, AuditError> {
     let mut detail = ev.detail;
-    redact::redact_json(&mut detail);
     let detail_text =
-        serde_json::to_string(&detail).map_err(|e| AuditError::Corrupt(e.to_string()))?;
+        redact::redact_json_text(&mut detail).map_err(|e| AuditError::Corrupt(e.to_string()))?;
     Ok(Prepared {
-        task_id: ev.task_id.map(|t| redact::redact_str(&t).into_owned()),
+        task_id: ev.task_id.map(redact::redact_string),
         actor: ev.actor,
         kind: ev.kind,
-        action: redact::redact_str(&ev.action).into_owned(),
-        resource: redact::redact_str(&ev.resource).into_owned(),
-        outcome: ev.outcome.map(|o| redact::redact_str(&o).into_owned()),
+        action: redact::redact_string(ev.action),
+        resource: redact::redact_string(ev.resource),
+        outcome: ev.outcome.map(redact::redact_string),
         detail,
         detail_text,
     })
@@ -286,6 +353,7 @@ impl AuditLog {
             sidecar,
             checkpoint_every: opts.checkpoint_every.max(1),
             index_lag: opts.index_lag.max(1),
+            indexed_hint: AtomicU64::new(0),
             queue: Mutex::new(Vec::new()),
         };
         log.mirror_missing_checkpoints()?;
@@ -419,13 +487,14 @@ impl AuditLog {
             all.extend(w.evs);
             replies.push(w.reply);
         }
-        let result = self.commit(conn, all).and_then(|(events, cps, pending)| {
+        let result = self.commit(conn, all).and_then(|(events, cps)| {
             // After the commit, never before: the sidecar must not name a head the
             // database might not have. A crash in between is repaired on the next open.
-            self.sidecar.append(&cps).map(|()| (events, pending))
+            self.sidecar.append(&cps).map(|()| events)
         });
         match result {
-            Ok((events, pending)) => {
+            Ok(events) => {
+                let head = events.last().map_or(0, |e| e.seq);
                 let mut events = events.into_iter();
                 for (reply, n) in replies.into_iter().zip(sizes) {
                     let _ = reply.send(Ok(events.by_ref().take(n).collect()));
@@ -433,9 +502,7 @@ impl AuditLog {
                 // The callers have their answer; now keep the index lag bounded. A
                 // failure here loses nothing (the events are committed) and the next
                 // query retries, reporting the error if it persists.
-                if pending >= self.index_lag
-                    && let Err(e) = index::catch_up(conn)
-                {
+                if let Err(e) = self.index_if_lagging(conn, head) {
                     tracing::warn!(error = %e, "indexing audit events failed; searches will retry");
                 }
             }
@@ -448,8 +515,24 @@ impl AuditLog {
         }
     }
 
-    /// One transaction appending `prepared`. Returns the events, any new checkpoint, and
-    /// how many events now wait to be indexed.
+    /// Indexes the pending events when `index_lag` of them wait behind `head`. The
+    /// watermark in `meta` is read only when this process's last sight of it says the
+    /// lag may have been reached (another process may have indexed meanwhile).
+    fn index_if_lagging(&self, conn: &mut Connection, head: u64) -> Result<(), AuditError> {
+        if head.saturating_sub(self.indexed_hint.load(Ordering::Relaxed)) < self.index_lag {
+            return Ok(());
+        }
+        let through = index::indexed_through(conn)?;
+        self.indexed_hint.store(through, Ordering::Relaxed);
+        if head.saturating_sub(through) >= self.index_lag {
+            index::catch_up(conn)?;
+            // catch_up indexed at least up to `head`.
+            self.indexed_hint.store(head, Ordering::Relaxed);
+        }
+        Ok(())
+    }
+
+    /// One transaction appending `prepared`. Returns the events and any new checkpoint.
     ///
     /// It writes the `events` rows and, every `checkpoint_every` events, a checkpoint:
     /// nothing else, so a single-event commit dirties one table leaf.
@@ -457,8 +540,8 @@ impl AuditLog {
         &self,
         conn: &mut Connection,
         prepared: Vec<Prepared>,
-    ) -> Result<(Vec<Event>, Vec<Checkpoint>, u64), AuditError> {
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    ) -> Result<(Vec<Event>, Vec<Checkpoint>), AuditError> {
+        let tx = WriteTx::begin(conn)?;
         // Read the head inside the write transaction: no other process can move it now.
         let head: Option<(i64, String, Vec<u8>)> = tx
             .prepare_cached("SELECT seq, ts, hash FROM events ORDER BY seq DESC LIMIT 1")?
@@ -475,7 +558,7 @@ impl AuditLog {
         };
         let start_seq = seq;
         let clock = chrono::Utc::now();
-        let now = clock.format(TS_FORMAT).to_string();
+        let now = format_ts(clock);
         // Never let time run backwards along the sequence (clock steps, other processes):
         // time ranges are answered by binary search on seq, which relies on it.
         let (ts, ts_millis) = if now < last_ts {
@@ -487,6 +570,7 @@ impl AuditLog {
         };
         let ts_millis = u64::try_from(ts_millis).unwrap_or(0);
         let mut out = Vec::with_capacity(prepared.len());
+        let mut encoding = Vec::with_capacity(1024);
         {
             let mut ins = tx.prepare_cached(
                 "INSERT INTO events (seq, id, ts, task_id, actor, kind, action, resource, outcome, detail, hash) \
@@ -495,7 +579,8 @@ impl AuditLog {
             for p in prepared {
                 seq += 1;
                 let id = new_id(ts_millis);
-                let hash = chain::row_hash(
+                let hash = chain::row_hash_with(
+                    &mut encoding,
                     &prev,
                     &RowRef {
                         seq,
@@ -539,7 +624,6 @@ impl AuditLog {
                 });
             }
         }
-        let pending = seq.saturating_sub(index::indexed_through(&tx)?);
         let mut new_cps = Vec::new();
         if seq / self.checkpoint_every > start_seq / self.checkpoint_every {
             let cp = self.key.sign(seq, &hex::encode(prev), &ts);
@@ -547,7 +631,7 @@ impl AuditLog {
             new_cps.push(cp);
         }
         tx.commit()?;
-        Ok((out, new_cps, pending))
+        Ok((out, new_cps))
     }
 
     /// Signs a checkpoint at the current head now (no-op when the head already has one
@@ -690,8 +774,44 @@ fn find_id_between(
         .optional()?)
 }
 
-fn insert_checkpoint(tx: &rusqlite::Transaction<'_>, cp: &Checkpoint) -> Result<(), AuditError> {
+fn insert_checkpoint(tx: &Connection, cp: &Checkpoint) -> Result<(), AuditError> {
     tx.prepare_cached("INSERT INTO checkpoints (seq, hash, ts, public_key, signature) VALUES (?1, ?2, ?3, ?4, ?5)")?
         .execute(params![cp.seq as i64, cp.hash, cp.ts, cp.public_key, cp.signature])?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn format_ts_matches_chrono() {
+        // Every microsecond digit, day and month boundaries, leap days, and a spread of
+        // instants across four-digit years.
+        let mut instants: Vec<i64> = vec![
+            0,
+            1,
+            999_999,
+            951_782_400_000_000,     // 2000-02-29
+            4_107_542_399_999_999,   // 2100-02-28T23:59:59.999999
+            253_402_300_799_999_999, // 9999-12-31T23:59:59.999999
+        ];
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..20_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            instants.push((state % 253_402_300_800_000_000) as i64);
+        }
+        for micros in instants {
+            let t = chrono::DateTime::from_timestamp_micros(micros).expect("in range");
+            assert_eq!(format_ts(t), t.format(TS_FORMAT).to_string(), "{micros}");
+        }
+    }
+
+    #[test]
+    fn format_ts_falls_back_outside_four_digit_years() {
+        let t = chrono::DateTime::from_timestamp(-62_198_755_200, 0).expect("year -1");
+        assert_eq!(format_ts(t), t.format(TS_FORMAT).to_string());
+    }
 }
