@@ -1,7 +1,7 @@
 //! [`AuditLog`]: opening, appending, checkpointing, point look-ups.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, mpsc};
 use std::time::Duration;
 
@@ -11,6 +11,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use crate::chain::{self, RowRef};
 use crate::checkpoint::{Checkpoint, KeyPair, Sidecar, SidecarSync};
+use crate::indexer::Indexer;
 use crate::model::{Actor, Event, Kind, NewEvent};
 use crate::{AuditError, index, redact, schema};
 
@@ -41,14 +42,24 @@ pub struct OpenOptions {
     pub durability: Durability,
     /// How long to wait for another writer (another process) before failing.
     pub busy_timeout: Duration,
-    /// Once this many committed events wait for the search index, the appender that
-    /// notices indexes them (after its own commit and after answering its callers).
+    /// Once this many committed events wait for the search index, they are indexed:
+    /// by a background thread when [`OpenOptions::index_in_background`], else by the
+    /// appender that notices (after its own commit and after answering its callers).
     /// Queries always catch the index up first, so this bounds only how much work a
     /// query may find waiting. `u64::MAX` leaves indexing to queries and to
-    /// [`AuditLog::index_pending`] — for a long-lived process that wants appends to
-    /// return fast and can index from a thread of its own.
+    /// [`AuditLog::index_pending`].
     pub index_lag: u64,
+    /// Index on a thread of the log's own, started when first needed, so that appends
+    /// return without indexing and, the index being another file with its own write
+    /// lock, commit while it runs. An appender still indexes itself once
+    /// [`INLINE_INDEX_FACTOR`] × `index_lag` events are pending (the thread is not
+    /// keeping up, or the process exits before it gets far). Dropping the log stops the
+    /// thread after the chunk it is indexing.
+    pub index_in_background: bool,
 }
+
+/// See [`OpenOptions::index_in_background`].
+pub const INLINE_INDEX_FACTOR: u64 = 4;
 
 impl Default for OpenOptions {
     fn default() -> Self {
@@ -58,23 +69,30 @@ impl Default for OpenOptions {
             durability: Durability::default(),
             busy_timeout: Duration::from_secs(30),
             index_lag: index::DEFAULT_LAG,
+            index_in_background: true,
         }
     }
 }
 
 /// The audit trail. `Send + Sync`; share it with `Arc`. Writes go through one connection
 /// (serialised across processes by SQLite's write lock), reads through another so a
-/// browsing UI never waits behind a burst of appends.
+/// browsing UI never waits behind a burst of appends, and indexing through a third
+/// ([`Indexer`]).
 pub struct AuditLog {
     pub(crate) path: PathBuf,
     pub(crate) writer: Mutex<Connection>,
     pub(crate) reader: Mutex<Connection>,
+    /// Whether `reader` has the index file attached (done on its first indexed query).
+    reader_indexed: AtomicBool,
     pub(crate) key: KeyPair,
     pub(crate) sidecar: Sidecar,
     pub(crate) checkpoint_every: u64,
+    busy_timeout: Duration,
     index_lag: u64,
-    /// The index watermark as last seen by this process: appends compare the head with
-    /// it and read the real one (in `meta`) only when it says the lag may be reached.
+    index_in_background: bool,
+    indexer: Indexer,
+    /// How far the index has got as last seen by this process: appends compare the head
+    /// with it and read the hint in `meta` only when it says the lag may be reached.
     indexed_hint: AtomicU64,
     /// Appends waiting for the next group commit.
     queue: Mutex<Vec<Waiting>>,
@@ -190,7 +208,7 @@ pub(crate) const WAL_AUTOCHECKPOINT_PAGES: u32 = 8192;
 
 /// Page size of a new file. One append rewrites one `events` leaf in the WAL; 4 KiB
 /// holds about nine events, and FTS5 leaves (4,050 bytes) fit without overflow pages.
-const NEW_FILE_PAGE_SIZE: u32 = 4096;
+pub(crate) const NEW_FILE_PAGE_SIZE: u32 = 4096;
 
 fn prepare(ev: NewEvent) -> Result<Prepared, AuditError> {
     let mut detail = ev.detail;
@@ -208,7 +226,7 @@ fn prepare(ev: NewEvent) -> Result<Prepared, AuditError> {
     })
 }
 
-fn open_conn(path: &Path, opts: &OpenOptions) -> Result<Connection, AuditError> {
+pub(crate) fn open_conn(path: &Path, opts: &OpenOptions) -> Result<Connection, AuditError> {
     let conn = Connection::open(path).map_err(|source| AuditError::Open {
         path: path.to_owned(),
         source,
@@ -226,21 +244,13 @@ fn open_conn(path: &Path, opts: &OpenOptions) -> Result<Connection, AuditError> 
             path: path.to_owned(),
             source,
         })?;
-    let deadline = std::time::Instant::now() + opts.busy_timeout;
-    loop {
-        match conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get::<_, String>(0)) {
-            Ok(_) => break,
-            Err(e) if is_busy(&e) && std::time::Instant::now() < deadline => {
-                std::thread::sleep(Duration::from_millis(5));
-            }
-            Err(source) => {
-                return Err(AuditError::Open {
-                    path: path.to_owned(),
-                    source,
-                });
-            }
-        }
-    }
+    retry_busy(opts.busy_timeout, || {
+        conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get::<_, String>(0))
+    })
+    .map_err(|source| AuditError::Open {
+        path: path.to_owned(),
+        source,
+    })?;
     conn.execute_batch(&format!(
         "PRAGMA synchronous={sync}; PRAGMA cache_size=-16000; \
          PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}; PRAGMA journal_size_limit=67108864;"
@@ -250,6 +260,24 @@ fn open_conn(path: &Path, opts: &OpenOptions) -> Result<Connection, AuditError> 
         source,
     })?;
     Ok(conn)
+}
+
+/// Runs `f` until it succeeds, fails with something other than "busy", or `timeout`
+/// passes: for statements SQLite does not call the busy handler for (switching a file
+/// to WAL needs an exclusive lock, and several processes may be creating it at once).
+pub(crate) fn retry_busy<T>(
+    timeout: Duration,
+    mut f: impl FnMut() -> rusqlite::Result<T>,
+) -> rusqlite::Result<T> {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        match f() {
+            Err(e) if is_busy(&e) && std::time::Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            other => return other,
+        }
+    }
 }
 
 fn is_busy(e: &rusqlite::Error) -> bool {
@@ -284,7 +312,6 @@ impl AuditLog {
             [],
             |r| r.get(0),
         )?;
-        index::register_functions(&writer)?;
         if version != schema::USER_VERSION || triggers != schema::TRIGGERS {
             // Creating the schema takes the write lock so two processes opening a new
             // file at once do not race; the version is set in the same transaction.
@@ -292,13 +319,16 @@ impl AuditLog {
             let setup = (|| -> Result<(), AuditError> {
                 // Re-read under the lock: another process may have just migrated it.
                 let version: i64 = writer.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-                if version < schema::USER_VERSION {
-                    // Older files: their per-append indexes give way to the derived
-                    // tables, which the first query or append fills in batches.
-                    writer.execute_batch(schema::DROP_V1_INDEXES)?;
+                let old = version < schema::USER_VERSION;
+                if old {
+                    // Older files: their per-append indexes and derived tables give way
+                    // to the index file, which the first query or appender fills.
+                    writer.execute_batch(schema::DROP_OLD_DERIVED)?;
                 }
                 writer.execute_batch(schema::DDL)?;
-                index::configure(&writer)?;
+                if old {
+                    writer.execute_batch(schema::DROP_OLD_WATERMARKS)?;
+                }
                 writer.execute(
                     "INSERT OR IGNORE INTO meta(key, value) VALUES ('created_with_key', ?1)",
                     [key.public_hex()],
@@ -314,9 +344,7 @@ impl AuditLog {
                     [schema::SCHEMA_VERSION],
                 )?;
                 writer.execute_batch(&format!(
-                    "DELETE FROM meta WHERE key = 'fts_through';
-                     PRAGMA user_version = {};
-                     COMMIT;",
+                    "PRAGMA user_version = {}; COMMIT;",
                     schema::USER_VERSION
                 ))?;
                 Ok(())
@@ -357,10 +385,14 @@ impl AuditLog {
             path: path.to_owned(),
             writer: Mutex::new(writer),
             reader: Mutex::new(reader),
+            reader_indexed: AtomicBool::new(false),
             key,
             sidecar,
             checkpoint_every: opts.checkpoint_every.max(1),
+            busy_timeout: opts.busy_timeout,
             index_lag: opts.index_lag.max(1),
+            index_in_background: opts.index_in_background,
+            indexer: Indexer::new(path, &opts),
             indexed_hint: AtomicU64::new(0),
             queue: Mutex::new(Vec::new()),
         };
@@ -439,6 +471,19 @@ impl AuditLog {
         self.reader.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// The reader with the index file attached as `idx`. Call [`Self::sync_index`]
+    /// first: it creates the index file's tables.
+    pub(crate) fn lock_reader_indexed(
+        &self,
+    ) -> Result<std::sync::MutexGuard<'_, Connection>, AuditError> {
+        let conn = self.lock_reader();
+        if !self.reader_indexed.load(Ordering::Acquire) {
+            index::attach(&conn, &self.path, self.busy_timeout, false)?;
+            self.reader_indexed.store(true, Ordering::Release);
+        }
+        Ok(conn)
+    }
+
     fn lock_queue(&self) -> std::sync::MutexGuard<'_, Vec<Waiting>> {
         self.queue.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -473,21 +518,32 @@ impl AuditLog {
             evs: prepared,
             reply,
         });
-        {
+        let behind = {
             let mut conn = self.lock_writer();
             let group = std::mem::take(&mut *self.lock_queue());
-            if !group.is_empty() {
-                self.commit_group(&mut conn, group);
+            if group.is_empty() {
+                0
+            } else {
+                self.commit_group(&mut conn, group)
             }
-        }
+        };
         // Our events were committed either just now by us or, before we got the lock,
         // by another caller, who answered before releasing it.
-        answer
+        let result = answer
             .recv()
-            .map_err(|_| AuditError::Write("the thread committing this event stopped".into()))?
+            .map_err(|_| AuditError::Write("the thread committing this event stopped".into()))?;
+        // Now, with the write lock released, keep the index lag bounded. A failure here
+        // loses nothing (the events are committed) and the next query retries,
+        // reporting the error if it persists.
+        if let Err(e) = self.keep_index_up(behind) {
+            tracing::warn!(error = %e, "indexing audit events failed; searches will retry");
+        }
+        result
     }
 
-    fn commit_group(&self, conn: &mut Connection, group: Vec<Waiting>) {
+    /// Commits a group and answers its callers; returns how many events may wait to be
+    /// indexed (0 when the lag is known to be short).
+    fn commit_group(&self, conn: &mut Connection, group: Vec<Waiting>) -> u64 {
         let sizes: Vec<usize> = group.iter().map(|w| w.evs.len()).collect();
         let mut all = Vec::with_capacity(sizes.iter().sum());
         let mut replies = Vec::with_capacity(group.len());
@@ -507,37 +563,58 @@ impl AuditLog {
                 for (reply, n) in replies.into_iter().zip(sizes) {
                     let _ = reply.send(Ok(events.by_ref().take(n).collect()));
                 }
-                // The callers have their answer; now keep the index lag bounded. A
-                // failure here loses nothing (the events are committed) and the next
-                // query retries, reporting the error if it persists.
-                if let Err(e) = self.index_if_lagging(conn, head) {
-                    tracing::warn!(error = %e, "indexing audit events failed; searches will retry");
-                }
+                self.index_backlog(conn, head)
             }
             Err(e) => {
                 let msg = e.to_string();
                 for reply in replies {
                     let _ = reply.send(Err(AuditError::Write(msg.clone())));
                 }
+                0
             }
         }
     }
 
-    /// Indexes the pending events when `index_lag` of them wait behind `head`. The
-    /// watermark in `meta` is read only when this process's last sight of it says the
-    /// lag may have been reached (another process may have indexed meanwhile).
-    fn index_if_lagging(&self, conn: &mut Connection, head: u64) -> Result<(), AuditError> {
+    /// How many events wait to be indexed behind `head`, as far as this process can
+    /// tell cheaply: the hint in `meta` is read only when this process's last sight of
+    /// the index says the lag may have been reached (another process may have indexed
+    /// meanwhile). Under-estimates only by what others indexed without saying so.
+    fn index_backlog(&self, conn: &Connection, head: u64) -> u64 {
         if head.saturating_sub(self.indexed_hint.load(Ordering::Relaxed)) < self.index_lag {
+            return 0;
+        }
+        match index::hint(conn) {
+            Ok(through) => {
+                self.indexed_hint.fetch_max(through, Ordering::Relaxed);
+                head.saturating_sub(self.indexed_hint.load(Ordering::Relaxed))
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, "could not read the audit index hint");
+                head.saturating_sub(self.indexed_hint.load(Ordering::Relaxed))
+            }
+        }
+    }
+
+    /// Indexes, or has the background thread index, once `index_lag` events wait.
+    fn keep_index_up(&self, behind: u64) -> Result<(), AuditError> {
+        if behind < self.index_lag {
             return Ok(());
         }
-        let through = index::indexed_through(conn)?;
-        self.indexed_hint.store(through, Ordering::Relaxed);
-        if head.saturating_sub(through) >= self.index_lag {
-            index::catch_up(conn)?;
-            // catch_up indexed at least up to `head`.
-            self.indexed_hint.store(head, Ordering::Relaxed);
+        if self.index_in_background
+            && behind < self.index_lag.saturating_mul(INLINE_INDEX_FACTOR)
+            && self.indexer.request()
+        {
+            return Ok(());
         }
-        Ok(())
+        self.index_now().map(drop)
+    }
+
+    /// Catches the index up in this thread; returns how many events that took.
+    fn index_now(&self) -> Result<u64, AuditError> {
+        let n = self.indexer.catch_up()?;
+        let (_, through, _) = self.indexer.state()?;
+        self.indexed_hint.fetch_max(through, Ordering::Relaxed);
+        Ok(n)
     }
 
     /// One transaction appending `prepared`. Returns the events and any new checkpoint.
@@ -678,11 +755,11 @@ impl AuditLog {
     /// do the work ahead of them, e.g. from a background thread when
     /// [`OpenOptions::index_lag`] is `u64::MAX`. Costs one read when nothing is pending.
     pub fn index_pending(&self) -> Result<u64, AuditError> {
-        let (head, through, consistent) = index::state(&self.lock_reader())?;
+        let (head, through, consistent) = self.indexer.state()?;
         if consistent && through >= head {
             return Ok(0);
         }
-        index::catch_up(&mut self.lock_writer())
+        self.index_now()
     }
 
     pub(crate) fn sync_index(&self) -> Result<(), AuditError> {
