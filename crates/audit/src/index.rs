@@ -251,9 +251,10 @@ pub(crate) fn state(conn: &Connection) -> Result<(u64, u64, bool), AuditError> {
     Ok((head, through, through == 0 || (ok && through <= head)))
 }
 
-/// The hint in the log's `meta` of how far the index has got, as last written by
-/// whoever indexed. Read by appenders, through their own connection (which does not
-/// have the index attached), to decide whether to index; never trusted by queries.
+/// The hint in the log's `meta` of how far the index has got, as last recorded by a
+/// process that indexed (in its next append, or when it closed the log). Read by
+/// appenders, through their own connection (which does not have the index attached),
+/// to decide whether to index; never trusted by queries.
 pub(crate) fn hint(conn: &Connection) -> Result<u64, AuditError> {
     let v: Option<String> = conn
         .prepare_cached("SELECT value FROM main.meta WHERE key = 'index_hint'")?
@@ -262,10 +263,20 @@ pub(crate) fn hint(conn: &Connection) -> Result<u64, AuditError> {
     Ok(v.and_then(|v| v.parse().ok()).unwrap_or(0))
 }
 
+/// Records `through` as the hint (see [`hint`]); `conn` is the log's writer.
+pub(crate) fn write_hint(conn: &Connection, through: u64) -> Result<(), AuditError> {
+    conn.prepare_cached("INSERT OR REPLACE INTO main.meta (key, value) VALUES ('index_hint', ?1)")?
+        .execute([through.to_string()])?;
+    Ok(())
+}
+
 /// Indexes every event up to the head as of the first transaction, `CHUNK` per
 /// transaction, until done or `stop` says so between chunks. Returns how many events
-/// were indexed. `conn` has the index attached (with `setup`).
-pub(crate) fn catch_up(conn: &Connection, stop: &dyn Fn() -> bool) -> Result<u64, AuditError> {
+/// were indexed and the watermark reached. `conn` has the index attached (with `setup`).
+pub(crate) fn catch_up(
+    conn: &Connection,
+    stop: &dyn Fn() -> bool,
+) -> Result<(u64, u64), AuditError> {
     let mut indexed = 0;
     let mut target = None;
     let mut through;
@@ -283,7 +294,8 @@ pub(crate) fn catch_up(conn: &Connection, stop: &dyn Fn() -> bool) -> Result<u64
             reset(&tx)?;
             through = 0;
         }
-        if through >= target.min(head) || stop() {
+        // `stop` cuts a long backlog short, but never before its first chunk.
+        if through >= target.min(head) || (indexed > 0 && stop()) {
             tx.commit()?;
             break;
         }
@@ -292,15 +304,7 @@ pub(crate) fn catch_up(conn: &Connection, stop: &dyn Fn() -> bool) -> Result<u64
         tx.commit()?;
         indexed += to - through;
     }
-    // Tell appenders (their connection has no index attached) how far it got. Only a
-    // hint: a failure costs at most an unneeded catch-up.
-    if let Err(e) = conn
-        .prepare_cached("INSERT OR REPLACE INTO main.meta (key, value) VALUES ('index_hint', ?1)")
-        .and_then(|mut st| st.execute([through.to_string()]))
-    {
-        tracing::debug!(error = %e, "could not record the audit index hint");
-    }
-    Ok(indexed)
+    Ok((indexed, through))
 }
 
 /// Empties every derived table.

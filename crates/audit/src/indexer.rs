@@ -9,6 +9,7 @@
 //! backlog of several chunks, such as a rebuild, only to the end of the current chunk).
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 
@@ -27,6 +28,9 @@ struct Shared {
     conn: Mutex<Option<Connection>>,
     bg: Mutex<Background>,
     wake: Condvar,
+    /// How far the index has got, as last seen by this process (never ahead of the
+    /// truth except after the index file was reset behind its back).
+    through: AtomicU64,
 }
 
 #[derive(Default)]
@@ -68,7 +72,9 @@ impl Shared {
     }
 
     fn catch_up(&self, stop: &dyn Fn() -> bool) -> Result<u64, AuditError> {
-        self.with_conn(|c| index::catch_up(c, stop))
+        let (indexed, through) = self.with_conn(|c| index::catch_up(c, stop))?;
+        self.through.store(through, Ordering::Relaxed);
+        Ok(indexed)
     }
 
     /// The background thread: catch up whenever asked, until told to stop.
@@ -103,6 +109,7 @@ impl Indexer {
                 conn: Mutex::new(None),
                 bg: Mutex::new(Background::default()),
                 wake: Condvar::new(),
+                through: AtomicU64::new(0),
             }),
             thread: Mutex::new(None),
         }
@@ -115,7 +122,28 @@ impl Indexer {
 
     /// `(head, indexed_through, consistent)`, see [`index::state`].
     pub(crate) fn state(&self) -> Result<(u64, u64, bool), AuditError> {
-        self.shared.with_conn(index::state)
+        let state = self.shared.with_conn(index::state)?;
+        if state.2 {
+            self.shared.through.store(state.1, Ordering::Relaxed);
+        }
+        Ok(state)
+    }
+
+    /// How far the index has got as far as this process knows, without asking SQLite:
+    /// what the last catch-up here reached, or what [`Indexer::learn`] was told.
+    pub(crate) fn known_through(&self) -> u64 {
+        self.shared.through.load(Ordering::Relaxed)
+    }
+
+    /// Records that the index has got at least to `through` (e.g. the hint another
+    /// process left in the log's `meta`).
+    pub(crate) fn learn(&self, through: u64) {
+        self.shared.through.fetch_max(through, Ordering::Relaxed);
+    }
+
+    /// Whether a catch-up has been asked of the background thread and not begun.
+    pub(crate) fn requested(&self) -> bool {
+        relock(&self.shared.bg).requested
     }
 
     /// Asks the background thread to catch up, starting it if need be. Returns false
@@ -141,8 +169,10 @@ impl Indexer {
     }
 }
 
-impl Drop for Indexer {
-    fn drop(&mut self) {
+impl Indexer {
+    /// Stops the background thread once it has done what it was asked to (see
+    /// [`Shared::run`]) and waits for it. Idempotent.
+    pub(crate) fn stop(&mut self) {
         let thread = self
             .thread
             .get_mut()
@@ -153,5 +183,11 @@ impl Drop for Indexer {
             self.shared.wake.notify_one();
             let _ = t.join();
         }
+    }
+}
+
+impl Drop for Indexer {
+    fn drop(&mut self) {
+        self.stop();
     }
 }

@@ -91,9 +91,8 @@ pub struct AuditLog {
     index_lag: u64,
     index_in_background: bool,
     indexer: Indexer,
-    /// How far the index has got as last seen by this process: appends compare the head
-    /// with it and read the hint in `meta` only when it says the lag may be reached.
-    indexed_hint: AtomicU64,
+    /// The index hint as last written to (or read from) `meta` by this process.
+    hint_written: AtomicU64,
     /// Appends waiting for the next group commit.
     queue: Mutex<Vec<Waiting>>,
 }
@@ -393,7 +392,7 @@ impl AuditLog {
             index_lag: opts.index_lag.max(1),
             index_in_background: opts.index_in_background,
             indexer: Indexer::new(path, &opts),
-            indexed_hint: AtomicU64::new(0),
+            hint_written: AtomicU64::new(0),
             queue: Mutex::new(Vec::new()),
         };
         log.mirror_missing_checkpoints()?;
@@ -580,19 +579,17 @@ impl AuditLog {
     /// the index says the lag may have been reached (another process may have indexed
     /// meanwhile). Under-estimates only by what others indexed without saying so.
     fn index_backlog(&self, conn: &Connection, head: u64) -> u64 {
-        if head.saturating_sub(self.indexed_hint.load(Ordering::Relaxed)) < self.index_lag {
+        if head.saturating_sub(self.indexer.known_through()) < self.index_lag {
             return 0;
         }
         match index::hint(conn) {
             Ok(through) => {
-                self.indexed_hint.fetch_max(through, Ordering::Relaxed);
-                head.saturating_sub(self.indexed_hint.load(Ordering::Relaxed))
+                self.indexer.learn(through);
+                self.hint_written.fetch_max(through, Ordering::Relaxed);
             }
-            Err(e) => {
-                tracing::debug!(error = %e, "could not read the audit index hint");
-                head.saturating_sub(self.indexed_hint.load(Ordering::Relaxed))
-            }
+            Err(e) => tracing::debug!(error = %e, "could not read the audit index hint"),
         }
+        head.saturating_sub(self.indexer.known_through())
     }
 
     /// Indexes, or has the background thread index, once `index_lag` events wait.
@@ -600,21 +597,13 @@ impl AuditLog {
         if behind < self.index_lag {
             return Ok(());
         }
-        if self.index_in_background
-            && behind < self.index_lag.saturating_mul(INLINE_INDEX_FACTOR)
-            && self.indexer.request()
-        {
-            return Ok(());
+        if self.index_in_background && behind < self.index_lag.saturating_mul(INLINE_INDEX_FACTOR) {
+            // Already asked and not yet begun: the thread will take these events too.
+            if self.indexer.requested() || self.indexer.request() {
+                return Ok(());
+            }
         }
-        self.index_now().map(drop)
-    }
-
-    /// Catches the index up in this thread; returns how many events that took.
-    fn index_now(&self) -> Result<u64, AuditError> {
-        let n = self.indexer.catch_up()?;
-        let (_, through, _) = self.indexer.state()?;
-        self.indexed_hint.fetch_max(through, Ordering::Relaxed);
-        Ok(n)
+        self.indexer.catch_up().map(drop)
     }
 
     /// One transaction appending `prepared`. Returns the events and any new checkpoint.
@@ -715,7 +704,19 @@ impl AuditLog {
             insert_checkpoint(&tx, &cp)?;
             new_cps.push(cp);
         }
+        // Tell other processes how far this one has indexed (see `index::hint`), in this
+        // transaction rather than a write lock of its own: a second writer in this
+        // process would make the appender wait in SQLite's busy handler, which sleeps
+        // a millisecond at a time.
+        let known = self.indexer.known_through();
+        let record_hint = known > self.hint_written.load(Ordering::Relaxed);
+        if record_hint {
+            index::write_hint(&tx, known)?;
+        }
         tx.commit()?;
+        if record_hint {
+            self.hint_written.fetch_max(known, Ordering::Relaxed);
+        }
         Ok((out, new_cps))
     }
 
@@ -759,7 +760,7 @@ impl AuditLog {
         if consistent && through >= head {
             return Ok(0);
         }
-        self.index_now()
+        self.indexer.catch_up()
     }
 
     pub(crate) fn sync_index(&self) -> Result<(), AuditError> {
@@ -833,6 +834,22 @@ impl AuditLog {
             .and_then(|v| v.parse::<u64>().ok())
             .unwrap_or(head + 1);
         find_id_between(&conn, &id, 1, legacy_end)
+    }
+}
+
+impl Drop for AuditLog {
+    /// Lets the indexing thread finish what it was asked to, then records how far the
+    /// index got for the next process (appends record it as they go, but a short-lived
+    /// process may index after its last append).
+    fn drop(&mut self) {
+        self.indexer.stop();
+        let known = self.indexer.known_through();
+        if known > *self.hint_written.get_mut() {
+            let conn = self.writer.get_mut().unwrap_or_else(|p| p.into_inner());
+            if let Err(e) = index::write_hint(conn, known) {
+                tracing::debug!(error = %e, "could not record the audit index hint");
+            }
+        }
     }
 }
 

@@ -488,3 +488,45 @@ fn appends_commit_while_another_process_writes_the_index() {
     assert_eq!(search(&log, "beta").len(), 100);
     assert!(log.verify().unwrap().ok);
 }
+
+#[test]
+fn a_closing_log_leaves_the_next_process_a_true_hint_of_the_index() {
+    // Appenders in other processes judge the lag from a hint in the log's `meta`; a
+    // process that indexed after its last append records it when it closes the log.
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("audit.db");
+    let hint = || -> u64 {
+        Connection::open(&db)
+            .unwrap()
+            .query_row("SELECT value FROM meta WHERE key = 'index_hint'", [], |r| {
+                r.get::<_, String>(0)
+            })
+            .map_or(0, |v| v.parse().unwrap())
+    };
+    {
+        let log = AuditLog::open_with(
+            &db,
+            OpenOptions {
+                index_lag: 100,
+                ..OpenOptions::default()
+            },
+        )
+        .unwrap();
+        log.append_batch((0..150).map(|i| ev("alpha", i)).collect())
+            .unwrap();
+    }
+    assert_eq!(
+        indexed_through(&db),
+        150,
+        "the background thread finished first"
+    );
+    assert_eq!(hint(), 150);
+    // The hint never runs ahead of the index.
+    {
+        let log = AuditLog::open(&db).unwrap();
+        for i in 0..10 {
+            log.append(ev("beta", i)).unwrap();
+        }
+    }
+    assert!(hint() <= indexed_through(&db));
+}
