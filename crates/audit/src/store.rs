@@ -194,10 +194,13 @@ impl Drop for WriteTx<'_> {
 fn new_id(ts_millis: u64) -> String {
     let mut random = [0u8; 10];
     rand::thread_rng().fill_bytes(&mut random);
+    let mut buf = uuid::Uuid::encode_buffer();
+    // `encode_lower` writes straight into the buffer; `to_string` goes through `fmt`.
     uuid::Builder::from_unix_timestamp_millis(ts_millis, &random)
         .into_uuid()
         .hyphenated()
-        .to_string()
+        .encode_lower(&mut buf)
+        .to_owned()
 }
 
 /// The WAL is checkpointed into the database (and fsynced) when it reaches this many
@@ -909,6 +912,18 @@ mod tests {
             let t = chrono::DateTime::from_timestamp_micros(micros).expect("in range");
             assert_eq!(format_ts(t), t.format(TS_FORMAT).to_string(), "{micros}");
         }
+    }
+
+    #[test]
+    fn ids_are_lowercase_hyphenated_v7_stamped_with_the_given_millisecond() {
+        let ms = 1_795_000_000_123;
+        let id = new_id(ms);
+        let uuid = uuid::Uuid::try_parse(&id).expect("a UUID");
+        assert_eq!(id, uuid.hyphenated().to_string());
+        assert_eq!(uuid.get_version_num(), 7);
+        let (secs, nanos) = uuid.get_timestamp().expect("v7 has a time").to_unix();
+        assert_eq!(secs * 1000 + u64::from(nanos / 1_000_000), ms);
+        assert_ne!(new_id(ms), id, "random bits");
     }
 
     #[test]
