@@ -59,16 +59,46 @@ impl Shared {
         let mut guard = relock(&self.conn);
         let conn = match guard.take() {
             Some(c) => c,
-            None => {
-                let conn = store::open_conn(&self.db, &self.opts)?;
-                index::register_functions(&conn)?;
-                index::attach(&conn, &self.db, self.opts.busy_timeout, true)?;
-                conn
-            }
+            None => self.open()?,
         };
         let result = f(&conn);
         *guard = Some(conn);
         result
+    }
+
+    /// A connection to the log with the index attached and set up. An index file that
+    /// is not a database at all (overwritten, truncated to garbage) is derived data:
+    /// it is moved aside and built afresh, rather than failing every query until
+    /// someone deletes it by hand.
+    fn open(&self) -> Result<Connection, AuditError> {
+        let attach = || -> Result<Connection, AuditError> {
+            let conn = store::open_conn(&self.db, &self.opts)?;
+            index::register_functions(&conn)?;
+            index::attach(&conn, &self.db, self.opts.busy_timeout, true)?;
+            Ok(conn)
+        };
+        match attach() {
+            Err(AuditError::Open { source, .. })
+                if source.sqlite_error_code() == Some(rusqlite::ErrorCode::NotADatabase) =>
+            {
+                let path = index::index_path(&self.db);
+                tracing::warn!(
+                    index = %path.display(),
+                    "audit index file is not a database; rebuilding it from the log"
+                );
+                let mut aside = path.clone().into_os_string();
+                aside.push(".unreadable");
+                std::fs::rename(&path, &aside)
+                    .map_err(|e| AuditError::io("moving aside the audit index", &path, e))?;
+                for suffix in ["-wal", "-shm"] {
+                    let mut p = path.clone().into_os_string();
+                    p.push(suffix);
+                    let _ = std::fs::remove_file(p);
+                }
+                attach()
+            }
+            other => other,
+        }
     }
 
     fn catch_up(&self, stop: &dyn Fn() -> bool) -> Result<u64, AuditError> {

@@ -530,3 +530,30 @@ fn a_closing_log_leaves_the_next_process_a_true_hint_of_the_index() {
     }
     assert!(hint() <= indexed_through(&db));
 }
+
+#[test]
+fn an_index_file_that_is_not_a_database_is_set_aside_and_rebuilt() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("audit.db");
+    {
+        let log = AuditLog::open(&db).unwrap();
+        log.append_batch((0..300).map(|i| ev("alpha", i)).collect())
+            .unwrap();
+        assert_eq!(search(&log, "alpha").len(), 300);
+    }
+    for suffix in ["-wal", "-shm"] {
+        let mut p = index_file(&db).into_os_string();
+        p.push(suffix);
+        let _ = std::fs::remove_file(p);
+    }
+    std::fs::write(index_file(&db), vec![0x5a; 8192]).unwrap();
+    let log = AuditLog::open(&db).unwrap();
+    assert_eq!(search(&log, "alpha").len(), 300);
+    assert_eq!(log.counts(&Filter::default()).unwrap().total, 300);
+    let mut aside = index_file(&db).into_os_string();
+    aside.push(".unreadable");
+    assert!(
+        Path::new(&aside).exists(),
+        "the unreadable file is kept aside"
+    );
+}
