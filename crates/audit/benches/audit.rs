@@ -146,7 +146,7 @@ fn fixture() -> AuditLog {
 /// is kept up by the log's background thread (in its own file, so it runs beside the
 /// appends), and by the appender itself whenever that thread falls 8,192 events behind.
 /// `batch_1000_indexing_inline` is the same with the appender doing all the indexing
-/// (`index_in_background: false`): what one thread alone sustains, indexing included.
+/// (`background_thread: false`): what one thread alone sustains, indexing included.
 fn appends(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let log = AuditLog::open(&dir.path().join("append.db")).unwrap();
@@ -192,7 +192,7 @@ fn appends(c: &mut Criterion) {
     let inline = AuditLog::open_with(
         &dir.path().join("inline.db"),
         OpenOptions {
-            index_in_background: false,
+            background_thread: false,
             ..OpenOptions::default()
         },
     )

@@ -125,6 +125,7 @@ fn main() {
         return;
     }
     let mut kept = Vec::with_capacity(n as usize);
+    let mut batch_times: Vec<Duration> = Vec::new();
     let (t, c) = (Instant::now(), cpu_now());
     if mode.starts_with("single") {
         for e in evs {
@@ -137,10 +138,26 @@ fn main() {
             if b.is_empty() {
                 break;
             }
+            let tb = Instant::now();
             kept.extend(log.append_batch(b).unwrap());
+            batch_times.push(tb.elapsed());
         }
     }
     report(mode, n, t.elapsed(), cpu_now() - c);
+    if !batch_times.is_empty() {
+        batch_times.sort();
+        let at = |q: f64| batch_times[((batch_times.len() - 1) as f64 * q) as usize];
+        let total: Duration = batch_times.iter().sum();
+        let slow: Duration = batch_times.iter().filter(|d| **d > at(0.5) * 2).sum();
+        eprintln!(
+            "  batches of 1,000: p50 {:.2?}, p90 {:.2?}, p99 {:.2?}, max {:.2?}; {:.0}% of the time in batches over twice the median",
+            at(0.5),
+            at(0.9),
+            at(0.99),
+            at(1.0),
+            100.0 * slow.as_secs_f64() / total.as_secs_f64()
+        );
+    }
     for f in ["a.db", "a.db-wal", "a.db.index", "a.db.index-wal"] {
         let len = std::fs::metadata(dir.path().join(f)).map_or(0, |m| m.len());
         eprintln!("  {f}: {:.1} MB", len as f64 / 1e6);

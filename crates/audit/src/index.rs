@@ -9,7 +9,7 @@
 //! write-locks only the index file and reads the log, so appends (in this process or
 //! any other) commit while it runs.
 //!
-//! Who runs it (see [`crate::indexer`]): every query that reads derived data first
+//! Who runs it (see [`crate::maintenance`]): every query that reads derived data first
 //! catches the index up to the head, so no committed event is ever missing from a
 //! result; and once `index_lag` ([`DEFAULT_LAG`]) events are pending, the log's
 //! background thread indexes them, or the appender itself when four times that are

@@ -12,7 +12,8 @@
 //! counts, task list — is derived from them in batches of thousands (module `index`) into
 //! a second file, `<db>.index`, with its own write lock: by a background thread once 2,048
 //! are pending, by an appender once four times that are, or by the next query, whichever
-//! comes first.
+//! comes first. The same thread checkpoints the log's WAL (module `maintenance`), so no
+//! commit stalls on that copy and its fsyncs.
 //!
 //! Invariants (each one an absence):
 //! - No UPDATE or DELETE of `events` or `checkpoints`: triggers abort them.
@@ -39,7 +40,7 @@ pub mod checkpoint;
 mod error;
 mod export;
 mod index;
-mod indexer;
+mod maintenance;
 mod model;
 mod query;
 pub mod redact;

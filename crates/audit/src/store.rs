@@ -11,7 +11,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use crate::chain::{self, RowRef};
 use crate::checkpoint::{Checkpoint, KeyPair, Sidecar, SidecarSync};
-use crate::indexer::Indexer;
+use crate::maintenance::Maintenance;
 use crate::model::{Actor, Event, Kind, NewEvent};
 use crate::{AuditError, index, redact, schema};
 
@@ -43,22 +43,24 @@ pub struct OpenOptions {
     /// How long to wait for another writer (another process) before failing.
     pub busy_timeout: Duration,
     /// Once this many committed events wait for the search index, they are indexed:
-    /// by a background thread when [`OpenOptions::index_in_background`], else by the
+    /// by a background thread when [`OpenOptions::background_thread`], else by the
     /// appender that notices (after its own commit and after answering its callers).
     /// Queries always catch the index up first, so this bounds only how much work a
     /// query may find waiting. `u64::MAX` leaves indexing to queries and to
     /// [`AuditLog::index_pending`].
     pub index_lag: u64,
-    /// Index on a thread of the log's own, started when first needed, so that appends
-    /// return without indexing and, the index being another file with its own write
-    /// lock, commit while it runs. An appender still indexes itself once
-    /// [`INLINE_INDEX_FACTOR`] × `index_lag` events are pending (the thread is not
-    /// keeping up, or the process exits before it gets far). Dropping the log stops the
-    /// thread after the chunk it is indexing.
-    pub index_in_background: bool,
+    /// Index, and checkpoint the WAL, on a thread of the log's own, started when first
+    /// needed, so that appends return without doing either and commit while they run
+    /// (the index is another file with its own write lock; a `PASSIVE` checkpoint does
+    /// not block writers). An appender still indexes itself once
+    /// [`INLINE_INDEX_FACTOR`] × `index_lag` events are pending, and checkpoints once
+    /// the WAL is four times its usual size (the thread is not keeping up, or the
+    /// process exits before it gets far). Dropping the log stops the thread once it has
+    /// done what it was asked to. False: all of it happens in the appending thread.
+    pub background_thread: bool,
 }
 
-/// See [`OpenOptions::index_in_background`].
+/// See [`OpenOptions::background_thread`].
 pub const INLINE_INDEX_FACTOR: u64 = 4;
 
 impl Default for OpenOptions {
@@ -69,15 +71,15 @@ impl Default for OpenOptions {
             durability: Durability::default(),
             busy_timeout: Duration::from_secs(30),
             index_lag: index::DEFAULT_LAG,
-            index_in_background: true,
+            background_thread: true,
         }
     }
 }
 
 /// The audit trail. `Send + Sync`; share it with `Arc`. Writes go through one connection
 /// (serialised across processes by SQLite's write lock), reads through another so a
-/// browsing UI never waits behind a burst of appends, and indexing through a third
-/// ([`Indexer`]).
+/// browsing UI never waits behind a burst of appends, and indexing and checkpoints
+/// through others ([`Maintenance`]).
 pub struct AuditLog {
     pub(crate) path: PathBuf,
     pub(crate) writer: Mutex<Connection>,
@@ -89,8 +91,8 @@ pub struct AuditLog {
     pub(crate) checkpoint_every: u64,
     busy_timeout: Duration,
     index_lag: u64,
-    index_in_background: bool,
-    indexer: Indexer,
+    background_thread: bool,
+    maintenance: Maintenance,
     /// The index hint as last written to (or read from) `meta` by this process.
     hint_written: AtomicU64,
     /// Appends waiting for the next group commit.
@@ -306,7 +308,7 @@ impl AuditLog {
             PathBuf::from(p)
         });
         let key = KeyPair::load_or_create(&key_path)?;
-        let writer = open_conn(path, &opts)?;
+        let mut writer = open_conn(path, &opts)?;
         let version: i64 = writer.query_row("PRAGMA user_version", [], |r| r.get(0))?;
         // Dropped triggers (someone editing the file) are put back on the next open.
         let triggers: i64 = writer.query_row(
@@ -376,6 +378,8 @@ impl AuditLog {
             );
         }
         let reader = open_conn(path, &opts)?;
+        let maintenance = Maintenance::new(path, &opts);
+        maintenance.install_checkpointer(&mut writer, opts.background_thread)?;
         let sidecar = Sidecar::for_db(
             path,
             match opts.durability {
@@ -393,8 +397,8 @@ impl AuditLog {
             checkpoint_every: opts.checkpoint_every.max(1),
             busy_timeout: opts.busy_timeout,
             index_lag: opts.index_lag.max(1),
-            index_in_background: opts.index_in_background,
-            indexer: Indexer::new(path, &opts),
+            background_thread: opts.background_thread,
+            maintenance,
             hint_written: AtomicU64::new(0),
             queue: Mutex::new(Vec::new()),
         };
@@ -582,17 +586,17 @@ impl AuditLog {
     /// the index says the lag may have been reached (another process may have indexed
     /// meanwhile). Under-estimates only by what others indexed without saying so.
     fn index_backlog(&self, conn: &Connection, head: u64) -> u64 {
-        if head.saturating_sub(self.indexer.known_through()) < self.index_lag {
+        if head.saturating_sub(self.maintenance.known_through()) < self.index_lag {
             return 0;
         }
         match index::hint(conn) {
             Ok(through) => {
-                self.indexer.learn(through);
+                self.maintenance.learn(through);
                 self.hint_written.fetch_max(through, Ordering::Relaxed);
             }
             Err(e) => tracing::debug!(error = %e, "could not read the audit index hint"),
         }
-        head.saturating_sub(self.indexer.known_through())
+        head.saturating_sub(self.maintenance.known_through())
     }
 
     /// Indexes, or has the background thread index, once `index_lag` events wait.
@@ -600,13 +604,13 @@ impl AuditLog {
         if behind < self.index_lag {
             return Ok(());
         }
-        if self.index_in_background && behind < self.index_lag.saturating_mul(INLINE_INDEX_FACTOR) {
+        if self.background_thread && behind < self.index_lag.saturating_mul(INLINE_INDEX_FACTOR) {
             // Already asked and not yet begun: the thread will take these events too.
-            if self.indexer.requested() || self.indexer.request() {
+            if self.maintenance.index_requested() || self.maintenance.request_index() {
                 return Ok(());
             }
         }
-        self.indexer.catch_up().map(drop)
+        self.maintenance.catch_up().map(drop)
     }
 
     /// One transaction appending `prepared`. Returns the events and any new checkpoint.
@@ -711,7 +715,7 @@ impl AuditLog {
         // transaction rather than a write lock of its own: a second writer in this
         // process would make the appender wait in SQLite's busy handler, which sleeps
         // a millisecond at a time.
-        let known = self.indexer.known_through();
+        let known = self.maintenance.known_through();
         let record_hint = known > self.hint_written.load(Ordering::Relaxed);
         if record_hint {
             index::write_hint(&tx, known)?;
@@ -759,11 +763,11 @@ impl AuditLog {
     /// do the work ahead of them, e.g. from a background thread when
     /// [`OpenOptions::index_lag`] is `u64::MAX`. Costs one read when nothing is pending.
     pub fn index_pending(&self) -> Result<u64, AuditError> {
-        let (head, through, consistent) = self.indexer.state()?;
+        let (head, through, consistent) = self.maintenance.state()?;
         if consistent && through >= head {
             return Ok(0);
         }
-        self.indexer.catch_up()
+        self.maintenance.catch_up()
     }
 
     pub(crate) fn sync_index(&self) -> Result<(), AuditError> {
@@ -845,8 +849,8 @@ impl Drop for AuditLog {
     /// index got for the next process (appends record it as they go, but a short-lived
     /// process may index after its last append).
     fn drop(&mut self) {
-        self.indexer.stop();
-        let known = self.indexer.known_through();
+        self.maintenance.stop();
+        let known = self.maintenance.known_through();
         if known > *self.hint_written.get_mut() {
             let conn = self.writer.get_mut().unwrap_or_else(|p| p.into_inner());
             if let Err(e) = index::write_hint(conn, known) {

@@ -100,7 +100,7 @@ fn appenders_keep_the_index_lag_bounded_without_any_query() {
         &db,
         OpenOptions {
             index_lag: lag,
-            index_in_background: false,
+            background_thread: false,
             ..OpenOptions::default()
         },
     )
