@@ -18,6 +18,7 @@
 use std::fs;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Condvar, Mutex};
 
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 use serde::{Deserialize, Serialize};
@@ -161,18 +162,132 @@ pub fn short(key_hex: &str) -> &str {
     key_hex.get(..16).unwrap_or(key_hex)
 }
 
+/// When a line appended to the sidecar is fsynced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SidecarSync {
+    /// Before [`Sidecar::append`] returns.
+    Now,
+    /// By a background thread as soon as [`Sidecar::append`] has written the line (and
+    /// at the latest when the sidecar is dropped). The line is in the kernel's page cache
+    /// when `append` returns, so it survives the process being killed; the fsync, which
+    /// takes milliseconds on this class of disk, only guards against power loss, and
+    /// need not hold up the append that happened to sign a checkpoint.
+    Background,
+}
+
 /// The sidecar file beside the database.
 pub struct Sidecar {
     pub path: PathBuf,
+    sync: SidecarSync,
+    /// Started on the first background sync; stopped (after its last fsync) on drop.
+    syncer: Mutex<Option<Syncer>>,
+}
+
+struct Syncer {
+    shared: Arc<SyncShared>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+#[derive(Default)]
+struct SyncShared {
+    state: Mutex<SyncState>,
+    wake: Condvar,
+}
+
+#[derive(Default)]
+struct SyncState {
+    pending: bool,
+    stop: bool,
+    /// The last background fsync's failure, reported by the next append.
+    failed: Option<std::io::Error>,
+}
+
+impl SyncShared {
+    fn lock(&self) -> std::sync::MutexGuard<'_, SyncState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The syncer thread: fsync whenever asked, until told to stop with nothing pending.
+    fn run(&self, path: &Path) {
+        let mut st = self.lock();
+        loop {
+            if st.pending {
+                st.pending = false;
+                drop(st);
+                let result = fs::File::open(path).and_then(|f| f.sync_data());
+                st = self.lock();
+                if let Err(e) = result {
+                    st.failed = Some(e);
+                }
+            } else if st.stop {
+                return;
+            } else {
+                st = self.wake.wait(st).unwrap_or_else(|p| p.into_inner());
+            }
+        }
+    }
+}
+
+impl Drop for Sidecar {
+    fn drop(&mut self) {
+        let syncer = self
+            .syncer
+            .get_mut()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(mut syncer) = syncer {
+            syncer.shared.lock().stop = true;
+            syncer.shared.wake.notify_one();
+            if let Some(t) = syncer.thread.take() {
+                let _ = t.join();
+            }
+        }
+    }
 }
 
 impl Sidecar {
-    pub fn for_db(db: &Path) -> Sidecar {
+    pub fn for_db(db: &Path, sync: SidecarSync) -> Sidecar {
         let mut p = db.as_os_str().to_owned();
         p.push(".checkpoints");
         Sidecar {
             path: PathBuf::from(p),
+            sync,
+            syncer: Mutex::new(None),
         }
+    }
+
+    /// Has the background thread fsync the file, starting the thread if need be.
+    /// Returns false when no thread could be started (the caller then syncs itself).
+    fn sync_in_background(&self) -> Result<bool, AuditError> {
+        let mut syncer = self.syncer.lock().unwrap_or_else(|p| p.into_inner());
+        if syncer.is_none() {
+            let shared = Arc::new(SyncShared::default());
+            let (theirs, path) = (Arc::clone(&shared), self.path.clone());
+            let Ok(thread) = std::thread::Builder::new()
+                .name("audit-sidecar-sync".into())
+                .spawn(move || theirs.run(&path))
+            else {
+                return Ok(false);
+            };
+            *syncer = Some(Syncer {
+                shared,
+                thread: Some(thread),
+            });
+        }
+        let Some(s) = syncer.as_ref() else {
+            return Ok(false);
+        };
+        let mut st = s.shared.lock();
+        if let Some(e) = st.failed.take() {
+            return Err(AuditError::io(
+                "syncing audit checkpoint file",
+                &self.path,
+                e,
+            ));
+        }
+        st.pending = true;
+        s.shared.wake.notify_one();
+        Ok(true)
     }
 
     pub fn create_empty_if_missing(&self) -> Result<(), AuditError> {
@@ -184,8 +299,18 @@ impl Sidecar {
             .map_err(|e| AuditError::io("creating audit checkpoint file", &self.path, e))
     }
 
-    /// Appends checkpoints, one line each in a single write, then fsyncs.
+    /// Appends checkpoints, one line each in a single write, fsynced as the sidecar's
+    /// [`SidecarSync`] says.
     pub fn append(&self, cps: &[Checkpoint]) -> Result<(), AuditError> {
+        self.append_with(cps, self.sync)
+    }
+
+    /// Appends checkpoints and fsyncs them before returning, whatever the sidecar's mode.
+    pub fn append_now(&self, cps: &[Checkpoint]) -> Result<(), AuditError> {
+        self.append_with(cps, SidecarSync::Now)
+    }
+
+    fn append_with(&self, cps: &[Checkpoint], sync: SidecarSync) -> Result<(), AuditError> {
         if cps.is_empty() {
             return Ok(());
         }
@@ -200,6 +325,9 @@ impl Sidecar {
             .open(&self.path)
             .map_err(io)?;
         f.write_all(&buf).map_err(io)?;
+        if sync == SidecarSync::Background && self.sync_in_background()? {
+            return Ok(());
+        }
         f.sync_data().map_err(io)
     }
 
@@ -261,5 +389,90 @@ impl Sidecar {
             );
         }
         Ok(Some(out))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cps(key: &KeyPair, seqs: std::ops::Range<u64>) -> Vec<Checkpoint> {
+        seqs.map(|s| key.sign(s, &"ab".repeat(32), "2026-11-23T02:00:00.000000Z"))
+            .collect()
+    }
+
+    fn key(dir: &Path) -> KeyPair {
+        KeyPair::load_or_create(&dir.join("k.key")).expect("key")
+    }
+
+    #[test]
+    fn background_sync_keeps_every_line_and_stops_its_thread_on_drop() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let key = key(dir.path());
+        let side = Sidecar::for_db(&dir.path().join("a.db"), SidecarSync::Background);
+        side.create_empty_if_missing().expect("create");
+        for k in 0..20 {
+            side.append(&cps(&key, k * 3 + 1..k * 3 + 4))
+                .expect("append");
+        }
+        // Readable at once: written before append returned, whatever the fsync's progress.
+        let lines = side.read().expect("read").expect("exists");
+        assert_eq!(lines.len(), 60);
+        assert!(
+            side.syncer
+                .lock()
+                .expect("lock")
+                .as_ref()
+                .is_some_and(|s| s.thread.is_some()),
+            "no sync thread"
+        );
+        drop(side); // joins the thread: returns only after its last fsync
+        let again = Sidecar::for_db(&dir.path().join("a.db"), SidecarSync::Now);
+        assert_eq!(again.last_seq().expect("tail"), Some(60));
+    }
+
+    #[test]
+    fn a_failed_background_sync_is_reported_by_the_next_append() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let key = key(dir.path());
+        let side = Sidecar::for_db(&dir.path().join("a.db"), SidecarSync::Background);
+        side.create_empty_if_missing().expect("create");
+        // The file vanishes before the thread can open it to fsync.
+        side.append(&cps(&key, 1..2)).expect("first append");
+        std::fs::remove_file(&side.path).expect("remove");
+        let shared = Arc::clone(
+            &side
+                .syncer
+                .lock()
+                .expect("lock")
+                .as_ref()
+                .expect("thread started")
+                .shared,
+        );
+        // Ask for another fsync of the missing file and wait (bounded) for its failure.
+        shared.lock().pending = true;
+        shared.wake.notify_one();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            {
+                let st = shared.lock();
+                if st.failed.is_some() {
+                    break;
+                }
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the sync thread never ran"
+            );
+            std::thread::yield_now();
+        }
+        side.create_empty_if_missing().expect("recreate");
+        let err = side
+            .append(&cps(&key, 2..3))
+            .expect_err("the failed fsync must surface");
+        assert!(
+            err.to_string().contains("syncing audit checkpoint file"),
+            "{err}"
+        );
     }
 }

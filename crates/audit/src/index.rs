@@ -1,29 +1,38 @@
-//! The derived search index: filled from `events` in batches, behind a watermark.
+//! The derived search index: filled from `events` in batches, behind a watermark, in a
+//! file of its own (`<db>.index`, attached as `idx`).
 //!
 //! Appends write only the `events` row (see [`crate::schema`]). Everything a query needs
 //! besides the row itself — the full-text index, the structured-value tags, running
 //! counts, the task list — is derived here, many events per transaction: FTS5
 //! writes a new segment per transaction and B-tree inserts share pages, so indexing 2,048
-//! events at once costs a fraction of indexing them one commit at a time.
+//! events at once costs a fraction of indexing them one commit at a time. Indexing
+//! write-locks only the index file and reads the log, so appends (in this process or
+//! any other) commit while it runs.
 //!
-//! Who runs it: every query that reads derived data first catches the index up to the
-//! head, so no committed event is ever missing from a result; and an appender that finds
-//! `index_lag` ([`DEFAULT_LAG`]) or more events pending indexes them after its own commit
-//! (and after answering the callers it committed for), so the lag stays bounded even when
-//! nothing queries the log — such as a day of gate-hook processes.
+//! Who runs it (see [`crate::maintenance`]): every query that reads derived data first
+//! catches the index up to the head, so no committed event is ever missing from a
+//! result; and once `index_lag` ([`DEFAULT_LAG`]) events are pending, the log's
+//! background thread indexes them, or the appender itself when four times that are
+//! (after its own commit and after answering the callers it committed for), so the lag
+//! stays bounded even when nothing queries the log — such as a day of gate-hook
+//! processes.
 //!
-//! The watermark (`index_through`, and the hash of that event, in `meta`) is written in
-//! the same transaction as the rows it covers. When it names a sequence the log no
-//! longer has, or an event with a different hash (the file was edited or replaced), the
-//! derived tables are wiped and rebuilt rather than trusted.
+//! The watermark (`index_through`, and the hash of that event, in the index file's
+//! `index_meta`) is written in the same transaction as the rows it covers. When it
+//! names a sequence the log no longer has, or an event with a different hash (the log
+//! was edited or replaced), the derived tables are wiped and rebuilt rather than
+//! trusted. A copy of it in the log's `meta` (`index_hint`) lets appenders, whose
+//! connection does not attach the index, judge the lag; nothing trusts it further.
 
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use rusqlite::functions::FunctionFlags;
-use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
-use crate::AuditError;
+use crate::{AuditError, schema};
 
 /// By default an appender indexes the pending events itself once this many are waiting:
 /// big enough that FTS5 writes few, large segments, small enough that the append that
@@ -95,35 +104,146 @@ pub(crate) fn register_functions(conn: &Connection) -> rusqlite::Result<()> {
 }
 
 /// FTS5 settings for the `search` table, applied whenever the schema is (re)created.
-pub(crate) fn configure(conn: &Connection) -> rusqlite::Result<()> {
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
     // Merge segments 16 at a time instead of 4: a third less indexing work (measured),
     // at the price of more segments for a query to consult, which it does in microseconds.
     conn.execute(
-        "INSERT INTO search(search, rank) VALUES ('automerge', 16)",
+        "INSERT INTO idx.search(search, rank) VALUES ('automerge', 16)",
         [],
     )?;
-    // FTS5 stores each leaf as one blob; keep it within a database page (files created
-    // with 1 KiB pages by version 1 would otherwise spill every leaf to overflow pages).
-    let page_size: i64 = conn.query_row("PRAGMA page_size", [], |r| r.get(0))?;
+    // FTS5 stores each leaf as one blob; keep it within a database page.
+    let page_size: i64 = conn.query_row("PRAGMA idx.page_size", [], |r| r.get(0))?;
     if page_size < 4096 {
         conn.execute(
-            "INSERT INTO search(search, rank) VALUES ('pgsz', ?1)",
+            "INSERT INTO idx.search(search, rank) VALUES ('pgsz', ?1)",
             [page_size - 64],
         )?;
     }
     Ok(())
 }
 
+/// Where the derived tables of the log at `db` live: `<db>.index`.
+pub(crate) fn index_path(db: &Path) -> PathBuf {
+    let mut p = db.as_os_str().to_owned();
+    p.push(".index");
+    PathBuf::from(p)
+}
+
+/// Attaches the index file to `conn` (a connection to the log) as `idx`, creating the
+/// file when missing. With `setup`, also brings its schema to [`schema::INDEX_VERSION`]
+/// (dropping what another version left) — only the indexing connection does that.
+pub(crate) fn attach(
+    conn: &Connection,
+    db: &Path,
+    busy_timeout: Duration,
+    setup: bool,
+) -> Result<(), AuditError> {
+    let path = index_path(db);
+    let open_err = |source| AuditError::Open {
+        path: path.clone(),
+        source,
+    };
+    let name = path.to_str().ok_or_else(|| {
+        AuditError::Corrupt(format!(
+            "the audit index path {} is not valid UTF-8",
+            path.display()
+        ))
+    })?;
+    conn.execute("ATTACH DATABASE ?1 AS idx", [name])
+        .map_err(open_err)?;
+    if !setup {
+        return Ok(());
+    }
+    conn.execute_batch(&format!(
+        "PRAGMA idx.page_size={}; PRAGMA idx.synchronous=NORMAL;",
+        crate::store::NEW_FILE_PAGE_SIZE
+    ))
+    .map_err(open_err)?;
+    crate::store::retry_busy(busy_timeout, || {
+        conn.query_row("PRAGMA idx.journal_mode=WAL", [], |r| r.get::<_, String>(0))
+    })
+    .map_err(open_err)?;
+    let version = |conn: &Connection| -> rusqlite::Result<i64> {
+        conn.query_row("PRAGMA idx.user_version", [], |r| r.get(0))
+    };
+    if version(conn).map_err(open_err)? == schema::INDEX_VERSION {
+        return Ok(());
+    }
+    let tx = IndexTx::begin_setup(conn)?;
+    // Re-read under the lock: another process may have just set it up.
+    if version(&tx)? != schema::INDEX_VERSION {
+        tx.execute_batch(schema::DROP_INDEX_TABLES)?;
+        tx.execute_batch(schema::INDEX_DDL)?;
+        configure(&tx)?;
+        tx.execute_batch(&format!(
+            "PRAGMA idx.user_version = {};",
+            schema::INDEX_VERSION
+        ))?;
+    }
+    tx.commit()
+}
+
+/// A write transaction on the index file only. `BEGIN IMMEDIATE` would take the write
+/// lock of every attached file, the log's included, and hold up appends; a deferred
+/// transaction whose first statement writes to `idx` locks just the index file (waiting
+/// for it like `BEGIN IMMEDIATE` would), and only reads the log. Rolls back when
+/// dropped uncommitted.
+struct IndexTx<'c> {
+    conn: &'c Connection,
+    open: bool,
+}
+
+impl<'c> IndexTx<'c> {
+    fn begin(conn: &'c Connection) -> Result<Self, AuditError> {
+        conn.prepare_cached("BEGIN")?.execute([])?;
+        let tx = IndexTx { conn, open: true };
+        // A write that changes nothing, to take the index file's write lock first (had
+        // a read come first, a writer elsewhere would make the upgrade fail, not wait).
+        tx.prepare_cached("UPDATE idx.index_meta SET value = value WHERE 0")?
+            .execute([])?;
+        Ok(tx)
+    }
+
+    /// `BEGIN IMMEDIATE`: locks the log file too, for the rare setting up of the
+    /// index file, whose tables may not exist yet.
+    fn begin_setup(conn: &'c Connection) -> Result<Self, AuditError> {
+        conn.execute_batch("BEGIN IMMEDIATE")?;
+        Ok(IndexTx { conn, open: true })
+    }
+
+    fn commit(mut self) -> Result<(), AuditError> {
+        self.conn.prepare_cached("COMMIT")?.execute([])?;
+        self.open = false;
+        Ok(())
+    }
+}
+
+impl std::ops::Deref for IndexTx<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        self.conn
+    }
+}
+
+impl Drop for IndexTx<'_> {
+    fn drop(&mut self) {
+        if self.open && !self.conn.is_autocommit() {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+    }
+}
+
 /// `(head, indexed_through, consistent)` in one read: whether the index needs work.
+/// `conn` has the index attached.
 pub(crate) fn state(conn: &Connection) -> Result<(u64, u64, bool), AuditError> {
     let (head, through, ok): (Option<i64>, Option<String>, bool) = conn
         .prepare_cached(
-            "SELECT (SELECT max(seq) FROM events),
-                    (SELECT value FROM meta WHERE key = 'index_through'),
-                    (SELECT hex(hash) FROM events
-                      WHERE seq = (SELECT CAST(value AS INTEGER) FROM meta
+            "SELECT (SELECT max(seq) FROM main.events),
+                    (SELECT value FROM idx.index_meta WHERE key = 'index_through'),
+                    (SELECT hex(hash) FROM main.events
+                      WHERE seq = (SELECT CAST(value AS INTEGER) FROM idx.index_meta
                                     WHERE key = 'index_through'))
-                    IS (SELECT value FROM meta WHERE key = 'index_hash')",
+                    IS (SELECT value FROM idx.index_meta WHERE key = 'index_hash')",
         )?
         .query_row([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
     let through = through.and_then(|t| t.parse::<u64>().ok()).unwrap_or(0);
@@ -131,23 +251,39 @@ pub(crate) fn state(conn: &Connection) -> Result<(u64, u64, bool), AuditError> {
     Ok((head, through, through == 0 || (ok && through <= head)))
 }
 
-/// The watermark as last committed (cheap: one cached page). Used by appenders.
-pub(crate) fn indexed_through(tx: &Transaction<'_>) -> Result<u64, AuditError> {
-    let v: Option<String> = tx
-        .prepare_cached("SELECT value FROM meta WHERE key = 'index_through'")?
+/// The hint in the log's `meta` of how far the index has got, as last recorded by a
+/// process that indexed (in its next append, or when it closed the log). Read by
+/// appenders, through their own connection (which does not have the index attached),
+/// to decide whether to index; never trusted by queries.
+pub(crate) fn hint(conn: &Connection) -> Result<u64, AuditError> {
+    let v: Option<String> = conn
+        .prepare_cached("SELECT value FROM main.meta WHERE key = 'index_hint'")?
         .query_row([], |r| r.get(0))
         .optional()?;
     Ok(v.and_then(|v| v.parse().ok()).unwrap_or(0))
 }
 
+/// Records `through` as the hint (see [`hint`]); `conn` is the log's writer.
+pub(crate) fn write_hint(conn: &Connection, through: u64) -> Result<(), AuditError> {
+    conn.prepare_cached("INSERT OR REPLACE INTO main.meta (key, value) VALUES ('index_hint', ?1)")?
+        .execute([through.to_string()])?;
+    Ok(())
+}
+
 /// Indexes every event up to the head as of the first transaction, `CHUNK` per
-/// transaction. Returns how many events were indexed.
-pub(crate) fn catch_up(conn: &mut Connection) -> Result<u64, AuditError> {
+/// transaction, until done or `stop` says so between chunks. Returns how many events
+/// were indexed and the watermark reached. `conn` has the index attached (with `setup`).
+pub(crate) fn catch_up(
+    conn: &Connection,
+    stop: &dyn Fn() -> bool,
+) -> Result<(u64, u64), AuditError> {
     let mut indexed = 0;
     let mut target = None;
+    let mut through;
     loop {
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let (head, mut through, consistent) = state(&tx)?;
+        let tx = IndexTx::begin(conn)?;
+        let (head, at, consistent) = state(&tx)?;
+        through = at;
         let target = *target.get_or_insert(head);
         if !consistent {
             tracing::warn!(
@@ -158,23 +294,25 @@ pub(crate) fn catch_up(conn: &mut Connection) -> Result<u64, AuditError> {
             reset(&tx)?;
             through = 0;
         }
-        if through >= target.min(head) {
+        // `stop` cuts a long backlog short, but never before its first chunk.
+        if through >= target.min(head) || (indexed > 0 && stop()) {
             tx.commit()?;
-            return Ok(indexed);
+            break;
         }
         let to = target.min(head).min(through + CHUNK);
         index_range(&tx, through, to)?;
         tx.commit()?;
         indexed += to - through;
     }
+    Ok((indexed, through))
 }
 
 /// Empties every derived table.
-fn reset(tx: &Transaction<'_>) -> Result<(), AuditError> {
+fn reset(tx: &Connection) -> Result<(), AuditError> {
     tx.execute_batch(
-        "INSERT INTO search(search) VALUES ('delete-all');
-         DELETE FROM counts; DELETE FROM tasks;
-         DELETE FROM meta WHERE key IN ('index_through', 'index_hash');",
+        "INSERT INTO idx.search(search) VALUES ('delete-all');
+         DELETE FROM idx.counts; DELETE FROM idx.tasks;
+         DELETE FROM idx.index_meta WHERE key IN ('index_through', 'index_hash');",
     )?;
     Ok(())
 }
@@ -186,13 +324,13 @@ fn text<'r>(r: &'r rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<&'r s
 }
 
 /// Adds events (from, to] to every derived table and moves the watermark to `to`.
-fn index_range(tx: &Transaction<'_>, from: u64, to: u64) -> Result<(), AuditError> {
+fn index_range(tx: &Connection, from: u64, to: u64) -> Result<(), AuditError> {
     let range = params![from as i64, to as i64];
     tx.prepare_cached(
-        "INSERT INTO search (rowid, body, tags)
+        "INSERT INTO idx.search (rowid, body, tags)
          SELECT seq, action || ' ' || resource || ' ' || ifnull(outcome, '') || ' ' || detail,
                 audit_tags(kind, actor, outcome, task_id)
-         FROM events WHERE seq > ?1 AND seq <= ?2",
+         FROM main.events WHERE seq > ?1 AND seq <= ?2",
     )?
     .execute(range)?;
     // Counts and the task list from one narrow pass, tallied here rather than by two
@@ -202,7 +340,7 @@ fn index_range(tx: &Transaction<'_>, from: u64, to: u64) -> Result<(), AuditErro
     let mut tasks: HashMap<String, (i64, i64, i64)> = HashMap::new();
     {
         let mut stmt = tx.prepare_cached(
-            "SELECT seq, kind, ifnull(outcome, ''), actor, task_id FROM events
+            "SELECT seq, kind, ifnull(outcome, ''), actor, task_id FROM main.events
              WHERE seq > ?1 AND seq <= ?2",
         )?;
         let mut rows = stmt.query(range)?;
@@ -231,14 +369,14 @@ fn index_range(tx: &Transaction<'_>, from: u64, to: u64) -> Result<(), AuditErro
         }
     }
     let mut up = tx.prepare_cached(
-        "INSERT INTO counts (kind, outcome, actor, n) VALUES (?1, ?2, ?3, ?4)
+        "INSERT INTO idx.counts (kind, outcome, actor, n) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (kind, outcome, actor) DO UPDATE SET n = n + excluded.n",
     )?;
     for (kind, outcome, actor, n) in counts {
         up.execute(params![kind, outcome, actor, n])?;
     }
     let mut up = tx.prepare_cached(
-        "INSERT INTO tasks (task_id, first_seq, last_seq, n) VALUES (?1, ?2, ?3, ?4)
+        "INSERT INTO idx.tasks (task_id, first_seq, last_seq, n) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (task_id) DO UPDATE SET
            first_seq = min(first_seq, excluded.first_seq),
            last_seq = max(last_seq, excluded.last_seq),
@@ -248,9 +386,9 @@ fn index_range(tx: &Transaction<'_>, from: u64, to: u64) -> Result<(), AuditErro
         up.execute(params![task, first, last, n])?;
     }
     tx.prepare_cached(
-        "INSERT OR REPLACE INTO meta (key, value) VALUES
+        "INSERT OR REPLACE INTO idx.index_meta (key, value) VALUES
            ('index_through', ?1),
-           ('index_hash', (SELECT hex(hash) FROM events WHERE seq = CAST(?1 AS INTEGER)))",
+           ('index_hash', (SELECT hex(hash) FROM main.events WHERE seq = CAST(?1 AS INTEGER)))",
     )?
     .execute([to.to_string()])?;
     Ok(())

@@ -9,8 +9,11 @@
 //! are committed in the same transaction: group commit) and, every `checkpoint_every`
 //! events, a signed checkpoint; the commit is all the caller waits for (see
 //! [`Durability`]). Everything queries need besides the rows — full-text and filter index,
-//! counts, task list — is derived from them in batches of thousands (module `index`), by the
-//! appender that finds 2,048 pending or by the next query, whichever comes first.
+//! counts, task list — is derived from them in batches of thousands (module `index`) into
+//! a second file, `<db>.index`, with its own write lock: by a background thread once 2,048
+//! are pending, by an appender once four times that are, or by the next query, whichever
+//! comes first. The same thread checkpoints the log's WAL (module `maintenance`), so no
+//! commit stalls on that copy and its fsyncs.
 //!
 //! Invariants (each one an absence):
 //! - No UPDATE or DELETE of `events` or `checkpoints`: triggers abort them.
@@ -28,14 +31,16 @@
 //! - No query answered from a stale index: derived tables carry a watermark (sequence and
 //!   hash) and are caught up before use, and rebuilt when the events under the watermark
 //!   changed; rows a filter returns are checked against the event row itself.
-//! - No index maintenance inside an append's transaction: a single-event commit writes
-//!   one table leaf, so appends cost little more than a plain SQLite insert.
+//! - No index maintenance inside an append's transaction, nor under the log file's write
+//!   lock: a single-event commit writes one table leaf, so appends cost little more than
+//!   a plain SQLite insert, and indexing (another file) never holds one up.
 
 pub mod chain;
 pub mod checkpoint;
 mod error;
 mod export;
 mod index;
+mod maintenance;
 mod model;
 mod query;
 pub mod redact;
@@ -48,7 +53,7 @@ pub use error::AuditError;
 pub use export::ExportFormat;
 pub use model::{Actor, Event, Kind, NewEvent};
 pub use query::{Counts, Cursor, Filter, MAX_LIMIT, Page, Query, TaskSummary, parse_time_bound};
-pub use store::{AuditLog, Durability, OpenOptions};
+pub use store::{AuditLog, Durability, INLINE_INDEX_FACTOR, OpenOptions};
 pub use verify::{Problem, VerifyReport};
 
 /// Compile-time proof that the log can be shared across threads.

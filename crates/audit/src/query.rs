@@ -385,7 +385,7 @@ fn select(
             all.extend(params);
             let extra: String = conds.iter().map(|c| format!(" AND {c}")).collect();
             format!(
-                "SELECT {cols} FROM search f CROSS JOIN events e ON e.seq = f.rowid \
+                "SELECT {cols} FROM idx.search f CROSS JOIN main.events e ON e.seq = f.rowid \
                  WHERE search MATCH ?{extra} AND f.rowid BETWEEN ? AND ? ORDER BY f.rowid {dir} LIMIT ?"
             )
         }
@@ -424,7 +424,11 @@ impl AuditLog {
             q.filter.validate()?;
             self.sync_index()?;
         }
-        let conn = self.lock_reader();
+        let conn = if indexed {
+            self.lock_reader_indexed()?
+        } else {
+            self.lock_reader()
+        };
         let w = build_where(&conn, &q.filter)?;
         let Some((lo, hi)) = w.seq_range else {
             return Ok(Page {
@@ -487,7 +491,7 @@ impl AuditLog {
     pub fn counts(&self, filter: &Filter) -> Result<Counts, AuditError> {
         filter.validate()?;
         self.sync_index()?;
-        let conn = self.lock_reader();
+        let conn = self.lock_reader_indexed()?;
         let w = build_where(&conn, filter)?;
         let mut counts = Counts::default();
         let Some((lo, hi)) = w.seq_range else {
@@ -497,7 +501,7 @@ impl AuditLog {
         let wanted = |vals: &[String], v: &str| vals.is_empty() || vals.iter().any(|x| x == v);
         if whole_log && w.text.is_none() && w.task.is_none() {
             // The running totals answer it in microseconds.
-            let mut stmt = conn.prepare_cached("SELECT kind, outcome, actor, n FROM counts")?;
+            let mut stmt = conn.prepare_cached("SELECT kind, outcome, actor, n FROM idx.counts")?;
             let mut rows = stmt.query([])?;
             while let Some(r) = rows.next()? {
                 let kind: String = r.get(0)?;
@@ -517,7 +521,7 @@ impl AuditLog {
         // FTS5 counts matching rowids without reading a single event row.
         let base = w.fts();
         let mut stmt = conn.prepare_cached(
-            "SELECT count(*) FROM search WHERE search MATCH ?1 AND rowid BETWEEN ?2 AND ?3",
+            "SELECT count(*) FROM idx.search WHERE search MATCH ?1 AND rowid BETWEEN ?2 AND ?3",
         )?;
         let mut count_with = |prefix: char, value: &str| -> Result<u64, AuditError> {
             let tag = format!("tags : \"{}\"", index::tag(prefix, value));
@@ -538,7 +542,7 @@ impl AuditLog {
         }
         let outcomes: Vec<String> = if w.outcomes.is_empty() {
             // Every outcome the log has ever recorded ("" for none).
-            conn.prepare_cached("SELECT DISTINCT outcome FROM counts")?
+            conn.prepare_cached("SELECT DISTINCT outcome FROM idx.counts")?
                 .query_map([], |r| r.get(0))?
                 .collect::<Result<_, _>>()?
         } else {
@@ -556,9 +560,9 @@ impl AuditLog {
     /// Task ids with their first and last sequence numbers and event counts, newest first.
     pub fn tasks(&self, limit: u32) -> Result<Vec<TaskSummary>, AuditError> {
         self.sync_index()?;
-        let conn = self.lock_reader();
+        let conn = self.lock_reader_indexed()?;
         let mut stmt = conn.prepare_cached(
-            "SELECT task_id, first_seq, last_seq, n FROM tasks ORDER BY last_seq DESC LIMIT ?1",
+            "SELECT task_id, first_seq, last_seq, n FROM idx.tasks ORDER BY last_seq DESC LIMIT ?1",
         )?;
         let rows = stmt.query_map([i64::from(limit)], |r| {
             Ok(TaskSummary {

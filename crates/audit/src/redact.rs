@@ -162,8 +162,31 @@ const ANCHORS: &[&str] = &[
     "privatekey",
 ];
 
+/// Fragments of which every key that [`is_secret_key`] or [`is_hint_key`] accepts contains
+/// one, compared ASCII-case-insensitively. None contains `-` or `_`, which key
+/// normalisation maps onto each other, so a raw key holds the fragment whenever its
+/// normalised form does. Adding a key rule means adding its fragment here; the
+/// `key_prefilter_*` tests fail otherwise.
+const KEY_HINTS: &[&str] = &[
+    // is_hint_key
+    "token",
+    "auth",
+    "credential",
+    "session",
+    "cookie",
+    "key",
+    "sig",
+    // is_secret_key: `passwd`/`password`, `pwd`, `passphrase`, `secret`; the `*key`
+    // and `authorization` ones are covered above
+    "passw",
+    "pwd",
+    "passphrase",
+    "secret",
+];
+
 struct Compiled {
     anchors: AhoCorasick,
+    key_hints: AhoCorasick,
     any: RegexSet,
     rules: Vec<(&'static str, Regex, usize)>,
 }
@@ -177,6 +200,10 @@ static COMPILED: LazyLock<Option<Compiled>> = LazyLock::new(|| {
         .prefilter(false)
         .build(ANCHORS)
         .ok()?;
+    let key_hints = AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .build(KEY_HINTS)
+        .ok()?;
     let any = RegexSet::new(RULES.iter().map(|r| r.pattern)).ok()?;
     let rules = RULES
         .iter()
@@ -184,6 +211,7 @@ static COMPILED: LazyLock<Option<Compiled>> = LazyLock::new(|| {
         .collect::<Option<Vec<_>>>()?;
     Some(Compiled {
         anchors,
+        key_hints,
         any,
         rules,
     })
@@ -270,11 +298,35 @@ fn normalise_key<'a>(key: &str, buf: &'a mut [u8; 64]) -> Cow<'a, str> {
     }
 }
 
-/// Keys whose string values are always secrets, whatever they look like.
-fn is_secret_key(key: &str) -> bool {
+/// What a key says about its value.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum KeyClass {
+    /// Nothing: the value is redacted only for its shape.
+    Plain,
+    /// A hint (`token`, `auth`, `session`...): the value is redacted when it looks random.
+    Hint,
+    /// Always a secret (`password`, `api_key`, `client_secret`...).
+    Secret,
+}
+
+fn classify_key(c: &Compiled, key: &str) -> KeyClass {
+    // No hint fragment, no rule below can accept the key (see KEY_HINTS).
+    if !c.key_hints.is_match(key) {
+        return KeyClass::Plain;
+    }
     let mut buf = [0u8; 64];
     let k = normalise_key(key, &mut buf);
-    let k = k.as_ref();
+    if is_secret_key(&k) {
+        KeyClass::Secret
+    } else if is_hint_key(&k) {
+        KeyClass::Hint
+    } else {
+        KeyClass::Plain
+    }
+}
+
+/// Normalised keys whose string values are always secrets, whatever they look like.
+fn is_secret_key(k: &str) -> bool {
     const EXACT: &[&str] = &[
         "password",
         "passwd",
@@ -298,11 +350,8 @@ fn is_secret_key(key: &str) -> bool {
     EXACT.contains(&k) || SUFFIX.iter().any(|s| k.ends_with(s)) || k == "authorization"
 }
 
-/// Keys that hint at a secret; their values are redacted when they look random.
-fn is_hint_key(key: &str) -> bool {
-    // Lowercasing maps `-` to `_` too, which no hint contains: same answer as before.
-    let mut buf = [0u8; 64];
-    let k = normalise_key(key, &mut buf);
+/// Normalised keys that hint at a secret; their values are redacted when they look random.
+fn is_hint_key(k: &str) -> bool {
     [
         "token",
         "auth",
@@ -342,39 +391,110 @@ fn looks_random(s: &str) -> bool {
 /// Redacts `v` in place: shapes in every string (keys included), and values under
 /// secret-looking keys.
 pub fn redact_json(v: &mut serde_json::Value) {
+    match COMPILED.as_ref() {
+        Some(c) => {
+            redact_value(c, v, true);
+        }
+        None => fail_closed(v),
+    }
+}
+
+/// The whole value replaced by the fail-closed marker: without the patterns nothing in
+/// it can be shown to be safe.
+fn fail_closed(v: &mut serde_json::Value) {
+    *v = serde_json::Value::String(FAIL_CLOSED.to_owned());
+}
+
+/// [`redact_json`], and `v`'s JSON text after it, computed together: the text is
+/// serialised first, and one scan of it decides whether any string in `v` can match a
+/// shape rule at all. When none can (the usual case), only keys are checked and, unless
+/// one hints at a secret, the text is returned as is — one serialisation and one scan
+/// instead of a scan per string. Same result as `redact_json` then `to_string`.
+pub fn redact_json_text(v: &mut serde_json::Value) -> Result<String, serde_json::Error> {
+    let text = serde_json::to_string(v)?;
+    let Some(c) = COMPILED.as_ref() else {
+        fail_closed(v);
+        return serde_json::to_string(v);
+    };
+    // serde_json escapes only `"`, `\` and control characters, none of which is in an
+    // anchor, and writes non-ASCII as it is: every anchor in a string of `v` (key or
+    // value) is also in the text, and the text is ASCII only if every string is. So a
+    // text the prefilter clears holds no string that could match a rule.
+    let shapes = may_contain_secret(c, &text);
+    if redact_value(c, v, shapes) {
+        serde_json::to_string(v)
+    } else {
+        Ok(text)
+    }
+}
+
+/// Redacts `v` in place; returns whether anything changed. `shapes` false promises that
+/// no string in `v` can match a shape rule, so only keys are looked at.
+fn redact_value(c: &Compiled, v: &mut serde_json::Value, shapes: bool) -> bool {
     use serde_json::Value;
     match v {
         Value::String(s) => {
-            if let Cow::Owned(o) = redact_str(s) {
+            if shapes && let Cow::Owned(o) = redact_matches_if_needed(c, s) {
                 *s = o;
+                return true;
             }
+            false
         }
-        Value::Array(items) => items.iter_mut().for_each(redact_json),
+        Value::Array(items) => items.iter_mut().fold(false, |changed, item| {
+            redact_value(c, item, shapes) | changed
+        }),
         Value::Object(map) => {
-            let needs_key_rename = map.keys().any(|k| matches!(redact_str(k), Cow::Owned(_)));
-            if needs_key_rename {
+            let mut changed = false;
+            if shapes
+                && map
+                    .keys()
+                    .any(|k| matches!(redact_matches_if_needed(c, k), Cow::Owned(_)))
+            {
                 let old = std::mem::take(map);
                 for (k, val) in old {
-                    map.insert(redact_str(&k).into_owned(), val);
+                    map.insert(redact_matches_if_needed(c, &k).into_owned(), val);
                 }
+                changed = true;
             }
             for (k, val) in map.iter_mut() {
-                let secret = is_secret_key(k);
-                match val {
+                let class = classify_key(c, k);
+                let secret = class == KeyClass::Secret;
+                changed |= match val {
                     Value::String(s)
-                        if !s.is_empty() && (secret || (is_hint_key(k) && looks_random(s))) =>
+                        if !s.is_empty()
+                            && (secret || (class == KeyClass::Hint && looks_random(s))) =>
                     {
                         *s = "[REDACTED:secret-field]".to_owned();
+                        true
                     }
                     // A number or bool under `password` is still a password.
                     Value::Number(_) if secret => {
-                        *val = Value::String("[REDACTED:secret-field]".to_owned())
+                        *val = Value::String("[REDACTED:secret-field]".to_owned());
+                        true
                     }
-                    _ => redact_json(val),
-                }
+                    _ => redact_value(c, val, shapes),
+                };
             }
+            changed
         }
-        Value::Null | Value::Bool(_) | Value::Number(_) => {}
+        Value::Null | Value::Bool(_) | Value::Number(_) => false,
+    }
+}
+
+/// [`redact_str`] with the patterns in hand.
+fn redact_matches_if_needed<'a>(c: &Compiled, s: &'a str) -> Cow<'a, str> {
+    if may_contain_secret(c, s) {
+        redact_matches(c, s)
+    } else {
+        Cow::Borrowed(s)
+    }
+}
+
+/// [`redact_str`] for a string the caller owns: no copy when nothing is redacted.
+pub fn redact_string(s: String) -> String {
+    match redact_str(&s) {
+        Cow::Borrowed(_) => s,
+        Cow::Owned(o) => o,
     }
 }
 
@@ -506,6 +626,156 @@ mod tests {
             assert_prefilter_sound(c, &s);
         }
         assert!(matched > 5_000, "generator too weak: {matched} matches");
+    }
+
+    /// A fixed-seed xorshift, so generated cases are reproducible.
+    fn xorshift(seed: u64) -> impl FnMut() -> u64 {
+        let mut state = seed;
+        move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        }
+    }
+
+    /// Pieces of keys: every word the key rules look for, glue, and plain words.
+    const KEY_FRAGMENTS: &[&str] = &[
+        "password",
+        "passwd",
+        "pwd",
+        "passphrase",
+        "secret",
+        "apikey",
+        "api",
+        "key",
+        "private",
+        "access",
+        "client",
+        "authorization",
+        "auth",
+        "token",
+        "credential",
+        "session",
+        "cookie",
+        "signature",
+        "sig",
+        "_",
+        "-",
+        "id",
+        "name",
+        "cwd",
+        "command",
+        "x",
+    ];
+
+    fn generated_key(next: &mut impl FnMut() -> u64) -> String {
+        let mut k = String::new();
+        for _ in 0..(next() % 4 + 1) {
+            let frag = KEY_FRAGMENTS[(next() % KEY_FRAGMENTS.len() as u64) as usize];
+            match next() % 3 {
+                0 => k.push_str(&frag.to_ascii_uppercase()),
+                1 => k.push_str(frag),
+                _ => {
+                    let mut cs = frag.chars();
+                    k.extend(cs.next().map(|c| c.to_ascii_uppercase()));
+                    k.extend(cs);
+                }
+            }
+        }
+        k
+    }
+
+    #[test]
+    fn key_prefilter_lets_every_secret_or_hint_key_through() {
+        let c = COMPILED.as_ref().expect("patterns compile");
+        let mut next = xorshift(0x2545_f491_4f6c_dd1d);
+        let mut flagged = 0;
+        for _ in 0..50_000 {
+            let key = generated_key(&mut next);
+            let mut buf = [0u8; 64];
+            let k = normalise_key(&key, &mut buf);
+            if is_secret_key(&k) || is_hint_key(&k) {
+                flagged += 1;
+                assert!(
+                    c.key_hints.is_match(&key),
+                    "key {key:?} is a secret or hint key but no KEY_HINTS fragment is in it"
+                );
+            }
+        }
+        assert!(
+            flagged > 10_000,
+            "generator too weak: {flagged} flagged keys"
+        );
+    }
+
+    /// A JSON object from generated keys and values stitched from secret fragments.
+    fn generated_json(next: &mut impl FnMut() -> u64, depth: u32) -> serde_json::Value {
+        use serde_json::Value;
+        const VALUES: &[&str] = &[
+            "cargo test",
+            "Zx9fakefakefake_QQ8f14e45fceea167a",
+            "hunter2",
+            "https://bob:hunter2hunter2@example.com/r",
+            "https://api.example.com/v1",
+            "Bearer 8f14e45fceea167a5a36dedd4bea2543",
+            "ghp_16C7e42F292c6912E7710c838347Ae178B4a",
+            "password=swordfish123",
+            "AKIAIOSFODNN7EXAMPLE",
+            "pasſword=hunter2hunter2",
+            "line\nbreak \"quoted\"",
+            "",
+        ];
+        let mut map = serde_json::Map::new();
+        for _ in 0..(next() % 5 + 1) {
+            let key = if next().is_multiple_of(8) {
+                VALUES[(next() % VALUES.len() as u64) as usize].to_owned()
+            } else {
+                generated_key(next)
+            };
+            let val = match next() % 6 {
+                0 if depth < 2 => generated_json(next, depth + 1),
+                1 => Value::from(next() % 1_000_000),
+                2 => Value::Array(vec![
+                    Value::from(VALUES[(next() % VALUES.len() as u64) as usize]),
+                    Value::Bool(true),
+                ]),
+                _ => Value::from(VALUES[(next() % VALUES.len() as u64) as usize]),
+            };
+            map.insert(key, val);
+        }
+        Value::Object(map)
+    }
+
+    #[test]
+    fn redact_json_text_equals_redact_json_then_serialising() {
+        let mut next = xorshift(0x9e37_79b9_7f4a_7c15);
+        let mut changed = 0;
+        let mut cases: Vec<serde_json::Value> =
+            (0..20_000).map(|_| generated_json(&mut next, 0)).collect();
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/redact_corpus.toml");
+        let corpus: toml::Value =
+            toml::from_str(&std::fs::read_to_string(path).expect("corpus readable"))
+                .expect("corpus parses");
+        for case in corpus["json"].as_array().expect("json cases") {
+            let input = case["input"].as_str().expect("input is a string");
+            cases.push(serde_json::from_str(input).expect("corpus json parses"));
+        }
+        for original in cases {
+            let mut slow = original.clone();
+            redact_json(&mut slow);
+            let mut fast = original.clone();
+            let text = redact_json_text(&mut fast).expect("serialises");
+            assert_eq!(fast, slow, "redacted values differ for {original}");
+            assert_eq!(
+                text,
+                serde_json::to_string(&slow).expect("serialises"),
+                "text differs for {original}"
+            );
+            changed += usize::from(slow != original);
+        }
+        assert!(changed > 5_000, "generator too weak: {changed} redacted");
     }
 
     #[test]

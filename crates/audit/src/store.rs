@@ -1,14 +1,17 @@
 //! [`AuditLog`]: opening, appending, checkpointing, point look-ups.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, mpsc};
 use std::time::Duration;
 
+use chrono::{Datelike, Timelike};
 use rand::RngCore;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use crate::chain::{self, RowRef};
-use crate::checkpoint::{Checkpoint, KeyPair, Sidecar};
+use crate::checkpoint::{Checkpoint, KeyPair, Sidecar, SidecarSync};
+use crate::maintenance::Maintenance;
 use crate::model::{Actor, Event, Kind, NewEvent};
 use crate::{AuditError, index, redact, schema};
 
@@ -17,11 +20,12 @@ use crate::{AuditError, index, redact, schema};
 pub enum Durability {
     /// WAL with `synchronous=NORMAL`: a committed event survives the process being killed
     /// (`kill -9`, panic, OOM) at any instant. The WAL is fsynced only when it is
-    /// checkpointed (every 2,048 pages, about 8 MB of WAL, and when the last
+    /// checkpointed (every 8,192 pages, about 32 MB of WAL, and when the last
     /// connection closes), so if the *machine* loses power or the kernel crashes, commits
     /// since the last checkpoint may be lost; the file stays consistent and verifiable, and
-    /// if a signed checkpoint (fsynced to the sidecar file when signed) named a lost
-    /// event, `verify` reports the log as cut off there.
+    /// if a signed checkpoint (written to the sidecar file when signed, and fsynced by a
+    /// background thread right after) named a lost event, `verify` reports the log as cut
+    /// off there.
     #[default]
     ProcessCrash,
     /// WAL with `synchronous=FULL`: every commit is fsynced; survives power loss. Slower.
@@ -38,14 +42,26 @@ pub struct OpenOptions {
     pub durability: Durability,
     /// How long to wait for another writer (another process) before failing.
     pub busy_timeout: Duration,
-    /// Once this many committed events wait for the search index, the appender that
-    /// notices indexes them (after its own commit and after answering its callers).
+    /// Once this many committed events wait for the search index, they are indexed:
+    /// by a background thread when [`OpenOptions::background_thread`], else by the
+    /// appender that notices (after its own commit and after answering its callers).
     /// Queries always catch the index up first, so this bounds only how much work a
     /// query may find waiting. `u64::MAX` leaves indexing to queries and to
-    /// [`AuditLog::index_pending`] — for a long-lived process that wants appends to
-    /// return fast and can index from a thread of its own.
+    /// [`AuditLog::index_pending`].
     pub index_lag: u64,
+    /// Index, and checkpoint the WAL, on a thread of the log's own, started when first
+    /// needed, so that appends return without doing either and commit while they run
+    /// (the index is another file with its own write lock; a `PASSIVE` checkpoint does
+    /// not block writers). An appender still indexes itself once
+    /// [`INLINE_INDEX_FACTOR`] × `index_lag` events are pending, and checkpoints once
+    /// the WAL is four times its usual size (the thread is not keeping up, or the
+    /// process exits before it gets far). Dropping the log stops the thread once it has
+    /// done what it was asked to. False: all of it happens in the appending thread.
+    pub background_thread: bool,
 }
+
+/// See [`OpenOptions::background_thread`].
+pub const INLINE_INDEX_FACTOR: u64 = 4;
 
 impl Default for OpenOptions {
     fn default() -> Self {
@@ -55,21 +71,30 @@ impl Default for OpenOptions {
             durability: Durability::default(),
             busy_timeout: Duration::from_secs(30),
             index_lag: index::DEFAULT_LAG,
+            background_thread: true,
         }
     }
 }
 
 /// The audit trail. `Send + Sync`; share it with `Arc`. Writes go through one connection
 /// (serialised across processes by SQLite's write lock), reads through another so a
-/// browsing UI never waits behind a burst of appends.
+/// browsing UI never waits behind a burst of appends, and indexing and checkpoints
+/// through others ([`Maintenance`]).
 pub struct AuditLog {
     pub(crate) path: PathBuf,
     pub(crate) writer: Mutex<Connection>,
     pub(crate) reader: Mutex<Connection>,
+    /// Whether `reader` has the index file attached (done on its first indexed query).
+    reader_indexed: AtomicBool,
     pub(crate) key: KeyPair,
     pub(crate) sidecar: Sidecar,
     pub(crate) checkpoint_every: u64,
+    busy_timeout: Duration,
     index_lag: u64,
+    background_thread: bool,
+    maintenance: Maintenance,
+    /// The index hint as last written to (or read from) `meta` by this process.
+    hint_written: AtomicU64,
     /// Appends waiting for the next group commit.
     queue: Mutex<Vec<Waiting>>,
 }
@@ -95,7 +120,70 @@ struct Prepared {
 pub(crate) const TS_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.6fZ";
 
 pub(crate) fn now_ts() -> String {
-    chrono::Utc::now().format(TS_FORMAT).to_string()
+    format_ts(chrono::Utc::now())
+}
+
+/// `t` in [`TS_FORMAT`], written digit by digit: chrono interprets the format string
+/// on every call, which costs a microsecond per commit.
+pub(crate) fn format_ts(t: chrono::DateTime<chrono::Utc>) -> String {
+    let year = t.year();
+    let nanos = t.nanosecond();
+    // Years outside four digits and leap seconds (nanoseconds past 10^9): chrono's way.
+    if !(0..=9999).contains(&year) || nanos >= 1_000_000_000 {
+        return t.format(TS_FORMAT).to_string();
+    }
+    let mut out = *b"0000-00-00T00:00:00.000000Z";
+    let mut put = |at: usize, width: usize, mut v: u32| {
+        for i in (at..at + width).rev() {
+            out[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    };
+    put(0, 4, year.unsigned_abs());
+    put(5, 2, t.month());
+    put(8, 2, t.day());
+    put(11, 2, t.hour());
+    put(14, 2, t.minute());
+    put(17, 2, t.second());
+    put(20, 6, nanos / 1000);
+    // Only ASCII digits and separators were written.
+    String::from_utf8(out.to_vec()).unwrap_or_else(|_| t.format(TS_FORMAT).to_string())
+}
+
+/// A write transaction (`BEGIN IMMEDIATE`) through cached statements: rusqlite's
+/// `Transaction` parses `BEGIN` and `COMMIT` afresh every time, which shows on
+/// single-event commits. Rolls back when dropped uncommitted.
+struct WriteTx<'c> {
+    conn: &'c Connection,
+    open: bool,
+}
+
+impl<'c> WriteTx<'c> {
+    fn begin(conn: &'c Connection) -> Result<Self, AuditError> {
+        conn.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
+        Ok(WriteTx { conn, open: true })
+    }
+
+    fn commit(mut self) -> Result<(), AuditError> {
+        self.conn.prepare_cached("COMMIT")?.execute([])?;
+        self.open = false;
+        Ok(())
+    }
+}
+
+impl std::ops::Deref for WriteTx<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        self.conn
+    }
+}
+
+impl Drop for WriteTx<'_> {
+    fn drop(&mut self) {
+        if self.open && !self.conn.is_autocommit() {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+    }
 }
 
 /// A UUID v7 whose timestamp is the event's own `ts`, to the millisecond — which is what
@@ -108,38 +196,41 @@ pub(crate) fn now_ts() -> String {
 fn new_id(ts_millis: u64) -> String {
     let mut random = [0u8; 10];
     rand::thread_rng().fill_bytes(&mut random);
+    let mut buf = uuid::Uuid::encode_buffer();
+    // `encode_lower` writes straight into the buffer; `to_string` goes through `fmt`.
     uuid::Builder::from_unix_timestamp_millis(ts_millis, &random)
         .into_uuid()
         .hyphenated()
-        .to_string()
+        .encode_lower(&mut buf)
+        .to_owned()
 }
 
 /// The WAL is checkpointed into the database (and fsynced) when it reaches this many
-/// pages: 8 MB, the same bound in bytes as version 1's 8,192 pages of 1 KiB.
-pub(crate) const WAL_AUTOCHECKPOINT_PAGES: u32 = 2048;
+/// pages: 32 MB. Each checkpoint costs two fsyncs (about 4 ms each on the dev VM);
+/// at 8 MB they came every ~2,000 single-event commits and added ~4 µs to each.
+pub(crate) const WAL_AUTOCHECKPOINT_PAGES: u32 = 8192;
 
 /// Page size of a new file. One append rewrites one `events` leaf in the WAL; 4 KiB
 /// holds about nine events, and FTS5 leaves (4,050 bytes) fit without overflow pages.
-const NEW_FILE_PAGE_SIZE: u32 = 4096;
+pub(crate) const NEW_FILE_PAGE_SIZE: u32 = 4096;
 
 fn prepare(ev: NewEvent) -> Result<Prepared, AuditError> {
     let mut detail = ev.detail;
-    redact::redact_json(&mut detail);
     let detail_text =
-        serde_json::to_string(&detail).map_err(|e| AuditError::Corrupt(e.to_string()))?;
+        redact::redact_json_text(&mut detail).map_err(|e| AuditError::Corrupt(e.to_string()))?;
     Ok(Prepared {
-        task_id: ev.task_id.map(|t| redact::redact_str(&t).into_owned()),
+        task_id: ev.task_id.map(redact::redact_string),
         actor: ev.actor,
         kind: ev.kind,
-        action: redact::redact_str(&ev.action).into_owned(),
-        resource: redact::redact_str(&ev.resource).into_owned(),
-        outcome: ev.outcome.map(|o| redact::redact_str(&o).into_owned()),
+        action: redact::redact_string(ev.action),
+        resource: redact::redact_string(ev.resource),
+        outcome: ev.outcome.map(redact::redact_string),
         detail,
         detail_text,
     })
 }
 
-fn open_conn(path: &Path, opts: &OpenOptions) -> Result<Connection, AuditError> {
+pub(crate) fn open_conn(path: &Path, opts: &OpenOptions) -> Result<Connection, AuditError> {
     let conn = Connection::open(path).map_err(|source| AuditError::Open {
         path: path.to_owned(),
         source,
@@ -157,21 +248,13 @@ fn open_conn(path: &Path, opts: &OpenOptions) -> Result<Connection, AuditError> 
             path: path.to_owned(),
             source,
         })?;
-    let deadline = std::time::Instant::now() + opts.busy_timeout;
-    loop {
-        match conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get::<_, String>(0)) {
-            Ok(_) => break,
-            Err(e) if is_busy(&e) && std::time::Instant::now() < deadline => {
-                std::thread::sleep(Duration::from_millis(5));
-            }
-            Err(source) => {
-                return Err(AuditError::Open {
-                    path: path.to_owned(),
-                    source,
-                });
-            }
-        }
-    }
+    retry_busy(opts.busy_timeout, || {
+        conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get::<_, String>(0))
+    })
+    .map_err(|source| AuditError::Open {
+        path: path.to_owned(),
+        source,
+    })?;
     conn.execute_batch(&format!(
         "PRAGMA synchronous={sync}; PRAGMA cache_size=-16000; \
          PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}; PRAGMA journal_size_limit=67108864;"
@@ -181,6 +264,24 @@ fn open_conn(path: &Path, opts: &OpenOptions) -> Result<Connection, AuditError> 
         source,
     })?;
     Ok(conn)
+}
+
+/// Runs `f` until it succeeds, fails with something other than "busy", or `timeout`
+/// passes: for statements SQLite does not call the busy handler for (switching a file
+/// to WAL needs an exclusive lock, and several processes may be creating it at once).
+pub(crate) fn retry_busy<T>(
+    timeout: Duration,
+    mut f: impl FnMut() -> rusqlite::Result<T>,
+) -> rusqlite::Result<T> {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        match f() {
+            Err(e) if is_busy(&e) && std::time::Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            other => return other,
+        }
+    }
 }
 
 fn is_busy(e: &rusqlite::Error) -> bool {
@@ -207,7 +308,7 @@ impl AuditLog {
             PathBuf::from(p)
         });
         let key = KeyPair::load_or_create(&key_path)?;
-        let writer = open_conn(path, &opts)?;
+        let mut writer = open_conn(path, &opts)?;
         let version: i64 = writer.query_row("PRAGMA user_version", [], |r| r.get(0))?;
         // Dropped triggers (someone editing the file) are put back on the next open.
         let triggers: i64 = writer.query_row(
@@ -215,7 +316,6 @@ impl AuditLog {
             [],
             |r| r.get(0),
         )?;
-        index::register_functions(&writer)?;
         if version != schema::USER_VERSION || triggers != schema::TRIGGERS {
             // Creating the schema takes the write lock so two processes opening a new
             // file at once do not race; the version is set in the same transaction.
@@ -223,13 +323,16 @@ impl AuditLog {
             let setup = (|| -> Result<(), AuditError> {
                 // Re-read under the lock: another process may have just migrated it.
                 let version: i64 = writer.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-                if version < schema::USER_VERSION {
-                    // Older files: their per-append indexes give way to the derived
-                    // tables, which the first query or append fills in batches.
-                    writer.execute_batch(schema::DROP_V1_INDEXES)?;
+                let old = version < schema::USER_VERSION;
+                if old {
+                    // Older files: their per-append indexes and derived tables give way
+                    // to the index file, which the first query or appender fills.
+                    writer.execute_batch(schema::DROP_OLD_DERIVED)?;
                 }
                 writer.execute_batch(schema::DDL)?;
-                index::configure(&writer)?;
+                if old {
+                    writer.execute_batch(schema::DROP_OLD_WATERMARKS)?;
+                }
                 writer.execute(
                     "INSERT OR IGNORE INTO meta(key, value) VALUES ('created_with_key', ?1)",
                     [key.public_hex()],
@@ -245,9 +348,7 @@ impl AuditLog {
                     [schema::SCHEMA_VERSION],
                 )?;
                 writer.execute_batch(&format!(
-                    "DELETE FROM meta WHERE key = 'fts_through';
-                     PRAGMA user_version = {};
-                     COMMIT;",
+                    "PRAGMA user_version = {}; COMMIT;",
                     schema::USER_VERSION
                 ))?;
                 Ok(())
@@ -277,15 +378,28 @@ impl AuditLog {
             );
         }
         let reader = open_conn(path, &opts)?;
-        let sidecar = Sidecar::for_db(path);
+        let maintenance = Maintenance::new(path, &opts);
+        maintenance.install_checkpointer(&mut writer, opts.background_thread)?;
+        let sidecar = Sidecar::for_db(
+            path,
+            match opts.durability {
+                Durability::ProcessCrash => SidecarSync::Background,
+                Durability::PowerLoss => SidecarSync::Now,
+            },
+        );
         let log = AuditLog {
             path: path.to_owned(),
             writer: Mutex::new(writer),
             reader: Mutex::new(reader),
+            reader_indexed: AtomicBool::new(false),
             key,
             sidecar,
             checkpoint_every: opts.checkpoint_every.max(1),
+            busy_timeout: opts.busy_timeout,
             index_lag: opts.index_lag.max(1),
+            background_thread: opts.background_thread,
+            maintenance,
+            hint_written: AtomicU64::new(0),
             queue: Mutex::new(Vec::new()),
         };
         log.mirror_missing_checkpoints()?;
@@ -338,7 +452,7 @@ impl AuditLog {
                     && crate::checkpoint::check_signature(c, &self.key.public_hex()).is_ok()
             })
             .collect();
-        self.sidecar.append(&missing)
+        self.sidecar.append_now(&missing)
     }
 
     pub(crate) fn db_checkpoints(&self) -> Result<Vec<Checkpoint>, AuditError> {
@@ -361,6 +475,19 @@ impl AuditLog {
         // A panic while holding the lock cannot leave a Connection half-updated in a way
         // SQLite would not roll back, so a poisoned lock is safe to reuse.
         self.reader.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The reader with the index file attached as `idx`. Call [`Self::sync_index`]
+    /// first: it creates the index file's tables.
+    pub(crate) fn lock_reader_indexed(
+        &self,
+    ) -> Result<std::sync::MutexGuard<'_, Connection>, AuditError> {
+        let conn = self.lock_reader();
+        if !self.reader_indexed.load(Ordering::Acquire) {
+            index::attach(&conn, &self.path, self.busy_timeout, false)?;
+            self.reader_indexed.store(true, Ordering::Release);
+        }
+        Ok(conn)
     }
 
     fn lock_queue(&self) -> std::sync::MutexGuard<'_, Vec<Waiting>> {
@@ -397,21 +524,32 @@ impl AuditLog {
             evs: prepared,
             reply,
         });
-        {
+        let behind = {
             let mut conn = self.lock_writer();
             let group = std::mem::take(&mut *self.lock_queue());
-            if !group.is_empty() {
-                self.commit_group(&mut conn, group);
+            if group.is_empty() {
+                0
+            } else {
+                self.commit_group(&mut conn, group)
             }
-        }
+        };
         // Our events were committed either just now by us or, before we got the lock,
         // by another caller, who answered before releasing it.
-        answer
+        let result = answer
             .recv()
-            .map_err(|_| AuditError::Write("the thread committing this event stopped".into()))?
+            .map_err(|_| AuditError::Write("the thread committing this event stopped".into()))?;
+        // Now, with the write lock released, keep the index lag bounded. A failure here
+        // loses nothing (the events are committed) and the next query retries,
+        // reporting the error if it persists.
+        if let Err(e) = self.keep_index_up(behind) {
+            tracing::warn!(error = %e, "indexing audit events failed; searches will retry");
+        }
+        result
     }
 
-    fn commit_group(&self, conn: &mut Connection, group: Vec<Waiting>) {
+    /// Commits a group and answers its callers; returns how many events may wait to be
+    /// indexed (0 when the lag is known to be short).
+    fn commit_group(&self, conn: &mut Connection, group: Vec<Waiting>) -> u64 {
         let sizes: Vec<usize> = group.iter().map(|w| w.evs.len()).collect();
         let mut all = Vec::with_capacity(sizes.iter().sum());
         let mut replies = Vec::with_capacity(group.len());
@@ -419,37 +557,63 @@ impl AuditLog {
             all.extend(w.evs);
             replies.push(w.reply);
         }
-        let result = self.commit(conn, all).and_then(|(events, cps, pending)| {
+        let result = self.commit(conn, all).and_then(|(events, cps)| {
             // After the commit, never before: the sidecar must not name a head the
             // database might not have. A crash in between is repaired on the next open.
-            self.sidecar.append(&cps).map(|()| (events, pending))
+            self.sidecar.append(&cps).map(|()| events)
         });
         match result {
-            Ok((events, pending)) => {
+            Ok(events) => {
+                let head = events.last().map_or(0, |e| e.seq);
                 let mut events = events.into_iter();
                 for (reply, n) in replies.into_iter().zip(sizes) {
                     let _ = reply.send(Ok(events.by_ref().take(n).collect()));
                 }
-                // The callers have their answer; now keep the index lag bounded. A
-                // failure here loses nothing (the events are committed) and the next
-                // query retries, reporting the error if it persists.
-                if pending >= self.index_lag
-                    && let Err(e) = index::catch_up(conn)
-                {
-                    tracing::warn!(error = %e, "indexing audit events failed; searches will retry");
-                }
+                self.index_backlog(conn, head)
             }
             Err(e) => {
                 let msg = e.to_string();
                 for reply in replies {
                     let _ = reply.send(Err(AuditError::Write(msg.clone())));
                 }
+                0
             }
         }
     }
 
-    /// One transaction appending `prepared`. Returns the events, any new checkpoint, and
-    /// how many events now wait to be indexed.
+    /// How many events wait to be indexed behind `head`, as far as this process can
+    /// tell cheaply: the hint in `meta` is read only when this process's last sight of
+    /// the index says the lag may have been reached (another process may have indexed
+    /// meanwhile). Under-estimates only by what others indexed without saying so.
+    fn index_backlog(&self, conn: &Connection, head: u64) -> u64 {
+        if head.saturating_sub(self.maintenance.known_through()) < self.index_lag {
+            return 0;
+        }
+        match index::hint(conn) {
+            Ok(through) => {
+                self.maintenance.learn(through);
+                self.hint_written.fetch_max(through, Ordering::Relaxed);
+            }
+            Err(e) => tracing::debug!(error = %e, "could not read the audit index hint"),
+        }
+        head.saturating_sub(self.maintenance.known_through())
+    }
+
+    /// Indexes, or has the background thread index, once `index_lag` events wait.
+    fn keep_index_up(&self, behind: u64) -> Result<(), AuditError> {
+        if behind < self.index_lag {
+            return Ok(());
+        }
+        if self.background_thread && behind < self.index_lag.saturating_mul(INLINE_INDEX_FACTOR) {
+            // Already asked and not yet begun: the thread will take these events too.
+            if self.maintenance.index_requested() || self.maintenance.request_index() {
+                return Ok(());
+            }
+        }
+        self.maintenance.catch_up().map(drop)
+    }
+
+    /// One transaction appending `prepared`. Returns the events and any new checkpoint.
     ///
     /// It writes the `events` rows and, every `checkpoint_every` events, a checkpoint:
     /// nothing else, so a single-event commit dirties one table leaf.
@@ -457,8 +621,8 @@ impl AuditLog {
         &self,
         conn: &mut Connection,
         prepared: Vec<Prepared>,
-    ) -> Result<(Vec<Event>, Vec<Checkpoint>, u64), AuditError> {
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    ) -> Result<(Vec<Event>, Vec<Checkpoint>), AuditError> {
+        let tx = WriteTx::begin(conn)?;
         // Read the head inside the write transaction: no other process can move it now.
         let head: Option<(i64, String, Vec<u8>)> = tx
             .prepare_cached("SELECT seq, ts, hash FROM events ORDER BY seq DESC LIMIT 1")?
@@ -475,7 +639,7 @@ impl AuditLog {
         };
         let start_seq = seq;
         let clock = chrono::Utc::now();
-        let now = clock.format(TS_FORMAT).to_string();
+        let now = format_ts(clock);
         // Never let time run backwards along the sequence (clock steps, other processes):
         // time ranges are answered by binary search on seq, which relies on it.
         let (ts, ts_millis) = if now < last_ts {
@@ -487,6 +651,7 @@ impl AuditLog {
         };
         let ts_millis = u64::try_from(ts_millis).unwrap_or(0);
         let mut out = Vec::with_capacity(prepared.len());
+        let mut encoding = Vec::with_capacity(1024);
         {
             let mut ins = tx.prepare_cached(
                 "INSERT INTO events (seq, id, ts, task_id, actor, kind, action, resource, outcome, detail, hash) \
@@ -495,7 +660,8 @@ impl AuditLog {
             for p in prepared {
                 seq += 1;
                 let id = new_id(ts_millis);
-                let hash = chain::row_hash(
+                let hash = chain::row_hash_with(
+                    &mut encoding,
                     &prev,
                     &RowRef {
                         seq,
@@ -539,15 +705,26 @@ impl AuditLog {
                 });
             }
         }
-        let pending = seq.saturating_sub(index::indexed_through(&tx)?);
         let mut new_cps = Vec::new();
         if seq / self.checkpoint_every > start_seq / self.checkpoint_every {
             let cp = self.key.sign(seq, &hex::encode(prev), &ts);
             insert_checkpoint(&tx, &cp)?;
             new_cps.push(cp);
         }
+        // Tell other processes how far this one has indexed (see `index::hint`), in this
+        // transaction rather than a write lock of its own: a second writer in this
+        // process would make the appender wait in SQLite's busy handler, which sleeps
+        // a millisecond at a time.
+        let known = self.maintenance.known_through();
+        let record_hint = known > self.hint_written.load(Ordering::Relaxed);
+        if record_hint {
+            index::write_hint(&tx, known)?;
+        }
         tx.commit()?;
-        Ok((out, new_cps, pending))
+        if record_hint {
+            self.hint_written.fetch_max(known, Ordering::Relaxed);
+        }
+        Ok((out, new_cps))
     }
 
     /// Signs a checkpoint at the current head now (no-op when the head already has one
@@ -577,7 +754,7 @@ impl AuditLog {
         insert_checkpoint(&tx, &cp)?;
         tx.commit()?;
         drop(conn);
-        self.sidecar.append(std::slice::from_ref(&cp))?;
+        self.sidecar.append_now(std::slice::from_ref(&cp))?;
         Ok(Some(cp))
     }
 
@@ -586,11 +763,11 @@ impl AuditLog {
     /// do the work ahead of them, e.g. from a background thread when
     /// [`OpenOptions::index_lag`] is `u64::MAX`. Costs one read when nothing is pending.
     pub fn index_pending(&self) -> Result<u64, AuditError> {
-        let (head, through, consistent) = index::state(&self.lock_reader())?;
+        let (head, through, consistent) = self.maintenance.state()?;
         if consistent && through >= head {
             return Ok(0);
         }
-        index::catch_up(&mut self.lock_writer())
+        self.maintenance.catch_up()
     }
 
     pub(crate) fn sync_index(&self) -> Result<(), AuditError> {
@@ -667,6 +844,22 @@ impl AuditLog {
     }
 }
 
+impl Drop for AuditLog {
+    /// Lets the indexing thread finish what it was asked to, then records how far the
+    /// index got for the next process (appends record it as they go, but a short-lived
+    /// process may index after its last append).
+    fn drop(&mut self) {
+        self.maintenance.stop();
+        let known = self.maintenance.known_through();
+        if known > *self.hint_written.get_mut() {
+            let conn = self.writer.get_mut().unwrap_or_else(|p| p.into_inner());
+            if let Err(e) = index::write_hint(conn, known) {
+                tracing::debug!(error = %e, "could not record the audit index hint");
+            }
+        }
+    }
+}
+
 /// The event with `id` among sequence numbers [lo, hi).
 fn find_id_between(
     conn: &Connection,
@@ -690,8 +883,56 @@ fn find_id_between(
         .optional()?)
 }
 
-fn insert_checkpoint(tx: &rusqlite::Transaction<'_>, cp: &Checkpoint) -> Result<(), AuditError> {
+fn insert_checkpoint(tx: &Connection, cp: &Checkpoint) -> Result<(), AuditError> {
     tx.prepare_cached("INSERT INTO checkpoints (seq, hash, ts, public_key, signature) VALUES (?1, ?2, ?3, ?4, ?5)")?
         .execute(params![cp.seq as i64, cp.hash, cp.ts, cp.public_key, cp.signature])?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn format_ts_matches_chrono() {
+        // Every microsecond digit, day and month boundaries, leap days, and a spread of
+        // instants across four-digit years.
+        let mut instants: Vec<i64> = vec![
+            0,
+            1,
+            999_999,
+            951_782_400_000_000,     // 2000-02-29
+            4_107_542_399_999_999,   // 2100-02-28T23:59:59.999999
+            253_402_300_799_999_999, // 9999-12-31T23:59:59.999999
+        ];
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..20_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            instants.push((state % 253_402_300_800_000_000) as i64);
+        }
+        for micros in instants {
+            let t = chrono::DateTime::from_timestamp_micros(micros).expect("in range");
+            assert_eq!(format_ts(t), t.format(TS_FORMAT).to_string(), "{micros}");
+        }
+    }
+
+    #[test]
+    fn ids_are_lowercase_hyphenated_v7_stamped_with_the_given_millisecond() {
+        let ms = 1_795_000_000_123;
+        let id = new_id(ms);
+        let uuid = uuid::Uuid::try_parse(&id).expect("a UUID");
+        assert_eq!(id, uuid.hyphenated().to_string());
+        assert_eq!(uuid.get_version_num(), 7);
+        let (secs, nanos) = uuid.get_timestamp().expect("v7 has a time").to_unix();
+        assert_eq!(secs * 1000 + u64::from(nanos / 1_000_000), ms);
+        assert_ne!(new_id(ms), id, "random bits");
+    }
+
+    #[test]
+    fn format_ts_falls_back_outside_four_digit_years() {
+        let t = chrono::DateTime::from_timestamp(-62_198_755_200, 0).expect("year -1");
+        assert_eq!(format_ts(t), t.format(TS_FORMAT).to_string());
+    }
 }

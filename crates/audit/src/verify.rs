@@ -136,6 +136,7 @@ impl AuditLog {
         let mut sealed_through = 0u64;
         let mut head_hash: Vec<u8> = Vec::new();
         let mut chain_broken = false;
+        let mut encoding = Vec::with_capacity(1024);
         while let Some(r) = rows.next()? {
             events += 1;
             let seq = r.get::<_, i64>(0)? as u64;
@@ -156,6 +157,7 @@ impl AuditLog {
             };
             let ts = text(2)?;
             let computed = chain::row_hash_bytes(
+                &mut encoding,
                 &prev,
                 &RowBytes {
                     seq,

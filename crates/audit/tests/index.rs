@@ -5,9 +5,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers, not only #[test] fns
 
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use paddock_audit::chain::{self, RowRef};
-use paddock_audit::{Actor, AuditLog, Cursor, Filter, Kind, NewEvent, OpenOptions, Query};
+use paddock_audit::{
+    Actor, AuditLog, Cursor, Filter, INLINE_INDEX_FACTOR, Kind, NewEvent, OpenOptions, Query,
+};
 use rusqlite::Connection;
 
 fn ev(word: &str, i: u64) -> NewEvent {
@@ -31,17 +34,61 @@ fn search(log: &AuditLog, text: &str) -> Vec<u64> {
     page.events.iter().map(|e| e.seq).collect()
 }
 
-/// The index watermark, read from the file as any SQLite client would.
+/// The index file beside the log.
+fn index_file(db: &Path) -> std::path::PathBuf {
+    let mut p = db.as_os_str().to_owned();
+    p.push(".index");
+    p.into()
+}
+
+/// The index watermark, read from the index file as any SQLite client would.
 fn indexed_through(db: &Path) -> u64 {
-    let v: Option<String> = Connection::open(db)
+    let v: Option<String> = Connection::open(index_file(db))
         .unwrap()
         .query_row(
-            "SELECT value FROM meta WHERE key = 'index_through'",
+            "SELECT value FROM index_meta WHERE key = 'index_through'",
             [],
             |r| r.get(0),
         )
         .ok();
     v.map_or(0, |v| v.parse().unwrap())
+}
+
+#[test]
+fn background_indexing_keeps_the_lag_bounded_without_any_query() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("audit.db");
+    let lag = 100;
+    let log = AuditLog::open_with(
+        &db,
+        OpenOptions {
+            index_lag: lag,
+            ..OpenOptions::default()
+        },
+    )
+    .unwrap();
+    for i in 0..250 {
+        log.append(ev("alpha", i)).unwrap();
+        let head = i + 1;
+        // The thread may be behind; an appender steps in before it is this far behind.
+        let behind = head - indexed_through(&db);
+        assert!(
+            behind <= lag * INLINE_INDEX_FACTOR,
+            "after #{head} the index is {behind} events behind"
+        );
+    }
+    // Left alone, the thread catches up (the appenders never had to: 250 < 400).
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while 250 - indexed_through(&db) >= lag {
+        assert!(
+            Instant::now() < deadline,
+            "the background thread never caught up: indexed through #{}",
+            indexed_through(&db)
+        );
+        std::thread::yield_now();
+    }
+    // Searches see everything either way.
+    assert_eq!(search(&log, "alpha").len(), 250);
 }
 
 #[test]
@@ -53,6 +100,7 @@ fn appenders_keep_the_index_lag_bounded_without_any_query() {
         &db,
         OpenOptions {
             index_lag: lag,
+            background_thread: false,
             ..OpenOptions::default()
         },
     )
@@ -303,4 +351,209 @@ fn version_1_files_are_migrated_and_their_events_found() {
     assert_eq!(log.get_by_id(&new.id).unwrap().map(|e| e.seq), Some(41));
     let report = log.verify().unwrap();
     assert!(report.ok, "{report:#?}");
+}
+
+/// The log file's schema as version 2 wrote it: derived tables inside the log.
+const V2_DERIVED_DDL: &str = r#"
+CREATE VIRTUAL TABLE search USING fts5(
+    body, tags, content='', columnsize=0, tokenize='unicode61'
+);
+CREATE TABLE counts (
+    kind TEXT NOT NULL, outcome TEXT NOT NULL, actor TEXT NOT NULL, n INTEGER NOT NULL,
+    PRIMARY KEY (kind, outcome, actor)
+) WITHOUT ROWID;
+CREATE TABLE tasks (
+    task_id TEXT PRIMARY KEY, first_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL,
+    n INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO meta (key, value) VALUES ('index_through', '30'), ('index_hash', 'stale');
+INSERT INTO counts VALUES ('tool_call', 'allow', 'agent', 30);
+PRAGMA user_version = 2;
+"#;
+
+#[test]
+fn version_2_files_move_their_derived_tables_to_the_index_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("audit.db");
+    {
+        let log = AuditLog::open_with(
+            &db,
+            OpenOptions {
+                index_lag: u64::MAX,
+                ..OpenOptions::default()
+            },
+        )
+        .unwrap();
+        log.append_batch((0..30).map(|i| ev("legacy", i)).collect())
+            .unwrap();
+    }
+    // Turn it into what version 2 left: derived tables and their watermark in the log.
+    Connection::open(&db)
+        .unwrap()
+        .execute_batch(V2_DERIVED_DDL)
+        .unwrap();
+    std::fs::remove_file(index_file(&db)).ok();
+
+    let log = AuditLog::open(&db).unwrap();
+    let conn = Connection::open(&db).unwrap();
+    let derived: Vec<String> = conn
+        .prepare(
+            "SELECT name FROM sqlite_master
+             WHERE name IN ('search', 'counts', 'tasks') OR name LIKE 'search_%'",
+        )
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(derived.is_empty(), "left in the log file: {derived:?}");
+    let stale: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM meta WHERE key IN ('index_through', 'index_hash')",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(stale, 0, "version 2 watermark left behind");
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 3);
+    assert_eq!(search(&log, "legacy").len(), 30);
+    assert_eq!(log.counts(&Filter::default()).unwrap().total, 30);
+    assert_eq!(indexed_through(&db), 30);
+    assert!(log.verify().unwrap().ok);
+}
+
+#[test]
+fn a_deleted_index_file_is_rebuilt_by_the_next_query() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("audit.db");
+    {
+        let log = AuditLog::open(&db).unwrap();
+        log.append_batch((0..500).map(|i| ev("alpha", i)).collect())
+            .unwrap();
+        assert_eq!(search(&log, "alpha").len(), 500);
+    }
+    for suffix in ["", "-wal", "-shm"] {
+        let mut p = index_file(&db).into_os_string();
+        p.push(suffix);
+        let _ = std::fs::remove_file(p);
+    }
+    let log = AuditLog::open(&db).unwrap();
+    assert_eq!(search(&log, "alpha").len(), 500);
+    assert_eq!(log.counts(&Filter::default()).unwrap().total, 500);
+    assert!(log.verify().unwrap().ok, "the index is not evidence");
+}
+
+#[test]
+fn appends_commit_while_another_process_writes_the_index() {
+    // Stand-in for a query in another process catching the index up: it holds the
+    // index file's write lock. Appends must not need it (in version 2 the index was
+    // in the log file and shared its lock, so they would time out here).
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("audit.db");
+    let opts = || OpenOptions {
+        busy_timeout: Duration::from_millis(200),
+        index_lag: u64::MAX,
+        ..OpenOptions::default()
+    };
+    {
+        let log = AuditLog::open_with(&db, opts()).unwrap();
+        log.append(ev("alpha", 0)).unwrap();
+        assert_eq!(search(&log, "alpha").len(), 1);
+    }
+    let indexer = Connection::open(index_file(&db)).unwrap();
+    indexer
+        .execute_batch("BEGIN IMMEDIATE; DELETE FROM counts;")
+        .unwrap();
+    let log = AuditLog::open_with(&db, opts()).unwrap();
+    for i in 1..=100 {
+        log.append(ev("beta", i)).unwrap();
+    }
+    log.append_batch((0..1000).map(|i| ev("gamma", i)).collect())
+        .unwrap();
+    // Searching does need the index: it waits, then says so.
+    let err = log
+        .query(&Query {
+            filter: Filter {
+                text: Some("beta".into()),
+                ..Filter::default()
+            },
+            ..Query::default()
+        })
+        .unwrap_err();
+    assert!(err.to_string().contains("locked"), "{err}");
+    indexer.execute_batch("ROLLBACK").unwrap();
+    assert_eq!(search(&log, "beta").len(), 100);
+    assert!(log.verify().unwrap().ok);
+}
+
+#[test]
+fn a_closing_log_leaves_the_next_process_a_true_hint_of_the_index() {
+    // Appenders in other processes judge the lag from a hint in the log's `meta`; a
+    // process that indexed after its last append records it when it closes the log.
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("audit.db");
+    let hint = || -> u64 {
+        Connection::open(&db)
+            .unwrap()
+            .query_row("SELECT value FROM meta WHERE key = 'index_hint'", [], |r| {
+                r.get::<_, String>(0)
+            })
+            .map_or(0, |v| v.parse().unwrap())
+    };
+    {
+        let log = AuditLog::open_with(
+            &db,
+            OpenOptions {
+                index_lag: 100,
+                ..OpenOptions::default()
+            },
+        )
+        .unwrap();
+        log.append_batch((0..150).map(|i| ev("alpha", i)).collect())
+            .unwrap();
+    }
+    assert_eq!(
+        indexed_through(&db),
+        150,
+        "the background thread finished first"
+    );
+    assert_eq!(hint(), 150);
+    // The hint never runs ahead of the index.
+    {
+        let log = AuditLog::open(&db).unwrap();
+        for i in 0..10 {
+            log.append(ev("beta", i)).unwrap();
+        }
+    }
+    assert!(hint() <= indexed_through(&db));
+}
+
+#[test]
+fn an_index_file_that_is_not_a_database_is_set_aside_and_rebuilt() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("audit.db");
+    {
+        let log = AuditLog::open(&db).unwrap();
+        log.append_batch((0..300).map(|i| ev("alpha", i)).collect())
+            .unwrap();
+        assert_eq!(search(&log, "alpha").len(), 300);
+    }
+    for suffix in ["-wal", "-shm"] {
+        let mut p = index_file(&db).into_os_string();
+        p.push(suffix);
+        let _ = std::fs::remove_file(p);
+    }
+    std::fs::write(index_file(&db), vec![0x5a; 8192]).unwrap();
+    let log = AuditLog::open(&db).unwrap();
+    assert_eq!(search(&log, "alpha").len(), 300);
+    assert_eq!(log.counts(&Filter::default()).unwrap().total, 300);
+    let mut aside = index_file(&db).into_os_string();
+    aside.push(".unreadable");
+    assert!(
+        Path::new(&aside).exists(),
+        "the unreadable file is kept aside"
+    );
 }

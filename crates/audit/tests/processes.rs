@@ -132,8 +132,9 @@ fn concurrent_writer_processes_form_one_chain() {
 
 #[test]
 fn concurrent_writer_processes_index_in_turn() {
-    // Every writer indexes whenever 50 events are pending: four processes take turns
-    // at it, and the index must end up with every event exactly once.
+    // Every writer indexes (on its background thread) whenever 50 events are pending:
+    // four processes take turns at it, each finishing what it started before it exits,
+    // and the index must end up with every event exactly once.
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("audit.db");
     drop(AuditLog::open(&db).unwrap());
@@ -159,10 +160,12 @@ fn concurrent_writer_processes_index_in_turn() {
         );
     }
     let total = WRITERS as u64 * EACH;
-    let indexed: String = rusqlite::Connection::open(&db)
+    let mut index_file = db.as_os_str().to_owned();
+    index_file.push(".index");
+    let indexed: String = rusqlite::Connection::open(index_file)
         .unwrap()
         .query_row(
-            "SELECT value FROM meta WHERE key = 'index_through'",
+            "SELECT value FROM index_meta WHERE key = 'index_through'",
             [],
             |r| r.get(0),
         )
