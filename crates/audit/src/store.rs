@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Mutex, mpsc};
+use std::sync::{Condvar, Mutex, mpsc};
 use std::time::Duration;
 
 use chrono::{Datelike, Timelike};
@@ -95,8 +95,33 @@ pub struct AuditLog {
     maintenance: Maintenance,
     /// The index hint as last written to (or read from) `meta` by this process.
     hint_written: AtomicU64,
-    /// Appends waiting for the next group commit.
-    queue: Mutex<Vec<Waiting>>,
+    /// Appends waiting for the next group commit, and whether a leader is committing.
+    queue: Mutex<Queue>,
+    /// Signalled when a leader finishes: its followers have their answers, and one of
+    /// those still waiting leads the next commit.
+    queue_done: Condvar,
+}
+
+#[derive(Default)]
+struct Queue {
+    pending: Vec<Waiting>,
+    leader: bool,
+}
+
+/// How many groups one leader commits before handing over (see `append_batch`).
+const LEADER_ROUNDS: usize = 4;
+
+/// Hands leadership back (and wakes the followers) however the leader's commit ends,
+/// a panic included, so no follower waits for a leader that is gone.
+struct Leadership<'a> {
+    log: &'a AuditLog,
+}
+
+impl Drop for Leadership<'_> {
+    fn drop(&mut self) {
+        self.log.lock_queue().leader = false;
+        self.log.queue_done.notify_all();
+    }
 }
 
 struct Waiting {
@@ -400,7 +425,8 @@ impl AuditLog {
             background_thread: opts.background_thread,
             maintenance,
             hint_written: AtomicU64::new(0),
-            queue: Mutex::new(Vec::new()),
+            queue: Mutex::new(Queue::default()),
+            queue_done: Condvar::new(),
         };
         log.mirror_missing_checkpoints()?;
         Ok(log)
@@ -490,12 +516,18 @@ impl AuditLog {
         Ok(conn)
     }
 
-    fn lock_queue(&self) -> std::sync::MutexGuard<'_, Vec<Waiting>> {
+    fn lock_queue(&self) -> std::sync::MutexGuard<'_, Queue> {
         self.queue.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn lock_writer(&self) -> std::sync::MutexGuard<'_, Connection> {
         self.writer.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// How many callers' appends wait for the next group commit. For tests.
+    #[doc(hidden)]
+    pub fn queued_appends(&self) -> usize {
+        self.lock_queue().pending.len()
     }
 
     /// Appends one event; it is committed (see [`Durability`]) when this returns.
@@ -507,10 +539,11 @@ impl AuditLog {
 
     /// Appends events in one transaction: all or none, consecutive sequence numbers.
     ///
-    /// Group commit: callers on other threads that arrive while a commit is running are
-    /// committed together in the next transaction by whichever of them gets the write
-    /// lock first, so N threads appending at once cost far fewer than N commits. Each
-    /// caller still gets back exactly its own events, consecutive, once they are durable.
+    /// Group commit: callers on other threads that arrive while a commit is running wait
+    /// for it (they do not queue on the write lock), then one of them commits everything
+    /// that arrived meanwhile in one transaction, so N threads appending at once cost far
+    /// fewer than N commits. Each caller still gets back exactly its own events,
+    /// consecutive, once they are durable.
     pub fn append_batch(&self, evs: Vec<NewEvent>) -> Result<Vec<Event>, AuditError> {
         if evs.is_empty() {
             return Ok(Vec::new());
@@ -520,24 +553,59 @@ impl AuditLog {
             .map(prepare)
             .collect::<Result<Vec<_>, _>>()?;
         let (reply, answer) = mpsc::sync_channel(1);
-        self.lock_queue().push(Waiting {
+        let mut queue = self.lock_queue();
+        queue.pending.push(Waiting {
             evs: prepared,
             reply,
         });
-        let behind = {
-            let mut conn = self.lock_writer();
-            let group = std::mem::take(&mut *self.lock_queue());
-            if group.is_empty() {
-                0
-            } else {
-                self.commit_group(&mut conn, group)
+        // Lead a commit when nobody is; otherwise wait for the leader, whose group may
+        // hold our events (they arrived before it took the queue) or not (then one of
+        // us leads the next). Followers never queue on the write lock: a lock handed
+        // from waiter to waiter would let each commit take just one caller's events.
+        let mut behind = 0;
+        let result = loop {
+            match answer.try_recv() {
+                Ok(result) => break result,
+                Err(mpsc::TryRecvError::Disconnected) => {
+                    break Err(AuditError::Write(
+                        "the thread committing this event stopped".into(),
+                    ));
+                }
+                Err(mpsc::TryRecvError::Empty) => {}
             }
+            if queue.leader {
+                queue = self
+                    .queue_done
+                    .wait(queue)
+                    .unwrap_or_else(|p| p.into_inner());
+                continue;
+            }
+            queue.leader = true;
+            let _leading = Leadership { log: self };
+            // Keep committing what arrives meanwhile (a few rounds at most, so that our
+            // own caller is not kept waiting long): the leader is awake and holds the
+            // write lock, whereas handing over costs a follower's wake-up, during which
+            // nothing commits.
+            for _ in 0..LEADER_ROUNDS {
+                let group = std::mem::take(&mut queue.pending);
+                if group.is_empty() {
+                    break;
+                }
+                drop(queue);
+                {
+                    let mut conn = self.lock_writer();
+                    behind = behind.max(self.commit_group(&mut conn, group));
+                }
+                self.queue_done.notify_all();
+                queue = self.lock_queue();
+            }
+            // Our own events were in the first group: the answer is waiting. (Dropping
+            // `_leading` needs the queue lock, so hand it back first.)
+            drop(queue);
+            drop(_leading);
+            queue = self.lock_queue();
         };
-        // Our events were committed either just now by us or, before we got the lock,
-        // by another caller, who answered before releasing it.
-        let result = answer
-            .recv()
-            .map_err(|_| AuditError::Write("the thread committing this event stopped".into()))?;
+        drop(queue);
         // Now, with the write lock released, keep the index lag bounded. A failure here
         // loses nothing (the events are committed) and the next query retries,
         // reporting the error if it persists.

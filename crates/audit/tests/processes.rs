@@ -265,3 +265,53 @@ fn concurrent_threads_sharing_one_log_form_one_chain() {
     assert!(report.ok, "{report:#?}");
     assert_eq!(report.head_seq, total);
 }
+
+#[test]
+fn appends_that_arrive_during_a_commit_share_the_next_one() {
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("audit.db");
+    let log = Arc::new(AuditLog::open(&db).unwrap());
+    log.append(paddock_audit::NewEvent::new(
+        paddock_audit::Actor::System,
+        paddock_audit::Kind::Task,
+        "start",
+    ))
+    .unwrap();
+    // Another process holds the write lock: the first caller leads and waits for it,
+    // the others queue behind it.
+    let other = rusqlite::Connection::open(&db).unwrap();
+    other.execute_batch("BEGIN IMMEDIATE").unwrap();
+    const THREADS: usize = 8;
+    let handles: Vec<_> = (0..THREADS)
+        .map(|t| {
+            let log = Arc::clone(&log);
+            std::thread::spawn(move || {
+                let ev = paddock_audit::NewEvent::new(
+                    paddock_audit::Actor::Agent,
+                    paddock_audit::Kind::ToolCall,
+                    "Bash",
+                )
+                .task(format!("thread-{t}"));
+                log.append(ev).unwrap()
+            })
+        })
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while log.queued_appends() < THREADS - 1 {
+        assert!(Instant::now() < deadline, "the appends never queued up");
+        std::thread::yield_now();
+    }
+    other.execute_batch("COMMIT").unwrap();
+    let events: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    // One commit stamps all its events with one time: the leader's own, then the rest.
+    let mut commits: Vec<&str> = events.iter().map(|e| e.ts.as_str()).collect();
+    commits.sort_unstable();
+    commits.dedup();
+    assert_eq!(commits.len(), 2, "{events:#?}");
+    let mut seqs: Vec<u64> = events.iter().map(|e| e.seq).collect();
+    seqs.sort_unstable();
+    assert_eq!(seqs, (2..=THREADS as u64 + 1).collect::<Vec<_>>());
+    assert!(log.verify().unwrap().ok);
+}
