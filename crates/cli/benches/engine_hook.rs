@@ -11,11 +11,14 @@
 //! Run: GATE_HOOK_ITERS=200 cargo bench -p paddock-cli --bench engine_hook
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "support/running_task.rs"]
+mod running_task;
+use running_task::pct;
+
 use std::io::{Read, Write};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use paddock_engine::{AgentKind, Engine, EngineConfig, TaskSpec, TaskState};
 
 const BENIGN: &str = r#"{"session_id":"s","transcript_path":"/t","cwd":"/home/dev/project","permission_mode":"bypassPermissions","hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":"cargo test -p paddock-gate 2>&1 | tail -20"},"tool_use_id":"toolu_02"}"#;
 
@@ -49,41 +52,11 @@ fn spawn_hook(bin: &str, args: &[&str], env: &[(&str, String)]) -> Duration {
     t.elapsed()
 }
 
-fn pct(v: &mut [Duration], p: f64) -> Duration {
-    v.sort();
-    v[((v.len() as f64 - 1.0) * p).round() as usize]
-}
 
 fn main() {
     let n: usize = std::env::var("GATE_HOOK_ITERS").ok().and_then(|s| s.parse().ok()).unwrap_or(300);
     let dir = tempfile::tempdir().unwrap();
-    let repo = dir.path().join("repo");
-    std::fs::create_dir_all(&repo).unwrap();
-    for args in [&["init", "-q"][..], &["-c", "user.name=b", "-c", "user.email=b@b", "commit", "-q", "--allow-empty", "-m", "b"]] {
-        assert!(Command::new("git").current_dir(&repo).args(args).status().unwrap().success());
-    }
-    let mut config = EngineConfig::from_env(env!("CARGO_BIN_EXE_paddock").into()).unwrap();
-    config.data_dir = dir.path().join("data");
-    let (engine, _) = Engine::open(config).unwrap();
-    let spec = TaskSpec {
-        agent: AgentKind::Cmd,
-        repo: repo.clone(),
-        prompt: vec!["sleep".into(), "3600".into()],
-        allow_hosts: vec![],
-        ttl_secs: 3600,
-        bypass: false,
-        grants: vec![],
-        tool_caches: vec![],
-    };
-    let id = engine.launch(spec).unwrap();
-    let socket = loop {
-        let t = engine.store().task(&id).unwrap().unwrap();
-        if t.state == TaskState::Running {
-            break t.api_socket.unwrap();
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let token = engine.access().agent_token(&id, chrono::Duration::hours(1)).unwrap();
+    let running_task::RunningTask { engine, id, socket, token } = running_task::start(dir.path());
     let via_engine = [
         ("PADDOCK_ENGINE_SOCKET", socket.display().to_string()),
         ("PADDOCK_ENGINE_TOKEN", token),

@@ -5,18 +5,16 @@
 //! Run: GATE_HOOK_ITERS=200 cargo bench -p paddock-cli --bench engine_split
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "support/running_task.rs"]
+mod running_task;
+use running_task::pct;
+
 use std::io::{Read, Write};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use paddock_engine::authz::{Action, Resource};
-use paddock_engine::{Access, AgentKind, Client, Engine, EngineConfig, TaskSpec, TaskState};
+use paddock_engine::{Access, Client};
 use serde_json::json;
-
-fn pct(v: &mut [Duration], p: f64) -> Duration {
-    v.sort();
-    v[((v.len() as f64 - 1.0) * p).round() as usize]
-}
 
 fn time(n: usize, mut f: impl FnMut()) -> (Duration, Duration) {
     for _ in 0..10 {
@@ -35,33 +33,7 @@ fn time(n: usize, mut f: impl FnMut()) -> (Duration, Duration) {
 fn main() {
     let n: usize = std::env::var("GATE_HOOK_ITERS").ok().and_then(|s| s.parse().ok()).unwrap_or(200);
     let dir = tempfile::tempdir().unwrap();
-    let repo = dir.path().join("repo");
-    std::fs::create_dir_all(&repo).unwrap();
-    for args in [&["init", "-q"][..], &["-c", "user.name=b", "-c", "user.email=b@b", "commit", "-q", "--allow-empty", "-m", "b"]] {
-        assert!(Command::new("git").current_dir(&repo).args(args).status().unwrap().success());
-    }
-    let mut config = EngineConfig::from_env(env!("CARGO_BIN_EXE_paddock").into()).unwrap();
-    config.data_dir = dir.path().join("data");
-    let (engine, _) = Engine::open(config).unwrap();
-    let spec = TaskSpec {
-        agent: AgentKind::Cmd,
-        repo: repo.clone(),
-        prompt: vec!["sleep".into(), "3600".into()],
-        allow_hosts: vec![],
-        ttl_secs: 3600,
-        bypass: false,
-        grants: vec![],
-        tool_caches: vec![],
-    };
-    let id = engine.launch(spec).unwrap();
-    let socket = loop {
-        let t = engine.store().task(&id).unwrap().unwrap();
-        if t.state == TaskState::Running {
-            break t.api_socket.unwrap();
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let token = engine.access().agent_token(&id, chrono::Duration::hours(1)).unwrap();
+    let running_task::RunningTask { engine, id, socket, token } = running_task::start(dir.path());
     let body = json!({
         "task_id": id, "tool": "Bash", "resource": "cargo test", "verdict": "allow",
         "rule_id": null, "reason": "bench", "detail": { "tool_use_id": "toolu_bench" },
