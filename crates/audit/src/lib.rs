@@ -12,8 +12,8 @@
 //! counts, task list — is derived from them in batches of thousands (module `index`) into
 //! a second file, `<db>.index`, with its own write lock: by a background thread once 2,048
 //! are pending, by an appender once four times that are, or by the next query, whichever
-//! comes first. The same thread checkpoints the log's WAL (module `maintenance`), so no
-//! commit stalls on that copy and its fsyncs.
+//! comes first. A second background thread checkpoints the log's WAL (module
+//! `maintenance`), so neither a commit nor the indexing stalls on that copy and its fsyncs.
 //!
 //! Invariants (each one an absence):
 //! - No UPDATE or DELETE of `events` or `checkpoints`: triggers abort them.

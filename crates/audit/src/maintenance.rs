@@ -3,14 +3,15 @@
 //! attached, serves queries catching up, [`crate::AuditLog::index_pending`], appenders
 //! that find the lag too long, and a background thread.
 //!
-//! The background thread exists so that a long-lived process appends while the rest
-//! happens beside it: the index is another file with its own write lock, so while the
-//! thread indexes on one core, appends commit on the other; and a checkpoint (copying
-//! 32 MB of WAL into the log and two fsyncs, 100-300 ms on the dev VM) no longer stalls
-//! the commit that happened to cross the threshold. The thread starts on the first
-//! request and stops when the log is dropped, once it has done what it was asked to (a
-//! backlog of several index chunks, such as a rebuild, only to the end of the current
-//! chunk).
+//! Two background threads, one per job, exist so that a long-lived process appends while
+//! the rest happens beside it: the index is another file with its own write lock, so while
+//! `audit-index` indexes on one core, appends commit on the other; and a checkpoint
+//! (copying 32 MB of WAL into the log and two fsyncs, 100-300 ms on the dev VM), done by
+//! `audit-checkpoint`, stalls neither the commit that crossed the threshold nor the
+//! indexing, which would otherwise fall behind and be handed back to the appender. Each
+//! thread starts on its first request and stops when the log is dropped, once it has done
+//! what it was asked to (a backlog of several index chunks, such as a rebuild, only to the
+//! end of the current chunk).
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -41,7 +42,8 @@ struct Shared {
     /// A plain connection to the log for checkpoints, so that a query catching the
     /// index up (on `conn`) never waits behind one.
     checkpointer: Mutex<Option<Connection>>,
-    thread: Mutex<Option<JoinHandle<()>>>,
+    /// The background threads, by [`Job::slot`].
+    threads: Mutex<[Option<JoinHandle<()>>; 2]>,
     work: Mutex<Work>,
     wake: Condvar,
     /// How far the index has got, as last seen by this process (never ahead of the
@@ -49,7 +51,7 @@ struct Shared {
     through: AtomicU64,
 }
 
-/// What the background thread has been asked to do.
+/// What the background threads have been asked to do.
 #[derive(Default)]
 struct Work {
     index: bool,
@@ -61,6 +63,31 @@ struct Work {
 enum Job {
     Index,
     Checkpoint,
+}
+
+impl Job {
+    fn slot(self) -> usize {
+        match self {
+            Job::Index => 0,
+            Job::Checkpoint => 1,
+        }
+    }
+
+    fn thread_name(self) -> &'static str {
+        match self {
+            Job::Index => "audit-index",
+            Job::Checkpoint => "audit-checkpoint",
+        }
+    }
+}
+
+impl Work {
+    fn asked(&mut self, job: Job) -> &mut bool {
+        match job {
+            Job::Index => &mut self.index,
+            Job::Checkpoint => &mut self.checkpoint,
+        }
+    }
 }
 
 fn relock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -153,15 +180,16 @@ impl Shared {
     /// when there is no thread to ask (the log is being dropped, or none could be
     /// started); the caller then does the work itself, or leaves it.
     fn request(self: &Arc<Self>, job: Job) -> bool {
-        let mut thread = relock(&self.thread);
+        let mut threads = relock(&self.threads);
         if self.stopping() {
             return false;
         }
+        let thread = &mut threads[job.slot()];
         if thread.is_none() {
             let shared = Arc::clone(self);
             match std::thread::Builder::new()
-                .name("audit-maintenance".into())
-                .spawn(move || shared.run())
+                .name(job.thread_name().into())
+                .spawn(move || shared.run(job))
             {
                 Ok(t) => *thread = Some(t),
                 Err(e) => {
@@ -170,38 +198,36 @@ impl Shared {
                 }
             }
         }
-        let mut work = relock(&self.work);
-        match job {
-            Job::Index => work.index = true,
-            Job::Checkpoint => work.checkpoint = true,
-        }
-        self.wake.notify_one();
+        *relock(&self.work).asked(job) = true;
+        self.wake.notify_all();
         true
     }
 
-    /// The background thread: do whatever is asked, until told to stop.
-    fn run(&self) {
+    /// A background thread: do `job` whenever asked, until told to stop.
+    fn run(&self, job: Job) {
         loop {
-            let (index, checkpoint) = {
+            {
                 let mut work = relock(&self.work);
-                while !work.index && !work.checkpoint && !work.stop {
+                while !*work.asked(job) && !work.stop {
                     work = self.wake.wait(work).unwrap_or_else(|p| p.into_inner());
                 }
                 // Work asked for before the log was dropped is still done, so a
                 // short-lived process leaves no more than `index_lag` behind it.
-                if !work.index && !work.checkpoint {
+                if !std::mem::take(work.asked(job)) {
                     return;
                 }
-                (
-                    std::mem::take(&mut work.index),
-                    std::mem::take(&mut work.checkpoint),
-                )
-            };
-            if checkpoint && let Err(e) = self.checkpoint() {
-                tracing::warn!(error = %e, "checkpointing the audit log's WAL failed; the next commit retries");
             }
-            if index && let Err(e) = self.catch_up(&|| self.stopping()) {
-                tracing::warn!(error = %e, "indexing audit events failed; searches will retry");
+            match job {
+                Job::Checkpoint => {
+                    if let Err(e) = self.checkpoint() {
+                        tracing::warn!(error = %e, "checkpointing the audit log's WAL failed; the next commit retries");
+                    }
+                }
+                Job::Index => {
+                    if let Err(e) = self.catch_up(&|| self.stopping()) {
+                        tracing::warn!(error = %e, "indexing audit events failed; searches will retry");
+                    }
+                }
             }
         }
     }
@@ -215,7 +241,7 @@ impl Maintenance {
                 opts: opts.clone(),
                 conn: Mutex::new(None),
                 checkpointer: Mutex::new(None),
-                thread: Mutex::new(None),
+                threads: Mutex::new([None, None]),
                 work: Mutex::new(Work::default()),
                 wake: Condvar::new(),
                 through: AtomicU64::new(0),
@@ -286,16 +312,16 @@ impl Maintenance {
         }))
     }
 
-    /// Stops the background thread once it has done what it was asked to (see
-    /// [`Shared::run`]) and waits for it. Idempotent; nothing can be asked of it after.
+    /// Stops the background threads once they have done what they were asked to (see
+    /// [`Shared::run`]) and waits for them. Idempotent; nothing can be asked of them after.
     pub(crate) fn stop(&self) {
-        let thread = {
-            let mut thread = relock(&self.shared.thread);
+        let threads = {
+            let mut threads = relock(&self.shared.threads);
             relock(&self.shared.work).stop = true;
-            thread.take()
+            std::mem::take(&mut *threads)
         };
-        if let Some(t) = thread {
-            self.shared.wake.notify_one();
+        self.shared.wake.notify_all();
+        for t in threads.into_iter().flatten() {
             let _ = t.join();
         }
     }
