@@ -103,7 +103,20 @@ pub fn run_in_task(args: &HookArgs) -> NotInTask {
 
 /// Answers deny (the call could not even be judged) and exits 0.
 pub fn refuse(args: &HookArgs, reason: &str) -> ! {
+    drain_stdin();
     finish(&fail(reason.to_owned()).render(args.agent.format()))
+}
+
+/// Reads and drops the payload nobody will judge, so that the agent writing it
+/// never meets a closed pipe (EPIPE, which a Node.js caller may not handle) because
+/// the refusal came first. Bounded, and skipped on a terminal, which never ends.
+fn drain_stdin() {
+    use std::io::IsTerminal as _;
+    const MAX_PAYLOAD: u64 = 64 << 20;
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        let _ = std::io::copy(&mut stdin.lock().take(MAX_PAYLOAD), &mut std::io::sink());
+    }
 }
 
 /// Decides and records the call read from `input` (through the engine inside
