@@ -10,6 +10,8 @@
 
 #[path = "support/task_world.rs"]
 mod task_world;
+#[path = "../../gate/tests/support/corpus_files.rs"]
+mod corpus_files;
 
 use std::collections::HashMap;
 use std::io::Write as _;
@@ -18,50 +20,11 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 
 use paddock_engine::{AgentKind, Engine, EngineConfig, OutputSink, Stream, TaskSpec, TaskState};
-use serde::Deserialize;
 use serde_json::{Value, json};
+use corpus_files::{Benign, Dangerous, Tools, read};
 use task_world::{World, git};
 
 const WORKTREE: &str = "/home/dev/project";
-const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../gate/tests/corpus/");
-
-#[derive(Deserialize)]
-struct Dangerous {
-    cases: Vec<DangerousCase>,
-}
-
-#[derive(Deserialize)]
-struct DangerousCase {
-    name: Option<String>,
-    command: String,
-    expect: String,
-    rule: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct Benign {
-    group: Vec<BenignGroup>,
-}
-
-#[derive(Deserialize)]
-struct BenignGroup {
-    name: String,
-    commands: Vec<String>,
-}
-
-#[derive(Deserialize)]
-struct Tools {
-    cases: Vec<ToolCase>,
-}
-
-#[derive(Deserialize)]
-struct ToolCase {
-    name: String,
-    tool: String,
-    input: String,
-    expect: String,
-    rule: Option<String>,
-}
 
 /// One hook call of the corpus: its name, the tool call, what it must get.
 struct Case {
@@ -72,11 +35,6 @@ struct Case {
     rule: Option<String>,
 }
 
-fn read<T: for<'de> Deserialize<'de>>(file: &str) -> T {
-    let path = format!("{CORPUS}{file}");
-    toml::from_str(&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))).unwrap()
-}
-
 /// Every dangerous and every tool case, and every fifth everyday command
 /// (the in-process corpus test decides all of them; here what is compared is
 /// two processes around the same decision).
@@ -84,11 +42,11 @@ fn corpus() -> Vec<Case> {
     let mut cases = Vec::new();
     for c in read::<Dangerous>("dangerous.toml").cases {
         let name = c.name.unwrap_or_else(|| c.command.clone());
-        cases.push(Case { name, tool: "Bash".into(), input: json!({ "command": c.command }), expect: c.expect, rule: c.rule });
+        cases.push(Case { name, tool: "Bash".into(), input: json!({ "command": c.command }), expect: c.expect.as_str().into(), rule: c.rule });
     }
     for c in read::<Tools>("tools.toml").cases {
         let input = serde_json::from_str(&c.input).unwrap_or_else(|e| panic!("{}: {e}", c.name));
-        cases.push(Case { name: c.name, tool: c.tool, input, expect: c.expect, rule: c.rule });
+        cases.push(Case { name: c.name, tool: c.tool, input, expect: c.expect.as_str().into(), rule: c.rule });
     }
     let benign = read::<Benign>("benign.toml").group.into_iter().flat_map(|g| {
         let group = g.name;

@@ -4,10 +4,13 @@
 // clippy.toml's allow-*-in-tests covers #[test] fns, not this file's helpers.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[path = "support/corpus_files.rs"]
+mod corpus_files;
+
 use std::path::{Path, PathBuf};
 
+use corpus_files::{Benign, Dangerous, Tools, read};
 use paddock_gate::{Context, Gate, HookInput, Verdict};
-use serde::Deserialize;
 
 const WORKTREE: &str = "/home/dev/project";
 
@@ -17,51 +20,6 @@ fn ctx() -> Context {
         home: Some(PathBuf::from("/home/dev")),
         temp_dirs: vec![PathBuf::from("/tmp"), PathBuf::from("/var/tmp")],
     }
-}
-
-fn read(name: &str) -> String {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus").join(name);
-    std::fs::read_to_string(&p).map_err(|e| format!("{}: {e}", p.display())).unwrap()
-}
-
-#[derive(Deserialize)]
-struct Dangerous {
-    cases: Vec<DangerousCase>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct DangerousCase {
-    name: Option<String>,
-    command: String,
-    expect: Verdict,
-    rule: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct Benign {
-    group: Vec<BenignGroup>,
-}
-
-#[derive(Deserialize)]
-struct BenignGroup {
-    name: String,
-    commands: Vec<String>,
-}
-
-#[derive(Deserialize)]
-struct Tools {
-    cases: Vec<ToolCase>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ToolCase {
-    name: String,
-    tool: String,
-    input: String,
-    expect: Verdict,
-    rule: Option<String>,
 }
 
 fn check(failures: &mut Vec<String>, name: &str, d: &paddock_gate::Decision, expect: Verdict, rule: Option<&str>) {
@@ -79,7 +37,7 @@ fn check(failures: &mut Vec<String>, name: &str, d: &paddock_gate::Decision, exp
 
 #[test]
 fn dangerous_commands_are_denied_or_asked() {
-    let corpus: Dangerous = toml::from_str(&read("dangerous.toml")).unwrap();
+    let corpus: Dangerous = read("dangerous.toml");
     assert!(corpus.cases.len() >= 250, "only {} dangerous cases", corpus.cases.len());
     let gate = Gate::with_builtin_packs();
     let ctx = ctx();
@@ -97,7 +55,7 @@ fn dangerous_commands_are_denied_or_asked() {
 
 #[test]
 fn everyday_commands_are_allowed() {
-    let corpus: Benign = toml::from_str(&read("benign.toml")).unwrap();
+    let corpus: Benign = read("benign.toml");
     let total: usize = corpus.group.iter().map(|g| g.commands.len()).sum();
     assert!(total >= 500, "only {total} benign cases");
     let gate = Gate::with_builtin_packs();
@@ -114,7 +72,7 @@ fn everyday_commands_are_allowed() {
 
 #[test]
 fn tool_calls_are_judged_by_path_and_url_rules() {
-    let corpus: Tools = toml::from_str(&read("tools.toml")).unwrap();
+    let corpus: Tools = read("tools.toml");
     let gate = Gate::with_builtin_packs();
     let ctx = ctx();
     let mut failures = Vec::new();
