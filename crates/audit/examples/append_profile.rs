@@ -16,42 +16,13 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use paddock_audit::{Actor, AuditLog, Kind, NewEvent, OpenOptions};
+#[path = "../benches/support/events.rs"]
+mod events;
 
-fn event(i: u64) -> NewEvent {
-    let kind = [Kind::ToolCall, Kind::GateDecision, Kind::Egress][(i % 3) as usize];
-    let cmd = match i % 4 {
-        0 => format!("cargo test -p crate{} --release", i % 13),
-        1 => format!("git commit -m 'step {i}'"),
-        2 => format!("curl https://api.example.com/v1/items/{}", i % 997),
-        _ => format!("rg --files src/module{}", i % 31),
-    };
-    NewEvent::new(Actor::Agent, kind, "Bash")
-        .task(format!("task-{:04}", (i / 2000) % 500))
-        .resource(cmd.clone())
-        .outcome(if i.is_multiple_of(10) {
-            "deny"
-        } else {
-            "allow"
-        })
-        .detail(serde_json::json!({
-            "command": cmd,
-            "cwd": format!("/home/dev/work/repo{}", i % 3),
-            "duration_ms": i % 1000,
-            "rule": "default-allow",
-        }))
-}
+use events::{cpu_now, event};
+use paddock_audit::{AuditLog, NewEvent, OpenOptions};
 
-/// This thread's on-CPU time so far.
-fn cpu_now() -> Duration {
-    let s = std::fs::read_to_string("/proc/thread-self/schedstat").unwrap_or_default();
-    Duration::from_nanos(
-        s.split(' ')
-            .next()
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(0),
-    )
-}
+
 
 fn report(what: &str, n: u64, wall: Duration, cpu: Duration) {
     let per = |d: Duration| d.as_secs_f64() * 1e6 / n as f64;

@@ -54,19 +54,26 @@ fn indexed_through(db: &Path) -> u64 {
     v.map_or(0, |v| v.parse().unwrap())
 }
 
+/// A log at `db` whose appenders leave indexing to others until `lag` events are pending,
+/// with or without the background threads.
+fn open_lagging(db: &Path, lag: u64, background_thread: bool) -> AuditLog {
+    AuditLog::open_with(
+        db,
+        OpenOptions {
+            index_lag: lag,
+            background_thread,
+            ..OpenOptions::default()
+        },
+    )
+    .unwrap()
+}
+
 #[test]
 fn background_indexing_keeps_the_lag_bounded_without_any_query() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("audit.db");
     let lag = 100;
-    let log = AuditLog::open_with(
-        &db,
-        OpenOptions {
-            index_lag: lag,
-            ..OpenOptions::default()
-        },
-    )
-    .unwrap();
+    let log = open_lagging(&db, lag, true);
     for i in 0..250 {
         log.append(ev("alpha", i)).unwrap();
         let head = i + 1;
@@ -96,15 +103,7 @@ fn appenders_keep_the_index_lag_bounded_without_any_query() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("audit.db");
     let lag = 100;
-    let log = AuditLog::open_with(
-        &db,
-        OpenOptions {
-            index_lag: lag,
-            background_thread: false,
-            ..OpenOptions::default()
-        },
-    )
-    .unwrap();
+    let log = open_lagging(&db, lag, false);
     for i in 0..250 {
         log.append(ev("alpha", i)).unwrap();
         let head = i + 1;
@@ -124,14 +123,7 @@ fn appenders_keep_the_index_lag_bounded_without_any_query() {
 fn deferred_indexing_is_done_by_index_pending_or_the_next_query() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("audit.db");
-    let log = AuditLog::open_with(
-        &db,
-        OpenOptions {
-            index_lag: u64::MAX,
-            ..OpenOptions::default()
-        },
-    )
-    .unwrap();
+    let log = open_lagging(&db, u64::MAX, true);
     log.append_batch((0..5000).map(|i| ev("alpha", i)).collect())
         .unwrap();
     assert_eq!(indexed_through(&db), 0, "index_lag = MAX must not index");
@@ -376,14 +368,7 @@ fn version_2_files_move_their_derived_tables_to_the_index_file() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("audit.db");
     {
-        let log = AuditLog::open_with(
-            &db,
-            OpenOptions {
-                index_lag: u64::MAX,
-                ..OpenOptions::default()
-            },
-        )
-        .unwrap();
+        let log = open_lagging(&db, u64::MAX, true);
         log.append_batch((0..30).map(|i| ev("legacy", i)).collect())
             .unwrap();
     }
@@ -504,14 +489,7 @@ fn a_closing_log_leaves_the_next_process_a_true_hint_of_the_index() {
             .map_or(0, |v| v.parse().unwrap())
     };
     {
-        let log = AuditLog::open_with(
-            &db,
-            OpenOptions {
-                index_lag: 100,
-                ..OpenOptions::default()
-            },
-        )
-        .unwrap();
+        let log = open_lagging(&db, 100, true);
         log.append_batch((0..150).map(|i| ev("alpha", i)).collect())
             .unwrap();
     }
