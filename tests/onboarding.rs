@@ -111,6 +111,12 @@ async fn the_wizard_walks_through_all_six_steps_without_showing_a_secret() -> an
         let source = client.source().await?;
         assert!(source.contains("The level is the most severe single finding"), "the risk rules are not on the page");
         assert!(source.contains("obfuscate any PII") || source.contains("Obfuscate any PII"), "the audit prompt is not on the page");
+        // The same audit inside a fresh sandbox, started on arrival, reaches
+        // none of it (and did run: an error note would be shown instead).
+        let compare = wait_for(&client, "[data-testid='compare-inside'] :is([data-testid='compare-verdict'], [role='alert'])").await?;
+        let said = compare.text().await?;
+        assert_eq!(compare.attr("data-holds").await?.as_deref(), Some("true"), "the inside audit: {said}");
+        assert!(said.contains("Isolation holds") && said.contains("bubblewrap"), "{said}");
         assert_nothing_leaks(&client, &home, d, "1 (risk)").await?;
         shot(&client, "onboarding-1-risk").await?;
 

@@ -99,7 +99,7 @@ impl AppState {
             onboarding_lock: Mutex::new(()),
             engine: OnceLock::new(),
             settings_lock: Mutex::new(()),
-            scanner: paddock_bin(),
+            scanner: paddock_bin().map(|bin| full_cli_beside(&bin)),
             keyring: KeyringNames::from_env()?,
         })
     }
@@ -113,6 +113,15 @@ impl AppState {
     pub fn creds_settings(&self) -> PathBuf {
         self.data_dir.join("creds-settings.json")
     }
+}
+
+/// The binary that runs `scan` inside the sandbox: `paddock-full` beside `bin`
+/// when there is one. The `paddock` launcher only runs the gate and the
+/// sandbox itself and hands `scan` to `paddock-full` beside it, which the
+/// sandbox does not mount; so the scanner mounted is the full CLI.
+fn full_cli_beside(bin: &std::path::Path) -> PathBuf {
+    let full = bin.with_file_name(if cfg!(windows) { "paddock-full.exe" } else { "paddock-full" });
+    if full.is_file() { full } else { bin.to_owned() }
 }
 
 /// The `paddock` binary the engine puts inside the sandbox (the gate hook, the
