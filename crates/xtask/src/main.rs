@@ -120,12 +120,12 @@ fn test(skip_setup: bool) -> Result<(), String> {
     steps.run("clippy", clippy);
 
     let mut unit = cargo();
-    unit.args(["test", "--workspace", "--exclude", "paddock-e2e", "--exclude", "xtask"]);
+    unit.args(["test", "--no-fail-fast", "--workspace", "--exclude", "paddock-e2e", "--exclude", "xtask"]);
     steps.run("Rust unit and integration tests", unit);
 
     if steps.run("build the desktop app and CLI", build_app_and_cli()) == Outcome::Passed {
         let mut e2e = cargo();
-        e2e.args(["test", "--package", "paddock-e2e"])
+        e2e.args(["test", "--no-fail-fast", "--package", "paddock-e2e"])
             .env("PADDOCK_APP_BIN", target_dir().join("debug").join("paddock-desktop"))
             .env("PADDOCK_CLI_BIN", target_dir().join("debug").join("paddock"))
             .env("PADDOCK_CLAUDE_BIN", setup::claude_bin());
