@@ -15,7 +15,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // bench harness
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 #[path = "support/events.rs"]
 mod events;

@@ -15,7 +15,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 mod events;
 
 use events::event;
-use paddock_audit::{AuditLog, Cursor, Filter, Kind, OpenOptions, Query};
+use paddock_audit::{Actor, AuditLog, Cursor, Filter, Kind, OpenOptions, Query};
 
 const FIXTURE_EVENTS: u64 = 1_000_000;
 
