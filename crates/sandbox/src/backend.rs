@@ -124,6 +124,9 @@ pub struct SandboxedCommand {
     /// Started once already while it had inherited fds: a second start would
     /// hand bwrap fd numbers that are closed, or reused by something else.
     spent: bool,
+    /// A private HOME made on the host for this command (sandbox-exec), removed
+    /// when the command is dropped: keep the command until the child is done.
+    private_home: Option<tempfile::TempDir>,
 }
 
 impl SandboxedCommand {
@@ -134,7 +137,14 @@ impl SandboxedCommand {
             #[cfg(unix)]
             inherited: Vec::new(),
             spent: false,
+            private_home: None,
         }
+    }
+
+    /// Keeps `home` (and so the directory) alive as long as this command.
+    pub(crate) fn keeping(mut self, home: tempfile::TempDir) -> Self {
+        self.private_home = Some(home);
+        self
     }
 
     #[cfg(unix)]
@@ -303,7 +313,9 @@ fn candidates(policy: &Policy) -> Vec<Result<Box<dyn Backend>, BackendStatus>> {
             .map(|b| Box::new(b) as Box<dyn Backend>),
         );
     }
-    list.push(Err(crate::macos::status()));
+    list.push(
+        crate::sandbox_exec::SandboxExecBackend::locate().map(|b| Box::new(b) as Box<dyn Backend>),
+    );
     list.push(Err(crate::windows::status()));
     list.retain(|c| {
         let kind = match c {

@@ -93,6 +93,16 @@ pub fn sandbox_env(
     manifest: &Manifest,
     host: impl IntoIterator<Item = (OsString, OsString)>,
 ) -> BTreeMap<OsString, OsString> {
+    sandbox_env_with_home(manifest, host, SANDBOX_HOME)
+}
+
+/// Same, for a backend whose private HOME is at `home` rather than at
+/// [`SANDBOX_HOME`] (sandbox-exec has no mount namespace to put it there).
+pub fn sandbox_env_with_home(
+    manifest: &Manifest,
+    host: impl IntoIterator<Item = (OsString, OsString)>,
+    home: &str,
+) -> BTreeMap<OsString, OsString> {
     let mut env = BTreeMap::new();
     for (name, value) in host {
         let Some(key) = name.to_str() else { continue };
@@ -103,7 +113,7 @@ pub fn sandbox_env(
     env.entry("PATH".into())
         .or_insert_with(|| "/usr/local/bin:/usr/bin:/bin".into());
     for (key, value) in [
-        ("HOME", SANDBOX_HOME),
+        ("HOME", home),
         ("USER", "agent"),
         ("LOGNAME", "agent"),
         ("TMPDIR", "/tmp"),
@@ -115,7 +125,7 @@ pub fn sandbox_env(
     for cache in &manifest.tool_caches {
         for (rel, var) in cache.mounts() {
             if let Some(var) = var {
-                env.insert((*var).into(), format!("{SANDBOX_HOME}/{rel}").into());
+                env.insert((*var).into(), format!("{home}/{rel}").into());
             }
         }
     }

@@ -13,6 +13,9 @@ pub enum SandboxError {
     NoBackend { details: String },
     #[error("invalid sandbox manifest: {0}")]
     Manifest(String),
+    /// The backend cannot give what the manifest asks for; nothing was started.
+    #[error("this sandbox cannot run the command as asked: {0}")]
+    Unsupported(String),
     #[error("invalid sandbox profile: {0}")]
     Profile(String),
     #[error("no command given to run in the sandbox")]

@@ -42,13 +42,14 @@
 //! |---|---|---|
 //! | bubblewrap (Linux) | implemented | escape suite against real bwrap, in CI |
 //! | Podman (Linux) | implemented, network none only, needs a local rootfs (an empty directory works) | argument tests and a real container run (podman + runc, picked on hybrid-cgroup hosts) |
-//! | sandbox-exec (macOS) | SBPL generation only | expected-text tests on Linux; never run on macOS |
+//! | sandbox-exec (macOS) | implemented, network none only (proxy-only refused); offered on macOS only | SBPL expected-text tests and the command it builds (run through a stand-in for sandbox-exec) on Linux; never run on macOS |
 //! | AppContainer (Windows) | design + cfg-gated stub, reports unavailable | nothing runs |
 
 mod backend;
 pub mod env;
 mod error;
 pub mod macos;
+pub mod sandbox_exec;
 mod manifest;
 pub mod windows;
 

@@ -1,12 +1,13 @@
 //! macOS: `sandbox-exec` with a generated deny-by-default SBPL profile.
 //!
 //! Profile generation is a pure function of the manifest (tested on Linux
-//! against expected text). Running it needs macOS: there the backend would be
-//! `sandbox-exec -p <profile> -- CMD` with the manifest's environment. macOS has
-//! no network namespaces, so ProxyOnly allows exactly one outbound TCP
-//! destination, the bridge on `localhost:<port>` run by Paddock outside the
-//! sandbox, and the proxy unix socket itself is denied. Verified on Linux:
-//! text generation only; not verified: execution on macOS.
+//! against expected text); [`crate::sandbox_exec`] runs commands under it.
+//! macOS has no network namespaces, so ProxyOnly would allow exactly one
+//! outbound TCP destination, a bridge on `localhost:<port>` run by Paddock
+//! outside the sandbox, and deny the proxy unix socket itself; that bridge does
+//! not exist yet, so the backend refuses ProxyOnly manifests. Verified on
+//! Linux: text generation and the command built; not verified: execution on
+//! macOS.
 
 use std::fmt::Write;
 use std::path::Path;
@@ -59,6 +60,10 @@ pub fn sbpl_profile(manifest: &Manifest, home: &Path) -> String {
     for path in &manifest.read_only {
         let _ = writeln!(p, "  (subpath {})", quote(&manifest.expand(path)));
     }
+    // Seeds are linked into the private HOME; reading one follows the link.
+    for seed in &manifest.home_seed {
+        let _ = writeln!(p, "  (subpath {})", quote(&manifest.expand(&seed.from)));
+    }
     p.push_str(")\n");
 
     p.push_str("(allow file-read* file-write*\n");
@@ -66,6 +71,10 @@ pub fn sbpl_profile(manifest: &Manifest, home: &Path) -> String {
         let _ = writeln!(p, "  (subpath {})", quote(&manifest.expand(path)));
     }
     let _ = writeln!(p, "  (subpath {})", quote(home));
+    // Opt-in tool caches: the host's own directories, linked into the private HOME.
+    for (cache_dir, _) in tool_cache_dirs(manifest) {
+        let _ = writeln!(p, "  (subpath {})", quote(&cache_dir));
+    }
     p.push_str("  (subpath \"/private/tmp\")\n  (subpath \"/private/var/folders\")\n)\n");
 
     if !manifest.protected.is_empty() && !manifest.writable.is_empty() {
@@ -102,16 +111,24 @@ pub fn sbpl_profile(manifest: &Manifest, home: &Path) -> String {
     p
 }
 
-/// On Linux/Windows builds: not applicable. On macOS: not yet wired to run.
+/// Each granted tool cache as (host directory, path relative to HOME).
+pub(crate) fn tool_cache_dirs(manifest: &Manifest) -> Vec<(std::path::PathBuf, &'static str)> {
+    let mut caches = manifest.tool_caches.clone();
+    caches.sort();
+    caches.dedup();
+    caches
+        .iter()
+        .flat_map(|c| c.mounts().iter())
+        .map(|(rel, _)| (manifest.expand(&Path::new("~").join(rel)), *rel))
+        .collect()
+}
+
+/// The status when the backend cannot even be located (not macOS).
 pub fn status() -> BackendStatus {
     BackendStatus {
         kind: BackendKind::SandboxExec,
         available: false,
-        detail: if cfg!(target_os = "macos") {
-            "profile generation is implemented; running under sandbox-exec is not wired up in this build".into()
-        } else {
-            "macOS only".into()
-        },
+        detail: "macOS only".into(),
         fix: None,
     }
 }
