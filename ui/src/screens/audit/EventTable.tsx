@@ -1,4 +1,4 @@
-import { useEffect, useRef } from "react";
+import { useEffect, useLayoutEffect, useRef } from "react";
 import { useVirtualizer } from "@tanstack/react-virtual";
 import type { AuditEvent } from "../../bindings";
 import type { EventList } from "./useEventList";
@@ -29,22 +29,28 @@ export function EventTable(props: {
     if (list.hasOlder && last >= list.rows.length - 40) void list.loadOlder();
   }, [last, list]);
 
-  // At the top with newer rows dropped (or live tail on): fetch newer and keep
-  // the rows in view where they were.
-  const onScroll = async () => {
+  // Rows added or dropped above the reader (newer rows fetched, the oldest
+  // of the window dropped to keep it bounded) move everything below them:
+  // scroll as much in the same commit, before the paint, so the reader stays
+  // on the rows they were reading.
+  useLayoutEffect(() => {
+    const el = scroller.current;
+    if (el && list.shift) el.scrollTop += list.shift.rows * ROW_HEIGHT;
+  }, [list.shift]);
+
+  // At the top with newer rows dropped: fetch them, keeping the reader's place.
+  const onScroll = () => {
     const el = scroller.current;
     if (!el || el.scrollTop > ROW_HEIGHT * 5 || !list.hasNewer) return;
-    const added = await list.loadNewer();
-    if (added && el) el.scrollTop += added * ROW_HEIGHT;
+    void list.loadNewer(true);
   };
 
   useEffect(() => {
     if (!liveTail) return;
-    const timer = window.setInterval(async () => {
-      const el = scroller.current;
-      const added = await list.loadNewer();
+    const timer = window.setInterval(() => {
       // Keep a reader's place unless they are at the top, following.
-      if (added && el && el.scrollTop > ROW_HEIGHT) el.scrollTop += added * ROW_HEIGHT;
+      const el = scroller.current;
+      void list.loadNewer(!!el && el.scrollTop > ROW_HEIGHT);
     }, 1500);
     return () => window.clearInterval(timer);
   }, [liveTail, list]);

@@ -15,9 +15,13 @@ export interface EventList {
   hasNewer: boolean;
   loading: boolean;
   error: WireError | null;
+  /** Rows added (+) or dropped (-) above the reader by the last load, to be
+   *  made up in the scroll position in the same commit (a new object each time). */
+  shift: { rows: number } | null;
   loadOlder: () => Promise<void>;
-  /** Returns how many rows were added at the top. */
-  loadNewer: () => Promise<number>;
+  /** Returns how many rows were added at the top; with `keepPlace`, they
+   *  come in above the reader as a `shift`. */
+  loadNewer: (keepPlace: boolean) => Promise<number>;
   reload: () => Promise<void>;
 }
 
@@ -27,6 +31,7 @@ export function useEventList(filter: AuditFilter): EventList {
   const [hasNewer, setHasNewer] = useState(false);
   const [loading, setLoading] = useState(false);
   const [error, setError] = useState<WireError | null>(null);
+  const [shift, setShift] = useState<{ rows: number } | null>(null);
   const busy = useRef(false);
   // The latest state, for callbacks that must not go stale between renders.
   const state = useRef({ rows, hasOlder, hasNewer });
@@ -40,6 +45,7 @@ export function useEventList(filter: AuditFilter): EventList {
       const page = await api.auditQuery({ filter, cursor: { at: "newest" }, limit: PAGE });
       if (gen !== generation.current) return;
       setRows([...page.events].reverse());
+      setShift(null);
       setHasOlder(page.has_older);
       setHasNewer(false);
       setError(null);
@@ -65,16 +71,20 @@ export function useEventList(filter: AuditFilter): EventList {
     try {
       const oldest = cur[cur.length - 1].seq;
       const page = await api.auditQuery({ filter, cursor: { at: "before", seq: oldest }, limit: PAGE });
-      if (gen !== generation.current) return;
-      let next = [...state.current.rows, ...[...page.events].reverse()];
-      let trimmedTop = false;
-      if (next.length > MAX_ROWS) {
-        next = next.slice(next.length - MAX_ROWS);
-        trimmedTop = true;
+      // The rows may have changed while the page was on its way (a load that
+      // finished just before this one started has rendered since): a page
+      // fetched for an older state would be appended twice.
+      const now = state.current.rows;
+      if (gen !== generation.current || now.length === 0 || now[now.length - 1].seq !== oldest) return;
+      let next = [...now, ...[...page.events].reverse()];
+      const dropped = Math.max(0, next.length - MAX_ROWS);
+      if (dropped > 0) {
+        next = next.slice(dropped);
+        setHasNewer(true);
+        setShift({ rows: -dropped });
       }
       setRows(next);
       setHasOlder(page.has_older);
-      if (trimmedTop) setHasNewer(true);
     } catch (e) {
       setError(e as WireError);
     } finally {
@@ -82,24 +92,29 @@ export function useEventList(filter: AuditFilter): EventList {
     }
   }, [filter]);
 
-  const loadNewer = useCallback(async () => {
+  const loadNewer = useCallback(async (keepPlace: boolean) => {
     const { rows: cur } = state.current;
     if (busy.current) return 0;
     busy.current = true;
     const gen = generation.current;
     try {
-      const cursor = cur.length ? { at: "after" as const, seq: cur[0].seq } : { at: "newest" as const };
+      const newest = cur.length ? cur[0].seq : null;
+      const cursor = newest !== null ? { at: "after" as const, seq: newest } : { at: "newest" as const };
       const page = await api.auditQuery({ filter, cursor, limit: PAGE });
-      if (gen !== generation.current || page.events.length === 0) {
-        if (gen === generation.current) setHasNewer(page.has_newer);
+      const now = state.current.rows;
+      // As in loadOlder: a page for rows that have changed since is dropped.
+      if (gen !== generation.current || (now.length ? now[0].seq : null) !== newest) return 0;
+      if (page.events.length === 0) {
+        setHasNewer(page.has_newer);
         return 0;
       }
-      let next = [...[...page.events].reverse(), ...state.current.rows];
+      let next = [...[...page.events].reverse(), ...now];
       if (next.length > MAX_ROWS) {
         next = next.slice(0, MAX_ROWS);
         setHasOlder(true);
       }
       setRows(next);
+      if (keepPlace) setShift({ rows: page.events.length });
       setHasNewer(page.has_newer);
       return page.events.length;
     } catch (e) {
@@ -110,5 +125,5 @@ export function useEventList(filter: AuditFilter): EventList {
     }
   }, [filter]);
 
-  return { rows, hasOlder, hasNewer, loading, error, loadOlder, loadNewer, reload };
+  return { rows, hasOlder, hasNewer, loading, error, shift, loadOlder, loadNewer, reload };
 }
