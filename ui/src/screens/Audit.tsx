@@ -10,6 +10,7 @@ import { DetailPane } from "./audit/DetailPane";
 import { IntegrityBadge } from "./audit/IntegrityBadge";
 import { SummaryStrip } from "./audit/SummaryStrip";
 import { useEventList } from "./audit/useEventList";
+import { count } from "./audit/format";
 
 const NO_FILTER: AuditFilter = { since: null, until: null, task_id: null, actors: [], kinds: [], outcomes: [], text: null };
 
@@ -54,7 +55,7 @@ export function Audit() {
     setNotice(null);
     try {
       const done = await api.auditExport(filter, format);
-      setNotice(`Exported ${done.events.toLocaleString()} events to ${done.path}`);
+      setNotice(`Exported ${count(done.events)} events to ${done.path}`);
     } catch (e) {
       setError(e as WireError);
     }

@@ -1,4 +1,5 @@
 import type { AuditVerify } from "../../bindings";
+import { count } from "./format";
 
 export function IntegrityBadge(props: { report: AuditVerify | null; checking: boolean; onVerify: () => void }) {
   const { report, checking } = props;
@@ -8,7 +9,7 @@ export function IntegrityBadge(props: { report: AuditVerify | null; checking: bo
   if (checking) {
     text = "Verifying…";
   } else if (report?.ok) {
-    text = `Chain verified · ${report.events.toLocaleString()} events`;
+    text = `Chain verified · ${count(report.events)} events`;
     cls = "badge good";
     title = `Checked at ${report.checked_at}. ${report.checkpoints_verified} signed checkpoints; sealed through #${report.sealed_through}.`;
   } else if (report) {

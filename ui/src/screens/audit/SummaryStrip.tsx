@@ -1,17 +1,17 @@
 import type { AuditCounts } from "../../bindings";
-import { label, tone } from "./format";
+import { count, label, tone } from "./format";
 
 export function SummaryStrip({ counts }: { counts: AuditCounts | null }) {
   if (!counts) return <div className="summary-strip muted">Counting…</div>;
   return (
     <div className="summary-strip" data-testid="summary-strip">
       <span className="total">
-        <strong>{counts.total.toLocaleString()}</strong> {counts.total === 1 ? "event" : "events"}
+        <strong>{count(counts.total)}</strong> {counts.total === 1 ? "event" : "events"}
       </span>
       <span className="sep" />
       {counts.by_kind.map((c) => (
         <span key={c.key} className="chip">
-          {label(c.key)} <strong>{c.count.toLocaleString()}</strong>
+          {label(c.key)} <strong>{count(c.count)}</strong>
         </span>
       ))}
       <span className="sep" />
@@ -19,7 +19,7 @@ export function SummaryStrip({ counts }: { counts: AuditCounts | null }) {
         .filter((c) => c.key !== "")
         .map((c) => (
           <span key={c.key} className={`chip outcome ${tone(c.key)}`}>
-            {c.key} <strong>{c.count.toLocaleString()}</strong>
+            {c.key} <strong>{count(c.count)}</strong>
           </span>
         ))}
     </div>

@@ -15,6 +15,20 @@ export const KINDS: AuditKind[] = [
 
 export const ACTORS = ["user", "agent", "sub_agent", "system"] as const;
 
+/** Counts with digit groups in the user's locale, or en-US grouping where the
+ *  locale groups nothing at all: under the C/POSIX locale (a bare X session,
+ *  a service) ICU formats 1000022 as "1000022", unreadable at a million events. */
+export const groupedNumber = (locale?: string): Intl.NumberFormat => {
+  const own = new Intl.NumberFormat(locale);
+  return own.format(1_000_000) === "1000000" ? new Intl.NumberFormat("en-US") : own;
+};
+
+const COUNT = groupedNumber();
+
+export function count(n: number): string {
+  return COUNT.format(n);
+}
+
 export function label(key: string): string {
   return key === "" ? "none" : key.replace(/_/g, " ");
 }
