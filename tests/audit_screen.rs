@@ -1,5 +1,6 @@
 //! The Audit screen on a realistic night of events, in the real window:
-//! browsing, search, detail, task timeline, export, and tamper detection.
+//! browsing, search, detail, task timeline, export, and tamper detection; and
+//! paging through a million events in a window of rows that stays bounded.
 
 use std::time::Duration;
 
@@ -169,6 +170,125 @@ async fn a_night_of_events_browsed_searched_exported_and_tamper_detected() -> an
     })
     .await
     .unwrap_or_else(|_| Err(anyhow::anyhow!("the tamper check took longer than 120 s")));
+    client.close().await?;
+    result
+}
+
+/// The sequence numbers of the rows in the DOM, and the scroll box's height.
+async fn view(client: &Client) -> anyhow::Result<(Vec<u64>, f64)> {
+    let v = client
+        .execute(
+            "const s = document.querySelector('.event-scroll');
+             return [[...s.querySelectorAll('[role=row]')].map(r => Number(r.dataset.seq)), s.scrollHeight]",
+            vec![],
+        )
+        .await?;
+    Ok(serde_json::from_value(v)?)
+}
+
+/// Scrolls the table by `px` like a reader would and returns the event then at
+/// the top of the view (waiting for the table to render it).
+async fn scroll_by(client: &Client, px: i32) -> anyhow::Result<u64> {
+    client.execute("document.querySelector('.event-scroll').scrollTop += arguments[0];", vec![px.into()]).await?;
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        tokio::time::sleep(Duration::from_millis(15)).await;
+        let top = client
+            .execute(
+                "const s = document.querySelector('.event-scroll');
+                 const at = `translateY(${Math.floor(s.scrollTop / 32) * 32}px)`;
+                 const r = [...s.querySelectorAll('[role=row]')].find(r => r.style.transform === at);
+                 return r ? Number(r.dataset.seq) : null;",
+                vec![],
+            )
+            .await?;
+        if let Some(seq) = top.as_u64() {
+            return Ok(seq);
+        }
+        anyhow::ensure!(std::time::Instant::now() < deadline, "the row at the top never rendered");
+    }
+}
+
+/// Rows in view are consecutive, newest first (no filter: no gap, no repeat).
+fn assert_consecutive(seqs: &[u64]) {
+    assert!(!seqs.is_empty());
+    assert!(seqs.windows(2).all(|w| w[0] == w[1] + 1), "rows not consecutive newest first: {seqs:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_million_events_page_through_a_window_of_rows_that_stays_bounded() -> anyhow::Result<()> {
+    let app = app_binary()?;
+    let data = tempfile::tempdir()?;
+    let scan_home = tempfile::tempdir()?;
+    let total = seed::night(data.path(), 1_000_000)?;
+    let display = Display::start()?;
+    let env = [
+        ("PADDOCK_DATA_DIR", data.path().display().to_string()),
+        ("PADDOCK_SCAN_HOME", scan_home.path().display().to_string()),
+    ];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let driver = Driver::start(&display, &env)?;
+    let client = driver.session(&app).await?;
+    // The window of rows the table keeps (ui/src/screens/audit/useEventList.ts:
+    // MAX_ROWS plus one PAGE) at 32 px each, whatever the total.
+    let bounded_height = (3000.0 + 200.0) * 32.0;
+    let result = tokio::time::timeout(Duration::from_secs(300), async {
+        open_audit(&client).await?;
+        let (ok, text) = badge(&client).await?;
+        assert_eq!(ok, "true", "{text}");
+        assert!(shows_count(&text, total), "the whole chain was verified: {text}");
+        let strip = client.find(Locator::Css("[data-testid='summary-strip']")).await?.text().await?;
+        assert!(shows_count(&strip, total), "{strip}");
+        wait_rows(&client, |r| !r.is_empty()).await?;
+        let (first, _) = view(&client).await?;
+        assert_eq!(first[0], total, "newest first");
+        assert_consecutive(&first);
+
+        // Down 4,000 rows, ten rows a step, as a reader scrolls: older pages
+        // are fetched and the oldest rows dropped at the top on the way, and
+        // the reader never jumps (each step moves the top row by ten rows at
+        // most, none while waiting at the bottom for the next page).
+        let mut top = total;
+        let mut steps = 0;
+        while top > total - 4_000 {
+            let now = scroll_by(&client, 320).await?;
+            assert!(now <= top && top - now <= 10, "scrolling 10 rows down moved the view from #{top} to #{now}");
+            top = now;
+            steps += 1;
+            if steps % 50 == 0 {
+                let (seqs, height) = view(&client).await?;
+                assert_consecutive(&seqs);
+                assert!(seqs.len() < 100, "{} rows in the DOM: not virtualized", seqs.len());
+                assert!(height <= bounded_height, "the table grew to {height} px: rows are not dropped");
+            }
+            anyhow::ensure!(steps < 2_000, "stuck at #{top} after {steps} steps");
+        }
+        screenshot(&client, "audit-million-deep").await?;
+
+        // And back up to the newest: the dropped rows are fetched again above
+        // the reader, who stays on the same rows.
+        let mut steps = 0;
+        while top < total {
+            let now = scroll_by(&client, -320).await?;
+            assert!(now >= top && now - top <= 10, "scrolling 10 rows up moved the view from #{top} to #{now}");
+            top = now;
+            steps += 1;
+            anyhow::ensure!(steps < 2_000, "stuck at #{top} after {steps} steps");
+        }
+        let (seqs, height) = view(&client).await?;
+        assert_consecutive(&seqs);
+        assert_eq!(seqs[0], total);
+        assert!(height <= bounded_height, "the table grew to {height} px");
+
+        // Search finds the one force push among a million events.
+        search(&client, "force").await?;
+        let found = wait_rows(&client, |r| r.len() == 1).await?;
+        assert!(found[0].contains("git push --force origin main"), "{found:?}");
+        screenshot(&client, "audit-million").await?;
+        anyhow::Ok(())
+    })
+    .await
+    .unwrap_or_else(|_| Err(anyhow::anyhow!("the million-event test took longer than 300 s")));
     client.close().await?;
     result
 }

@@ -73,15 +73,20 @@ fn story(task: &str) -> Vec<NewEvent> {
 /// Writes the night into a fresh audit trail at `<data>/audit.db`.
 pub fn night(data: &Path, noise: usize) -> anyhow::Result<u64> {
     let log = AuditLog::open(&data.join("audit.db"))?;
-    let mut batch: Vec<NewEvent> = (0..noise)
-        .map(|i| {
-            NewEvent::new(Actor::Agent, Kind::Egress, "GET")
-                .task(OTHER_TASK)
-                .resource(format!("registry.npmjs.org/pkg-{i}"))
-                .outcome("allow")
-                .detail(json!({ "status": 200, "bytes_down": 1_000 + i }))
-        })
-        .collect();
+    let noise_event = |i: usize| {
+        NewEvent::new(Actor::Agent, Kind::Egress, "GET")
+            .task(OTHER_TASK)
+            .resource(format!("registry.npmjs.org/pkg-{i}"))
+            .outcome("allow")
+            .detail(json!({ "status": 200, "bytes_down": 1_000 + i }))
+    };
+    // In batches of 10,000, so a million events never sit in memory at once.
+    let mut from = 0;
+    while noise - from > 10_000 {
+        log.append_batch((from..from + 10_000).map(noise_event).collect())?;
+        from += 10_000;
+    }
+    let mut batch: Vec<NewEvent> = (from..noise).map(noise_event).collect();
     batch.extend(story(OTHER_TASK).into_iter().take(5));
     log.append_batch(batch)?;
     let story = story(TASK);

@@ -41,7 +41,7 @@ after(async () => {
   await new Promise((resolve) => server?.httpServer.close(resolve));
 });
 
-function fakeBackend({ unsandboxed, onboarding, leases }) {
+function fakeBackend({ unsandboxed, onboarding, leases, auditEvents }) {
   // The wizard's saved state lives in the page, like onboarding.json on disk.
   let saved = {
     step: "risk", completed: [], skipped: [], repos: [], packs: null, finished: false, dismissed: false, last_screen: null,
@@ -153,11 +153,29 @@ function fakeBackend({ unsandboxed, onboarding, leases }) {
           };
         case "app_info":
           return { version: "0.1.0", platform: "linux", data_dir: "/home/dev/.local/share/paddock", unsandboxed_allowed: unsandboxed };
-        // An empty audit trail: the window test (tests/audit_screen.rs) covers a full one.
-        case "audit_query":
-          return { events: [], has_older: false, has_newer: false };
+        // An empty audit trail, or `auditEvents` synthetic ones paged by their
+        // sequence as the engine does: the window test (tests/audit_screen.rs)
+        // covers the real engine.
+        case "audit_query": {
+          const n = auditEvents ?? 0;
+          const { cursor, limit } = args.query;
+          let from, to;
+          if (cursor.at === "newest") [from, to] = [Math.max(1, n - limit + 1), n];
+          else if (cursor.at === "oldest") [from, to] = [1, Math.min(n, limit)];
+          else if (cursor.at === "before") [from, to] = [Math.max(1, cursor.seq - limit), cursor.seq - 1];
+          else [from, to] = [cursor.seq + 1, Math.min(n, cursor.seq + limit)];
+          const events = [];
+          for (let seq = from; seq <= to; seq++) {
+            events.push({
+              seq, id: `ev-${seq}`, ts: new Date(Date.UTC(2026, 10, 23, 2) + seq * 1000).toISOString(), task_id: "t-night",
+              actor: "agent", kind: "egress", action: "GET", resource: `registry.npmjs.org/pkg-${seq}`, outcome: "allow",
+              detail: {}, hash: "00".repeat(32),
+            });
+          }
+          return { events, has_older: from > 1, has_newer: to < n };
+        }
         case "audit_counts":
-          return { total: 0, by_kind: [], by_outcome: [] };
+          return { total: auditEvents ?? 0, by_kind: [], by_outcome: [] };
         case "audit_tasks":
           return [];
         case "audit_verify":
@@ -243,7 +261,9 @@ async function page(opts = {}) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 820 }, colorScheme: opts.colorScheme ?? "light" });
   const p = await context.newPage();
   if (opts.backend !== false) {
-    await p.addInitScript(fakeBackend, { unsandboxed: !!opts.unsandboxed, onboarding: opts.onboarding ?? {}, leases: !!opts.leases });
+    await p.addInitScript(fakeBackend, {
+      unsandboxed: !!opts.unsandboxed, onboarding: opts.onboarding ?? {}, leases: !!opts.leases, auditEvents: opts.auditEvents,
+    });
   }
   return p;
 }
@@ -502,5 +522,42 @@ test("web: GCP leases and the GCP admin key show on the Credentials screen", asy
   await p.locator("[data-testid='gcp-admin'] a").click();
   await p.locator("[data-testid='settings-gcp'][data-configured='true']").waitFor();
   assert.equal(await p.locator("input[data-field='project']").inputValue(), "acme-data-prod");
+  await p.context().close();
+});
+
+test("web: paging a million events keeps the reader on the rows they were reading", async () => {
+  const total = 1_000_000;
+  const p = await page({ auditEvents: total, onboarding: { finished: true, step: "done" } });
+  await p.goto(`${base}#/audit`);
+  await p.locator(".event-scroll [role=row]").first().waitFor();
+  // The event at the top of the view after scrolling by `px`, once rendered.
+  const scrollBy = (px) =>
+    p.evaluate(async (px) => {
+      const s = document.querySelector(".event-scroll");
+      s.scrollTop += px;
+      for (;;) {
+        await new Promise((r) => setTimeout(r, 10));
+        const at = `translateY(${Math.floor(s.scrollTop / 32) * 32}px)`;
+        const row = [...s.querySelectorAll("[role=row]")].find((r) => r.style.transform === at);
+        if (row) return Number(row.dataset.seq);
+      }
+    }, px);
+  const height = () => p.evaluate(() => document.querySelector(".event-scroll").scrollHeight);
+  let top = total;
+  // Down 4,000 rows, ten a step: pages come in below, the oldest of the window
+  // are dropped above, and the view never jumps.
+  while (top > total - 4000) {
+    const now = await scrollBy(320);
+    assert.ok(now <= top && top - now <= 10, `scrolling 10 rows down moved the view from #${top} to #${now}`);
+    top = now;
+  }
+  assert.ok((await height()) <= 3200 * 32, "the window of rows stays bounded");
+  await p.screenshot({ path: join(shots, "web-audit-deep.png") });
+  // Back up: the dropped rows come back above the reader.
+  while (top < total) {
+    const now = await scrollBy(-320);
+    assert.ok(now >= top && now - top <= 10, `scrolling 10 rows up moved the view from #${top} to #${now}`);
+    top = now;
+  }
   await p.context().close();
 });
