@@ -12,10 +12,10 @@
 //! Who runs it (see [`crate::maintenance`]): every query that reads derived data first
 //! catches the index up to the head, so no committed event is ever missing from a
 //! result; and once `index_lag` ([`DEFAULT_LAG`]) events are pending, the log's
-//! background thread indexes them, or the appender itself when four times that are
-//! (after its own commit and after answering the callers it committed for), so the lag
-//! stays bounded even when nothing queries the log — such as a day of gate-hook
-//! processes.
+//! background thread indexes them, and the appender helps, a chunk per commit, when four
+//! times that are (after its own commit and after answering the callers it committed
+//! for; all of them when there is no thread), so the lag stays bounded even when
+//! nothing queries the log — such as a day of gate-hook processes.
 //!
 //! The watermark (`index_through`, and the hash of that event, in the index file's
 //! `index_meta`) is written in the same transaction as the rows it covers. When it
@@ -270,10 +270,22 @@ pub(crate) fn write_hint(conn: &Connection, through: u64) -> Result<(), AuditErr
     Ok(())
 }
 
+/// Indexes one chunk (at most `CHUNK` events, one transaction) of what waits behind
+/// the head. Returns how many events were indexed, the watermark reached, and whether
+/// that is the head (nothing waits). `conn` has the index attached (with `setup`).
+/// Callers loop, taking the connection anew for each chunk, so that indexers in this
+/// process (the background thread, an appender over the lag, a query) take turns by
+/// the chunk rather than wait for another's whole backlog.
+pub(crate) fn index_chunk(conn: &Connection) -> Result<(u64, u64, bool), AuditError> {
+    let (indexed, through) = catch_up(conn, &|| true)?;
+    let (head, _, _) = state(conn)?;
+    Ok((indexed, through, through >= head))
+}
+
 /// Indexes every event up to the head as of the first transaction, `CHUNK` per
 /// transaction, until done or `stop` says so between chunks. Returns how many events
 /// were indexed and the watermark reached. `conn` has the index attached (with `setup`).
-pub(crate) fn catch_up(
+fn catch_up(
     conn: &Connection,
     stop: &dyn Fn() -> bool,
 ) -> Result<(u64, u64), AuditError> {

@@ -152,10 +152,21 @@ impl Shared {
         }
     }
 
-    fn catch_up(&self, stop: &dyn Fn() -> bool) -> Result<u64, AuditError> {
-        let (indexed, through) = self.with_conn(|c| index::catch_up(c, stop))?;
-        self.through.store(through, Ordering::Relaxed);
-        Ok(indexed)
+    /// Indexes chunk after chunk until nothing waits, `stop` says so (checked after
+    /// each chunk, so never before the first), or `max_chunks` are done. The
+    /// connection is taken anew for each chunk: see [`index::index_chunk`].
+    fn catch_up(&self, stop: &dyn Fn() -> bool, max_chunks: Option<u64>) -> Result<u64, AuditError> {
+        let mut indexed = 0;
+        let mut chunks = 0;
+        loop {
+            let (n, through, done) = self.with_conn(index::index_chunk)?;
+            self.through.store(through, Ordering::Relaxed);
+            indexed += n;
+            chunks += 1;
+            if done || max_chunks.is_some_and(|m| chunks >= m) || stop() {
+                return Ok(indexed);
+            }
+        }
     }
 
     /// Copies what it can of the log's WAL into the log without holding up writers
@@ -224,7 +235,7 @@ impl Shared {
                     }
                 }
                 Job::Index => {
-                    if let Err(e) = self.catch_up(&|| self.stopping()) {
+                    if let Err(e) = self.catch_up(&|| self.stopping(), None) {
                         tracing::warn!(error = %e, "indexing audit events failed; searches will retry");
                     }
                 }
@@ -251,7 +262,14 @@ impl Maintenance {
 
     /// Indexes every pending event now, in this thread; returns how many.
     pub(crate) fn catch_up(&self) -> Result<u64, AuditError> {
-        self.shared.catch_up(&|| false)
+        self.shared.catch_up(&|| false, None)
+    }
+
+    /// Indexes one chunk in this thread: an appender's share when the background
+    /// thread has fallen behind. It waits at most for the chunk that thread is
+    /// indexing, not for its whole backlog.
+    pub(crate) fn index_one_chunk(&self) -> Result<u64, AuditError> {
+        self.shared.catch_up(&|| false, Some(1))
     }
 
     /// `(head, indexed_through, consistent)`, see [`index::state`].

@@ -49,11 +49,11 @@ pub struct OpenOptions {
     /// query may find waiting. `u64::MAX` leaves indexing to queries and to
     /// [`AuditLog::index_pending`].
     pub index_lag: u64,
-    /// Index, and checkpoint the WAL, on a thread of the log's own, started when first
+    /// Index, and checkpoint the WAL, on threads of the log's own, started when first
     /// needed, so that appends return without doing either and commit while they run
     /// (the index is another file with its own write lock; a `PASSIVE` checkpoint does
-    /// not block writers). An appender still indexes itself once
-    /// [`INLINE_INDEX_FACTOR`] × `index_lag` events are pending, and checkpoints once
+    /// not block writers). An appender still indexes a chunk (up to 8,192 events) per
+    /// commit once [`INLINE_INDEX_FACTOR`] × `index_lag` events are pending, and checkpoints once
     /// the WAL is four times its usual size (the thread is not keeping up, or the
     /// process exits before it gets far). Dropping the log stops the thread once it has
     /// done what it was asked to. False: all of it happens in the appending thread.
@@ -668,14 +668,21 @@ impl AuditLog {
     }
 
     /// Indexes, or has the background thread index, once `index_lag` events wait.
+    /// Past `INLINE_INDEX_FACTOR` times that, the appender helps: one chunk per
+    /// commit while the thread runs (so a commit waits tens of milliseconds, not for
+    /// the whole backlog), everything when there is no thread.
     fn keep_index_up(&self, behind: u64) -> Result<(), AuditError> {
         if behind < self.index_lag {
             return Ok(());
         }
-        if self.background_thread && behind < self.index_lag.saturating_mul(INLINE_INDEX_FACTOR) {
+        if self.background_thread {
             // Already asked and not yet begun: the thread will take these events too.
-            if self.maintenance.index_requested() || self.maintenance.request_index() {
+            let asked = self.maintenance.index_requested() || self.maintenance.request_index();
+            if asked && behind < self.index_lag.saturating_mul(INLINE_INDEX_FACTOR) {
                 return Ok(());
+            }
+            if asked {
+                return self.maintenance.index_one_chunk().map(drop);
             }
         }
         self.maintenance.catch_up().map(drop)
