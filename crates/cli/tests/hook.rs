@@ -12,6 +12,8 @@
 mod task_world;
 #[path = "../../gate/tests/support/corpus_files.rs"]
 mod corpus_files;
+#[path = "support/exe.rs"]
+mod exe;
 
 use std::collections::HashMap;
 use std::io::Write as _;
@@ -268,7 +270,7 @@ fn outside_a_task_the_slim_hook_denies_when_paddock_gate_is_not_beside_it() {
     // call to `paddock gate`, which records it. Alone, it cannot record: deny.
     let dir = tempfile::tempdir().unwrap();
     let alone = dir.path().join("paddock-hook");
-    std::fs::copy(assert_cmd::cargo::cargo_bin("paddock-hook"), &alone).unwrap();
+    exe::place(&assert_cmd::cargo::cargo_bin("paddock-hook"), &alone);
     let payload = json!({
         "session_id": "s", "transcript_path": "/dev/null", "cwd": WORKTREE, "permission_mode": "bypassPermissions",
         "hook_event_name": "PreToolUse", "tool_name": "Bash", "tool_input": { "command": "ls" }, "tool_use_id": "t",
@@ -377,15 +379,11 @@ fn a_task_agent_calls_the_slim_hook_inside_its_sandbox_and_the_engine_records_it
 #[test]
 fn without_paddock_hook_beside_paddock_a_task_agent_calls_paddock_gate() {
     let w = World::new();
-    // `paddock` alone in a directory: a hard link to the real one (a copy
-    // where the directories are on different filesystems).
+    // `paddock` alone in a directory.
     let dir = w.root.join("paddock-alone");
     std::fs::create_dir_all(&dir).unwrap();
     let paddock = dir.join("paddock");
-    let real = assert_cmd::cargo::cargo_bin("paddock");
-    if std::fs::hard_link(&real, &paddock).is_err() {
-        std::fs::copy(&real, &paddock).unwrap();
-    }
+    exe::place(&assert_cmd::cargo::cargo_bin("paddock"), &paddock);
     let command = run_task_calling_its_hook(&w, paddock.clone());
     assert_eq!(command, format!("{} gate", paddock.display()));
 }

@@ -4,6 +4,9 @@
 //! alone into an empty directory, so a command that secretly needed
 //! `paddock-full` fails here.
 
+#[path = "support/exe.rs"]
+mod exe;
+
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
@@ -13,13 +16,7 @@ use std::os::unix::process::CommandExt as _;
 fn launcher_alone() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let bin = dir.path().join("paddock");
-    // A hard link, not a copy: a copy is open for writing while other test
-    // threads fork, and exec of a file someone holds open for writing fails
-    // with "Text file busy".
-    let built = assert_cmd::cargo::cargo_bin("paddock");
-    if std::fs::hard_link(&built, &bin).is_err() {
-        std::fs::copy(&built, &bin).unwrap();
-    }
+    exe::place(&assert_cmd::cargo::cargo_bin("paddock"), &bin);
     (dir, bin)
 }
 
