@@ -670,9 +670,11 @@ fn capabilities_and_no_new_privs() {
 #[test]
 fn setuid_binary_does_not_elevate() {
     let w = World::new();
-    // A setuid-root copy of `id`, made on the host in the throwaway dir.
+    // A setuid-root copy of `id`, made on the host in the throwaway dir, by `cp`:
+    // a copy written from this process could be held open for writing by a child
+    // another test thread forks meanwhile, and running it would fail with ETXTBSY.
     let suid = w.worktree.join("suid-id");
-    fs::copy("/usr/bin/id", &suid).unwrap();
+    assert!(std::process::Command::new("cp").arg("/usr/bin/id").arg(&suid).status().unwrap().success());
     fs::set_permissions(&suid, fs::Permissions::from_mode(0o4755)).unwrap();
     let out = w.sh("echo euid=$(./suid-id -u); echo control=$(/usr/bin/id -u); /usr/bin/su -c true root </dev/null 2>/dev/null && echo su=yes || echo su=no");
     assert_eq!(field(&out, "euid"), "1000");
