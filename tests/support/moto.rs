@@ -36,24 +36,51 @@ impl Moto {
             "installing moto failed (needs python3 -m venv and PyPI for `moto[server]`); see stderr above"
         );
         let python = String::from_utf8(out.stdout)?.trim().to_owned();
-        let port = free_port()?;
-        let mut cmd = Command::new(&python);
-        cmd.arg(script("moto_launch.py"))
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        let mut server = Guard::spawn("moto_server", &mut cmd)?;
-        let deadline = Instant::now() + Duration::from_secs(90);
-        loop {
-            if let Ok((200, _)) = http(port, "GET", "/moto-api/data.json", &[], "") {
-                return Ok(Self { port, _server: server });
+        // The port is picked free and then handed to moto, so another test may
+        // pick it too: readiness is this server's own start-up line ("Running
+        // on"), not an answer on the port, which could be the other's server.
+        for _ in 0..5 {
+            let port = free_port()?;
+            let mut cmd = Command::new(&python);
+            cmd.arg(script("moto_launch.py"))
+                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped());
+            let mut server = Guard::spawn("moto_server", &mut cmd)?;
+            let stderr = server.take_stderr().context("moto_server stderr")?;
+            let (tx, rx) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
+                use std::io::BufRead as _;
+                for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+                    if line.contains("Running on") {
+                        let _ = tx.send(());
+                    }
+                }
+            });
+            let deadline = Instant::now() + Duration::from_secs(90);
+            let mut started = false;
+            while !started {
+                started = rx.try_recv().is_ok();
+                if !started && server.check_alive().is_err() {
+                    break; // lost the port: try another
+                }
+                if Instant::now() > deadline {
+                    bail!("moto_server did not start on 127.0.0.1:{port} within 90 s");
+                }
+                std::thread::sleep(Duration::from_millis(50));
             }
-            server.check_alive()?;
-            if Instant::now() > deadline {
-                bail!("moto_server did not answer on 127.0.0.1:{port} within 90 s");
+            if !started {
+                continue;
             }
-            std::thread::sleep(Duration::from_millis(100));
+            while !matches!(http(port, "GET", "/moto-api/data.json", &[], ""), Ok((200, _))) {
+                if Instant::now() > deadline {
+                    bail!("moto_server did not answer on 127.0.0.1:{port} within 90 s");
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            return Ok(Self { port, _server: server });
         }
+        bail!("moto_server could not get a free port in 5 tries")
     }
 
     pub fn url(&self) -> String {
