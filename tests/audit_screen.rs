@@ -280,10 +280,15 @@ async fn a_million_events_page_through_a_window_of_rows_that_stays_bounded() -> 
         assert_eq!(seqs[0], total);
         assert!(height <= bounded_height, "the table grew to {height} px");
 
-        // Search finds the one force push among a million events.
+        // Search finds the one force push among a million events, and the
+        // summary strip counts what the search matches.
         search(&client, "force").await?;
         let found = wait_rows(&client, |r| r.len() == 1).await?;
         assert!(found[0].contains("git push --force origin main"), "{found:?}");
+        let strip = client.wait().at_most(WAIT).for_element(Locator::XPath(
+            "//*[@data-testid='summary-strip'][starts-with(normalize-space(), '1 event')]",
+        ));
+        strip.await.context("the summary strip never counted the search's one event")?;
         screenshot(&client, "audit-million").await?;
         anyhow::Ok(())
     })
