@@ -63,6 +63,19 @@ pub trait Backend: Send + Sync + fmt::Debug {
     ) -> Result<SandboxedCommand, SandboxError>;
 }
 
+/// A backend's probe launch: runs `program` under `backend` with `manifest`,
+/// stdin and stdout closed, and returns how it ended with its stderr (what a
+/// status shows when the sandbox itself cannot start).
+pub(crate) fn probe_launch(
+    backend: &dyn Backend,
+    manifest: &Manifest,
+    program: &str,
+) -> Result<std::process::Output, SandboxError> {
+    let mut cmd = backend.command(manifest, &[program.into()])?;
+    cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped());
+    cmd.spawn()?.wait_with_output().map_err(SandboxError::Io)
+}
+
 /// The program the sandbox runs as its init in ProxyOnly mode (to start the
 /// loopback→unix-socket bridge before the agent). It is invoked as
 /// `<path> __sandbox-init ...`; both `paddock` and `paddock-sandbox-init`

@@ -10,10 +10,10 @@ use std::ffi::{OsStr, OsString};
 use std::fs;
 use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use crate::backend::{
-    Backend, BackendKind, BackendStatus, InitProgram, Isolation, SandboxedCommand,
+    Backend, BackendKind, BackendStatus, InitProgram, Isolation, SandboxedCommand, probe_launch,
 };
 use crate::env::sandbox_env;
 use crate::error::SandboxError;
@@ -58,15 +58,7 @@ impl BwrapBackend {
             writable: Vec::new(),
             ..Manifest::default()
         };
-        let result = self
-            .command(&manifest, &["true".into()])
-            .and_then(|mut cmd| {
-                cmd.stdin(Stdio::null())
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::piped());
-                let child = cmd.spawn()?;
-                child.wait_with_output().map_err(SandboxError::Io)
-            });
+        let result = probe_launch(self, &manifest, "true");
         let status = |available, detail: String, fix| BackendStatus {
             kind: BackendKind::Bubblewrap,
             available,
@@ -302,19 +294,13 @@ pub fn bwrap_args(
             &["--ro-bind".as_ref(), from.as_os_str(), to.as_os_str()],
         );
     }
-    let mut caches = manifest.tool_caches.clone();
-    caches.sort();
-    caches.dedup();
-    for cache in caches {
-        for (rel, _) in cache.mounts() {
-            let host = manifest.expand(&Path::new("~").join(rel));
-            fs::create_dir_all(&host).map_err(SandboxError::Io)?;
-            let to = Path::new(SANDBOX_HOME).join(rel);
-            arg(
-                &mut a,
-                &["--bind".as_ref(), host.as_os_str(), to.as_os_str()],
-            );
-        }
+    for (host, rel) in manifest.tool_cache_dirs() {
+        fs::create_dir_all(&host).map_err(SandboxError::Io)?;
+        let to = Path::new(SANDBOX_HOME).join(rel);
+        arg(
+            &mut a,
+            &["--bind".as_ref(), host.as_os_str(), to.as_os_str()],
+        );
     }
 
     // Write-protected paths inside writable roots, bound read-only over themselves.

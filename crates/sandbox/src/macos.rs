@@ -72,7 +72,7 @@ pub fn sbpl_profile(manifest: &Manifest, home: &Path) -> String {
     }
     let _ = writeln!(p, "  (subpath {})", quote(home));
     // Opt-in tool caches: the host's own directories, linked into the private HOME.
-    for (cache_dir, _) in tool_cache_dirs(manifest) {
+    for (cache_dir, _) in manifest.tool_cache_dirs() {
         let _ = writeln!(p, "  (subpath {})", quote(&cache_dir));
     }
     p.push_str("  (subpath \"/private/tmp\")\n  (subpath \"/private/var/folders\")\n)\n");
@@ -109,18 +109,6 @@ pub fn sbpl_profile(manifest: &Manifest, home: &Path) -> String {
         }
     }
     p
-}
-
-/// Each granted tool cache as (host directory, path relative to HOME).
-pub(crate) fn tool_cache_dirs(manifest: &Manifest) -> Vec<(std::path::PathBuf, &'static str)> {
-    let mut caches = manifest.tool_caches.clone();
-    caches.sort();
-    caches.dedup();
-    caches
-        .iter()
-        .flat_map(|c| c.mounts().iter())
-        .map(|(rel, _)| (manifest.expand(&Path::new("~").join(rel)), *rel))
-        .collect()
 }
 
 /// The status when the backend cannot even be located (not macOS).

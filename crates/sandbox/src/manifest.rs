@@ -274,6 +274,19 @@ impl Manifest {
         }
     }
 
+    /// Each granted tool cache directory, once: (the host's directory, its path
+    /// relative to HOME), where every backend makes it visible in the private HOME.
+    pub fn tool_cache_dirs(&self) -> Vec<(PathBuf, &'static str)> {
+        let mut caches = self.tool_caches.clone();
+        caches.sort();
+        caches.dedup();
+        caches
+            .iter()
+            .flat_map(|c| c.mounts().iter())
+            .map(|(rel, _)| (self.expand(&Path::new("~").join(rel)), *rel))
+            .collect()
+    }
+
     /// Refuses manifests that would undo the isolation: root inside, relative
     /// paths, granting a never-visible path, setting a dangerous variable.
     pub fn validate(&self) -> Result<(), SandboxError> {

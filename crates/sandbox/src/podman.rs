@@ -8,9 +8,9 @@
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
-use crate::backend::{Backend, BackendKind, BackendStatus, Isolation, SandboxedCommand};
+use crate::backend::{Backend, BackendKind, BackendStatus, Isolation, SandboxedCommand, probe_launch};
 use crate::env::sandbox_env;
 use crate::error::SandboxError;
 use crate::install_hint::{InstallHint, install_command};
@@ -81,12 +81,7 @@ impl Backend for PodmanBackend {
 
     fn status(&self) -> BackendStatus {
         let manifest = Manifest::default();
-        let out = self.command(&manifest, &["true".into()]).and_then(|mut c| {
-            c.stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::piped());
-            c.spawn()?.wait_with_output().map_err(SandboxError::Io)
-        });
+        let out = probe_launch(self, &manifest, "true");
         let status = |available, detail| BackendStatus {
             kind: BackendKind::Podman,
             available,

@@ -16,12 +16,12 @@
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
-use crate::backend::{Backend, BackendKind, BackendStatus, Isolation, SandboxedCommand};
+use crate::backend::{Backend, BackendKind, BackendStatus, Isolation, SandboxedCommand, probe_launch};
 use crate::env::sandbox_env_with_home;
 use crate::error::SandboxError;
-use crate::macos::{sbpl_profile, tool_cache_dirs};
+use crate::macos::sbpl_profile;
 use crate::manifest::{Manifest, Network};
 
 /// Where macOS keeps it.
@@ -38,18 +38,12 @@ impl SandboxExecBackend {
     /// The backend on macOS, when `sandbox-exec` is there; elsewhere the
     /// status saying why not.
     pub fn locate() -> Result<Self, BackendStatus> {
-        let unavailable = |detail: String| BackendStatus {
-            kind: BackendKind::SandboxExec,
-            available: false,
-            detail,
-            fix: None,
-        };
         if !cfg!(target_os = "macos") {
             return Err(crate::macos::status());
         }
         let program = PathBuf::from(SANDBOX_EXEC);
         if !program.is_file() {
-            return Err(unavailable(format!("{SANDBOX_EXEC} is missing")));
+            return Err(BackendStatus { detail: format!("{SANDBOX_EXEC} is missing"), ..crate::macos::status() });
         }
         Ok(Self { program, homes: std::env::temp_dir() })
     }
@@ -57,10 +51,7 @@ impl SandboxExecBackend {
     /// Really runs `true` under a deny-by-default profile.
     pub fn probe(&self) -> BackendStatus {
         let manifest = Manifest { writable: Vec::new(), ..Manifest::default() };
-        let result = self.command(&manifest, &["/usr/bin/true".into()]).and_then(|mut cmd| {
-            cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped());
-            cmd.spawn()?.wait_with_output().map_err(SandboxError::Io)
-        });
+        let result = probe_launch(self, &manifest, "/usr/bin/true");
         let (available, detail) = match result {
             Ok(out) if out.status.success() => (true, format!("{} works (deny-by-default profile)", self.program.display())),
             Ok(out) => (false, format!(
@@ -96,7 +87,7 @@ fn private_home(manifest: &Manifest, homes: &Path) -> Result<tempfile::TempDir, 
             .map_err(|_| SandboxError::Manifest(format!("home_seed {} does not exist", from.display())))?;
         link(&from, &seed.to)?;
     }
-    for (cache_dir, rel) in tool_cache_dirs(manifest) {
+    for (cache_dir, rel) in manifest.tool_cache_dirs() {
         std::fs::create_dir_all(&cache_dir).map_err(SandboxError::Io)?;
         link(&cache_dir, Path::new(rel))?;
     }
