@@ -272,51 +272,31 @@ pub(crate) fn write_hint(conn: &Connection, through: u64) -> Result<(), AuditErr
 
 /// Indexes one chunk (at most `CHUNK` events, one transaction) of what waits behind
 /// the head. Returns how many events were indexed, the watermark reached, and whether
-/// that is the head (nothing waits). `conn` has the index attached (with `setup`).
-/// Callers loop, taking the connection anew for each chunk, so that indexers in this
-/// process (the background thread, an appender over the lag, a query) take turns by
-/// the chunk rather than wait for another's whole backlog.
+/// that is the head it saw (nothing waited beyond it). `conn` has the index attached
+/// (with `setup`). Callers loop (see `maintenance`), taking the connection anew for
+/// each chunk, so that indexers in this process (the background thread, an appender
+/// over the lag, a query) take turns by the chunk rather than wait for another's
+/// whole backlog.
 pub(crate) fn index_chunk(conn: &Connection) -> Result<(u64, u64, bool), AuditError> {
-    let (indexed, through) = catch_up(conn, &|| true)?;
-    let (head, _, _) = state(conn)?;
-    Ok((indexed, through, through >= head))
-}
-
-/// Indexes every event up to the head as of the first transaction, `CHUNK` per
-/// transaction, until done or `stop` says so between chunks. Returns how many events
-/// were indexed and the watermark reached. `conn` has the index attached (with `setup`).
-fn catch_up(
-    conn: &Connection,
-    stop: &dyn Fn() -> bool,
-) -> Result<(u64, u64), AuditError> {
-    let mut indexed = 0;
-    let mut target = None;
-    let mut through;
-    loop {
-        let tx = IndexTx::begin(conn)?;
-        let (head, at, consistent) = state(&tx)?;
-        through = at;
-        let target = *target.get_or_insert(head);
-        if !consistent {
-            tracing::warn!(
-                indexed_through = through,
-                head,
-                "audit search index does not match the events (file edited or replaced?); rebuilding it"
-            );
-            reset(&tx)?;
-            through = 0;
-        }
-        // `stop` cuts a long backlog short, but never before its first chunk.
-        if through >= target.min(head) || (indexed > 0 && stop()) {
-            tx.commit()?;
-            break;
-        }
-        let to = target.min(head).min(through + CHUNK);
-        index_range(&tx, through, to)?;
-        tx.commit()?;
-        indexed += to - through;
+    let tx = IndexTx::begin(conn)?;
+    let (head, mut through, consistent) = state(&tx)?;
+    if !consistent {
+        tracing::warn!(
+            indexed_through = through,
+            head,
+            "audit search index does not match the events (file edited or replaced?); rebuilding it"
+        );
+        reset(&tx)?;
+        through = 0;
     }
-    Ok((indexed, through))
+    if through >= head {
+        tx.commit()?;
+        return Ok((0, through, true));
+    }
+    let to = head.min(through + CHUNK);
+    index_range(&tx, through, to)?;
+    tx.commit()?;
+    Ok((to - through, to, to >= head))
 }
 
 /// Empties every derived table.
