@@ -82,6 +82,11 @@ impl Guard {
         Ok(Self { name, child })
     }
 
+    /// Takes charge of a child started elsewhere.
+    pub fn adopt(name: &'static str, child: Child) -> Self {
+        Self { name, child }
+    }
+
     /// The child's stderr, when it was spawned with `Stdio::piped()`.
     pub fn take_stderr(&mut self) -> Option<std::process::ChildStderr> {
         self.child.stderr.take()

@@ -7,13 +7,16 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use anyhow::{Context, bail, ensure};
+use anyhow::{Context, ensure};
 
-use crate::{Guard, free_port, repo_root};
+use crate::{Guard, repo_root};
+
+#[path = "../../crates/creds/tests/support/moto_start.rs"]
+mod moto_start;
 
 pub struct Moto {
     pub port: u16,
@@ -36,51 +39,9 @@ impl Moto {
             "installing moto failed (needs python3 -m venv and PyPI for `moto[server]`); see stderr above"
         );
         let python = String::from_utf8(out.stdout)?.trim().to_owned();
-        // The port is picked free and then handed to moto, so another test may
-        // pick it too: readiness is this server's own start-up line ("Running
-        // on"), not an answer on the port, which could be the other's server.
-        for _ in 0..5 {
-            let port = free_port()?;
-            let mut cmd = Command::new(&python);
-            cmd.arg(script("moto_launch.py"))
-                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-                .stdout(Stdio::null())
-                .stderr(Stdio::piped());
-            let mut server = Guard::spawn("moto_server", &mut cmd)?;
-            let stderr = server.take_stderr().context("moto_server stderr")?;
-            let (tx, rx) = std::sync::mpsc::channel();
-            std::thread::spawn(move || {
-                use std::io::BufRead as _;
-                for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
-                    if line.contains("Running on") {
-                        let _ = tx.send(());
-                    }
-                }
-            });
-            let deadline = Instant::now() + Duration::from_secs(90);
-            let mut started = false;
-            while !started {
-                started = rx.try_recv().is_ok();
-                if !started && server.check_alive().is_err() {
-                    break; // lost the port: try another
-                }
-                if Instant::now() > deadline {
-                    bail!("moto_server did not start on 127.0.0.1:{port} within 90 s");
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            if !started {
-                continue;
-            }
-            while !matches!(http(port, "GET", "/moto-api/data.json", &[], ""), Ok((200, _))) {
-                if Instant::now() > deadline {
-                    bail!("moto_server did not answer on 127.0.0.1:{port} within 90 s");
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            return Ok(Self { port, _server: server });
-        }
-        bail!("moto_server could not get a free port in 5 tries")
+        let answers = |port| matches!(http(port, "GET", "/moto-api/data.json", &[], ""), Ok((200, _)));
+        let (child, port) = moto_start::start(Path::new(&python), &script("moto_launch.py"), &answers).map_err(anyhow::Error::msg)?;
+        Ok(Self { port, _server: Guard::adopt("moto_server", child) })
     }
 
     pub fn url(&self) -> String {

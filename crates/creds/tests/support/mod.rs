@@ -4,13 +4,16 @@
 //! Shared with crates/cli/tests/creds.rs via `#[path]`.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[path = "moto_start.rs"]
+mod moto_start;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use aws_sdk_iam::config::{BehaviorVersion, Credentials, Region};
 
@@ -46,56 +49,12 @@ pub struct Moto {
 }
 
 impl Moto {
-    /// A moto server of this test's own. The port is picked free and then handed to
-    /// moto, so another test may pick it too: readiness is moto's own start-up line
-    /// on its stderr ("Running on"), not an answer on the port, which could come from
-    /// the other test's server. A server that lost the port exits; it is started
-    /// again on another.
+    /// A moto server of this test's own (see [`moto_start::start`]).
     pub fn start() -> Moto {
-        for _ in 0..5 {
-            if let Some(moto) = Self::try_start() {
-                return moto;
-            }
-        }
-        panic!("moto_server could not get a free port in 5 tries");
-    }
-
-    fn try_start() -> Option<Moto> {
-        let bin = moto_python();
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let launcher = moto_script().with_file_name("moto_launch.py");
-        let mut child = Command::new(&bin)
-            .arg(&launcher)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
-        // Its log, read to the end on a thread (a full pipe would stall it); the
-        // start-up line is passed on.
-        let (tx, rx) = std::sync::mpsc::channel();
-        let stderr = child.stderr.take().unwrap();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if line.contains("Running on") {
-                    let _ = tx.send(());
-                }
-            }
-        });
-        let mut moto = Moto { port, child };
-        let deadline = Instant::now() + Duration::from_secs(90);
-        while rx.try_recv().is_err() {
-            if let Ok(Some(_)) = moto.child.try_wait() {
-                return None; // the port was taken: try another
-            }
-            assert!(Instant::now() < deadline, "moto_server did not start on 127.0.0.1:{port} within 90 s");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        while !matches!(http(port, "GET", "/moto-api/data.json", &[], b""), Ok((200, _))) {
-            assert!(Instant::now() < deadline, "moto_server did not answer on 127.0.0.1:{port} within 90 s");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Some(moto)
+        let answers = |port| matches!(http(port, "GET", "/moto-api/data.json", &[], b""), Ok((200, _)));
+        let (child, port) = moto_start::start(&moto_python(), &launcher, &answers).unwrap_or_else(|e| panic!("{e}"));
+        Moto { port, child }
     }
 
     pub fn url(&self) -> String {
