@@ -19,9 +19,8 @@ export interface EventList {
    *  made up in the scroll position in the same commit (a new object each time). */
   shift: { rows: number } | null;
   loadOlder: () => Promise<void>;
-  /** Returns how many rows were added at the top; with `keepPlace`, they
-   *  come in above the reader as a `shift`. */
-  loadNewer: (keepPlace: boolean) => Promise<number>;
+  /** Fetches newer rows; with `keepPlace`, they come in above the reader as a `shift`. */
+  loadNewer: (keepPlace: boolean) => Promise<void>;
   reload: () => Promise<void>;
 }
 
@@ -94,7 +93,7 @@ export function useEventList(filter: AuditFilter): EventList {
 
   const loadNewer = useCallback(async (keepPlace: boolean) => {
     const { rows: cur } = state.current;
-    if (busy.current) return 0;
+    if (busy.current) return;
     busy.current = true;
     const gen = generation.current;
     try {
@@ -103,10 +102,10 @@ export function useEventList(filter: AuditFilter): EventList {
       const page = await api.auditQuery({ filter, cursor, limit: PAGE });
       const now = state.current.rows;
       // As in loadOlder: a page for rows that have changed since is dropped.
-      if (gen !== generation.current || (now.length ? now[0].seq : null) !== newest) return 0;
+      if (gen !== generation.current || (now.length ? now[0].seq : null) !== newest) return;
       if (page.events.length === 0) {
         setHasNewer(page.has_newer);
-        return 0;
+        return;
       }
       let next = [...[...page.events].reverse(), ...now];
       if (next.length > MAX_ROWS) {
@@ -116,10 +115,8 @@ export function useEventList(filter: AuditFilter): EventList {
       setRows(next);
       if (keepPlace) setShift({ rows: page.events.length });
       setHasNewer(page.has_newer);
-      return page.events.length;
     } catch (e) {
       setError(e as WireError);
-      return 0;
     } finally {
       busy.current = false;
     }
