@@ -8,10 +8,9 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use anyhow::Context;
 use paddock_e2e::session_bus::SessionBus;
 use paddock_e2e::ui::{click, text_of, type_into, wait_for};
-use paddock_e2e::{Display, Driver, app_binary, cli_binary, screenshot};
+use paddock_e2e::{Window, cli_binary, screenshot};
 
 fn make_repo(dir: &Path) -> anyhow::Result<()> {
     for args in [&["init", "-q", "-b", "main"][..], &["-c", "user.name=Dev", "-c", "user.email=d@e", "commit", "-q", "--allow-empty", "-m", "first"]] {
@@ -37,7 +36,6 @@ fn hook_call(command: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_gate_ask_notifies_the_desktop_and_is_approved_in_the_window() -> anyhow::Result<()> {
-    let app = app_binary()?;
     let cli = cli_binary()?;
     let data = tempfile::tempdir()?;
     let home = tempfile::tempdir()?;
@@ -46,7 +44,6 @@ async fn a_gate_ask_notifies_the_desktop_and_is_approved_in_the_window() -> anyh
     make_repo(repo.path())?;
     std::fs::write(data.path().join("onboarding.json"), r#"{"dismissed": true}"#)?;
     let bus = SessionBus::start(bus_dir.path())?;
-    let display = Display::start()?;
     let env = [
         ("PADDOCK_DATA_DIR", data.path().display().to_string()),
         ("PADDOCK_SCAN_HOME", home.path().display().to_string()),
@@ -54,20 +51,19 @@ async fn a_gate_ask_notifies_the_desktop_and_is_approved_in_the_window() -> anyh
         ("DBUS_SESSION_BUS_ADDRESS", bus.address.clone()),
     ];
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let driver = Driver::start(&display, &env)?;
-    let client = driver.session(&app).await?;
+    let window = Window::start(&env)?;
 
     // `$X` is known only at run time: the gate answers ask, and the hook waits for a person.
     let script = format!("{}; echo after-the-ask", hook_call("X=echo; $X from-the-agent"));
     let command = format!("env PADDOCK={} sh -c {}", cli.display(), sh_quote(&script));
-    let result = tokio::time::timeout(Duration::from_secs(300), async {
-        click(&client, "a[data-nav='tasks']").await?;
-        click(&client, "main[data-screen='tasks'] .screen-header button.primary").await?;
-        wait_for(&client, "select[name='agent'] option[value='cmd']").await?.click().await?;
-        type_into(&client, "input[name='repo']", &repo.path().display().to_string()).await?;
-        type_into(&client, "textarea[name='prompt']", &command).await?;
-        click(&client, "[data-testid='launch-dialog'] button.primary").await?;
-        wait_for(&client, "[data-testid='task-page']").await?;
+    window.with_app("the approvals screen test", Duration::from_secs(300), async |client| {
+        click(client, "a[data-nav='tasks']").await?;
+        click(client, "main[data-screen='tasks'] .screen-header button.primary").await?;
+        wait_for(client, "select[name='agent'] option[value='cmd']").await?.click().await?;
+        type_into(client, "input[name='repo']", &repo.path().display().to_string()).await?;
+        type_into(client, "textarea[name='prompt']", &command).await?;
+        click(client, "[data-testid='launch-dialog'] button.primary").await?;
+        wait_for(client, "[data-testid='task-page']").await?;
 
         // Nobody is on the Approvals screen: the desktop is told.
         let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
@@ -79,25 +75,25 @@ async fn a_gate_ask_notifies_the_desktop_and_is_approved_in_the_window() -> anyh
         assert!(seen.contains("asks to run Bash"), "{seen}");
         assert!(seen.contains("$X from-the-agent"), "{seen}");
 
-        click(&client, "a[data-nav='approvals']").await?;
-        let card = text_of(&client, "[data-testid='approval']").await?;
+        click(client, "a[data-nav='approvals']").await?;
+        let card = text_of(client, "[data-testid='approval']").await?;
         assert!(card.contains("$X from-the-agent"), "{card}");
         assert!(card.contains("core.dynamic-command"), "{card}");
-        screenshot(&client, "approvals-2-pending").await?;
+        screenshot(client, "approvals-2-pending").await?;
 
-        click(&client, "[data-testid='approval'] button.primary").await?;
-        wait_for(&client, "main[data-screen='approvals'] [data-testid='empty-state']").await?;
-        let decided = text_of(&client, "[data-testid='decided']").await?;
+        click(client, "[data-testid='approval'] button.primary").await?;
+        wait_for(client, "main[data-screen='approvals'] [data-testid='empty-state']").await?;
+        let decided = text_of(client, "[data-testid='decided']").await?;
         assert!(decided.contains("approved"), "{decided}");
-        screenshot(&client, "approvals-3-decided").await?;
+        screenshot(client, "approvals-3-decided").await?;
 
         // The hook got the person's answer and the task went on to its end.
-        click(&client, "a[data-nav='tasks']").await?;
-        wait_for(&client, "[data-testid='task-list'] tr[data-task-id]").await?;
-        click(&client, "[data-testid='task-list'] tr[data-task-id] button.link").await?;
+        click(client, "a[data-nav='tasks']").await?;
+        wait_for(client, "[data-testid='task-list'] tr[data-task-id]").await?;
+        click(client, "[data-testid='task-list'] tr[data-task-id] button.link").await?;
         let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
         loop {
-            let output = text_of(&client, "[data-testid='task-output']").await.unwrap_or_default();
+            let output = text_of(client, "[data-testid='task-output']").await.unwrap_or_default();
             if output.contains("after-the-ask") {
                 assert!(output.contains(r#""permissionDecision":"allow""#), "{output}");
                 break;
@@ -105,9 +101,7 @@ async fn a_gate_ask_notifies_the_desktop_and_is_approved_in_the_window() -> anyh
             anyhow::ensure!(tokio::time::Instant::now() < deadline, "the task did not go on after the approval: {output}");
             tokio::time::sleep(Duration::from_millis(500)).await;
         }
-        anyhow::Ok(())
+        Ok(())
     })
-    .await;
-    let _ = client.close().await;
-    result.context("the approvals screen test timed out")?
+    .await
 }

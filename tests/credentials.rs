@@ -14,7 +14,7 @@ use fantoccini::Client;
 use paddock_e2e::keyring_session::{KeyringNamespace, child_done, run_in_private_keyring};
 use paddock_e2e::moto::Moto;
 use paddock_e2e::ui::{click, shot, shot_at, skip_onboarding, text_of, wait_for, wait_text};
-use paddock_e2e::{Display, Driver, app_binary, cli_binary};
+use paddock_e2e::{Window, cli_binary};
 
 const ADMIN_KEY_ID: &str = "AKIAE2EADMINKEY7Q4ZX";
 const ADMIN_SECRET: &str = "e2e-admin-secret-that-must-never-be-shown-4217";
@@ -95,7 +95,6 @@ async fn leases_are_listed_revoked_and_swept_against_a_real_aws_api() -> anyhow:
     if !run_in_private_keyring("leases_are_listed_revoked_and_swept_against_a_real_aws_api")? {
         return Ok(());
     }
-    let app = app_binary()?;
     let moto = Moto::start()?;
     let home = tempfile::tempdir()?;
     let data = tempfile::tempdir()?;
@@ -122,16 +121,14 @@ async fn leases_are_listed_revoked_and_swept_against_a_real_aws_api() -> anyhow:
     assert_eq!(users, want, "the leases' IAM users before the test");
 
     skip_onboarding(data.path(), "credentials")?;
-    let display = Display::start()?;
     let app_env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let driver = Driver::start(&display, &app_env)?;
-    let client = driver.session(&app).await?;
+    let window = Window::start(&app_env)?;
     let secrets = [ADMIN_SECRET, revoked_secret.as_str(), kept_secret.as_str()];
 
-    let result = tokio::time::timeout(std::time::Duration::from_secs(300), async {
-        wait_for(&client, "main[data-screen='credentials']").await?;
+    window.with_app("the credentials test", std::time::Duration::from_secs(300), async |client| {
+        wait_for(client, "main[data-screen='credentials']").await?;
         // The admin key: in the keyring, shown by fingerprint only.
-        let admin = wait_for(&client, "[data-testid='admin-key'][data-status='configured']").await?;
+        let admin = wait_for(client, "[data-testid='admin-key'][data-status='configured']").await?;
         let admin_text = admin.text().await?;
         assert!(admin_text.contains("AKIA…Q4ZX"), "{admin_text}");
         assert!(!admin_text.contains(ADMIN_KEY_ID), "the full key id is shown: {admin_text}");
@@ -140,7 +137,7 @@ async fn leases_are_listed_revoked_and_swept_against_a_real_aws_api() -> anyhow:
 
         // Both leases, live, with scope, principal and a running countdown.
         for (id, task) in [(&revoked_id, "e2e-reports"), (&kept_id, "e2e-nightly")] {
-            let row = wait_for(&client, &format!("[data-testid='live-leases'] tr[data-lease='{id}']")).await?;
+            let row = wait_for(client, &format!("[data-testid='live-leases'] tr[data-lease='{id}']")).await?;
             assert_eq!(row.attr("data-state").await?.as_deref(), Some("active"));
             // textContent, not the rendered text: WebKitWebDriver leaves out text a
             // cell clips with an ellipsis (long ARNs), which the screenshot shows.
@@ -152,41 +149,41 @@ async fn leases_are_listed_revoked_and_swept_against_a_real_aws_api() -> anyhow:
                 .to_owned();
             assert!(text.contains(task) && text.contains("s3:read paddock-data/reports"), "{text}");
             assert!(text.contains("aws · IAM user") && text.contains(&user_of(id)), "{text}");
-            let left = text_of(&client, &format!("tr[data-lease='{id}'] [data-testid='countdown']")).await?;
+            let left = text_of(client, &format!("tr[data-lease='{id}'] [data-testid='countdown']")).await?;
             let minutes: u32 = left.split(':').next().unwrap_or_default().parse().with_context(|| format!("countdown {left:?}"))?;
             assert!((45..60).contains(&minutes), "a 1 h lease shows {left} left");
         }
-        let first = text_of(&client, &format!("tr[data-lease='{revoked_id}'] [data-testid='countdown']")).await?;
-        wait_text(&client, &format!("tr[data-lease='{revoked_id}'] [data-testid='countdown']"), |t| !t.is_empty() && t != first)
+        let first = text_of(client, &format!("tr[data-lease='{revoked_id}'] [data-testid='countdown']")).await?;
+        wait_text(client, &format!("tr[data-lease='{revoked_id}'] [data-testid='countdown']"), |t| !t.is_empty() && t != first)
             .await
             .context("the countdown does not tick")?;
-        assert_no_secret(&client, &secrets, "on the lease list").await?;
-        shot(&client, "credentials").await?;
+        assert_no_secret(client, &secrets, "on the lease list").await?;
+        shot(client, "credentials").await?;
 
         // Revoke now asks first; Cancel changes nothing.
-        click(&client, &format!("tr[data-lease='{revoked_id}'] button[data-action='revoke']")).await?;
-        let confirm = text_of(&client, "[data-testid='confirm-revoke']").await?;
+        click(client, &format!("tr[data-lease='{revoked_id}'] button[data-action='revoke']")).await?;
+        let confirm = text_of(client, "[data-testid='confirm-revoke']").await?;
         assert!(confirm.contains("e2e-reports") && confirm.contains("cannot be undone"), "{confirm}");
-        shot_at(&client, "[data-testid='confirm-revoke']", "credentials-confirm-revoke").await?;
-        click(&client, "button[data-action='cancel-revoke']").await?;
+        shot_at(client, "[data-testid='confirm-revoke']", "credentials-confirm-revoke").await?;
+        click(client, "button[data-action='cancel-revoke']").await?;
         assert_eq!(lease_state(&env, &revoked_id)?, "active");
 
         // Confirmed: the steps stream in, the lease moves to the history, revoked.
-        click(&client, &format!("tr[data-lease='{revoked_id}'] button[data-action='revoke']")).await?;
-        click(&client, "button[data-action='confirm-revoke']").await?;
-        let notice = text_of(&client, "[data-testid='creds-notice']").await?;
+        click(client, &format!("tr[data-lease='{revoked_id}'] button[data-action='revoke']")).await?;
+        click(client, "button[data-action='confirm-revoke']").await?;
+        let notice = text_of(client, "[data-testid='creds-notice']").await?;
         assert!(notice.contains("e2e-reports revoked"), "{notice}");
-        let progress = text_of(&client, "[data-testid='creds-progress']").await?;
+        let progress = text_of(client, "[data-testid='creds-progress']").await?;
         assert!(progress.contains("aws.delete_user"), "the revocation steps were not streamed: {progress}");
-        let row = wait_for(&client, &format!("[data-testid='lease-history-table'] tr[data-lease='{revoked_id}']")).await?;
+        let row = wait_for(client, &format!("[data-testid='lease-history-table'] tr[data-lease='{revoked_id}']")).await?;
         assert_eq!(row.attr("data-state").await?.as_deref(), Some("revoked"));
-        wait_for(&client, &format!("[data-testid='live-leases'] tr[data-lease='{kept_id}'][data-state='active']")).await?;
+        wait_for(client, &format!("[data-testid='live-leases'] tr[data-lease='{kept_id}'][data-state='active']")).await?;
         // Its journal, from the first intent to the revocation.
-        click(&client, &format!("tr[data-lease='{revoked_id}'] button[data-action='history']")).await?;
-        let history = text_of(&client, "[data-testid='lease-history']").await?;
+        click(client, &format!("tr[data-lease='{revoked_id}'] button[data-action='history']")).await?;
+        let history = text_of(client, "[data-testid='lease-history']").await?;
         assert!(history.contains("aws.create_user") && history.contains("revoked"), "{history}");
-        assert_no_secret(&client, &secrets, "after the revocation").await?;
-        shot(&client, "credentials-revoked").await?;
+        assert_no_secret(client, &secrets, "after the revocation").await?;
+        shot(client, "credentials-revoked").await?;
 
         // The lease database and the account agree with the screen.
         assert_eq!(lease_state(&env, &revoked_id)?, "revoked");
@@ -196,21 +193,18 @@ async fn leases_are_listed_revoked_and_swept_against_a_real_aws_api() -> anyhow:
         assert!(users.contains(&user_of(&kept_id)), "{users:?}");
 
         // Reap and sweep: the orphan goes, the live lease stays.
-        click(&client, "button[data-action='sweep']").await?;
-        let confirm = text_of(&client, "[data-testid='confirm-sweep']").await?;
+        click(client, "button[data-action='sweep']").await?;
+        let confirm = text_of(client, "[data-testid='confirm-sweep']").await?;
         assert!(confirm.contains("belong to no live lease"), "{confirm}");
-        click(&client, "button[data-action='confirm-sweep']").await?;
-        let notice = wait_text(&client, "[data-testid='creds-notice']", |t| t.starts_with("Done")).await?;
+        click(client, "button[data-action='confirm-sweep']").await?;
+        let notice = wait_text(client, "[data-testid='creds-notice']", |t| t.starts_with("Done")).await?;
         assert!(notice.contains(&user_of(&orphan_id)), "the sweep did not report the orphan: {notice}");
         let users = moto.iam_users()?;
         assert_eq!(users, vec![user_of(&kept_id)], "after the sweep");
-        shot(&client, "credentials-swept").await?;
-        anyhow::Ok(())
+        shot(client, "credentials-swept").await?;
+        Ok(())
     })
-    .await
-    .unwrap_or_else(|_| Err(anyhow::anyhow!("the credentials test took longer than 300 s")));
-    client.close().await?;
-    result.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    .await?;
 
     // Every step went to the audit trail, and no secret did.
     let db = rusqlite::Connection::open(data.path().join("audit.db"))?;

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use fantoccini::Client;
 use paddock_e2e::ui::click;
-use paddock_e2e::{Display, Driver, app_binary, seed};
+use paddock_e2e::{Window, seed};
 
 const SCROLL_JS: &str = "
 const done = arguments[arguments.length - 1];
@@ -36,29 +36,34 @@ struct Trail {
     name: &'static str,
     events: u64,
     _data: tempfile::TempDir,
-    driver: Driver,
+    window: Window,
     frames: Vec<f64>,
     first_rows: Vec<Duration>,
     deepest: u64,
 }
 
-async fn one_round(trail: &mut Trail, app: &std::path::Path) -> anyhow::Result<()> {
-    let client: Client = trail.driver.session(app).await?;
-    let opened = Instant::now();
-    click(&client, "a[data-nav='audit']").await?;
-    loop {
-        let n = client.execute("return document.querySelectorAll('.event-scroll [role=row]').length", vec![]).await?;
-        if n.as_u64().unwrap_or(0) > 0 {
-            break;
-        }
-        anyhow::ensure!(opened.elapsed() < Duration::from_secs(60), "no rows after 60 s");
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    trail.first_rows.push(opened.elapsed());
-    let (frames, deepest): (Vec<f64>, u64) = serde_json::from_value(client.execute_async(SCROLL_JS, vec![]).await?)?;
+async fn one_round(trail: &mut Trail) -> anyhow::Result<()> {
+    let (first_rows, frames, deepest) = trail
+        .window
+        .with_app("a scroll round", Duration::from_secs(180), async |client: &Client| {
+            let opened = Instant::now();
+            click(client, "a[data-nav='audit']").await?;
+            loop {
+                let n = client.execute("return document.querySelectorAll('.event-scroll [role=row]').length", vec![]).await?;
+                if n.as_u64().unwrap_or(0) > 0 {
+                    break;
+                }
+                anyhow::ensure!(opened.elapsed() < Duration::from_secs(60), "no rows after 60 s");
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            let first_rows = opened.elapsed();
+            let (frames, deepest): (Vec<f64>, u64) = serde_json::from_value(client.execute_async(SCROLL_JS, vec![]).await?)?;
+            Ok((first_rows, frames, deepest))
+        })
+        .await?;
+    trail.first_rows.push(first_rows);
     trail.frames.extend(frames);
     trail.deepest = deepest;
-    client.close().await?;
     Ok(())
 }
 
@@ -68,9 +73,7 @@ fn pct(sorted: &[f64], q: f64) -> f64 {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> anyhow::Result<()> {
-    let app = app_binary()?;
     let rounds: usize = std::env::var("SCROLL_ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(3);
-    let display = Display::start()?;
     let scan_home = tempfile::tempdir()?;
     let mut trails = Vec::new();
     for (name, noise) in [("1,000,000 events", 1_000_000usize), ("5,000 events (peer)", 5_000)] {
@@ -83,12 +86,13 @@ async fn main() -> anyhow::Result<()> {
             ("PADDOCK_SCAN_HOME", scan_home.path().display().to_string()),
         ];
         let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let driver = Driver::start(&display, &env)?;
-        trails.push(Trail { name, events, _data: data, driver, frames: Vec::new(), first_rows: Vec::new(), deepest: 0 });
+        // One display each: the two trails' app processes never share an X server.
+        let window = Window::start(&env)?;
+        trails.push(Trail { name, events, _data: data, window, frames: Vec::new(), first_rows: Vec::new(), deepest: 0 });
     }
     for _ in 0..rounds {
         for trail in &mut trails {
-            one_round(trail, &app).await?;
+            one_round(trail).await?;
         }
     }
     println!("Audit screen, {rounds} rounds of 300 frames scrolling 10 rows each, alternating trails");
