@@ -2,7 +2,13 @@
 //! independent, and ends with one summary line.
 
 use std::process::Command;
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+use crate::process_tree;
+
+/// How long a step may run unless it says otherwise: a cold build of the
+/// whole workspace on two cores takes about 6 minutes.
+const DEFAULT_LIMIT: Duration = Duration::from_secs(30 * 60);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -16,15 +22,41 @@ pub struct Steps {
 }
 
 impl Steps {
-    pub fn run(&mut self, name: &str, mut cmd: Command) -> Outcome {
+    pub fn run(&mut self, name: &str, cmd: Command) -> Outcome {
+        self.run_within(name, cmd, DEFAULT_LIMIT)
+    }
+
+    /// Runs `cmd`, stopping it (and all it started) after `limit`: a step that
+    /// hangs fails with its name, and the steps after it still run, instead of
+    /// holding CI until its own deadline with nothing to show.
+    pub fn run_within(&mut self, name: &str, mut cmd: Command, limit: Duration) -> Outcome {
         println!("\n==> {name}");
         let start = Instant::now();
-        let outcome = match cmd.status() {
-            Ok(s) if s.success() => Outcome::Passed,
-            Ok(s) => {
-                eprintln!("xtask: step '{name}' failed with {s}");
-                Outcome::Failed
-            }
+        let outcome = match cmd.spawn() {
+            Ok(mut child) => loop {
+                match child.try_wait() {
+                    Ok(Some(s)) if s.success() => break Outcome::Passed,
+                    Ok(Some(s)) => {
+                        eprintln!("xtask: step '{name}' failed with {s}");
+                        break Outcome::Failed;
+                    }
+                    Ok(None) if start.elapsed() > limit => {
+                        eprintln!(
+                            "xtask: step '{name}' did not finish within {} minutes; stopping it and all it started \
+                             (for tests, the last 'has been running for over 60 seconds' above names the one that hung)",
+                            limit.as_secs() / 60
+                        );
+                        process_tree::stop(&mut child);
+                        break Outcome::Failed;
+                    }
+                    Ok(None) => std::thread::sleep(Duration::from_millis(200)),
+                    Err(e) => {
+                        eprintln!("xtask: step '{name}': cannot wait for {:?}: {e}", cmd.get_program());
+                        process_tree::stop(&mut child);
+                        break Outcome::Failed;
+                    }
+                }
+            },
             Err(e) => {
                 eprintln!("xtask: step '{name}' could not start {:?}: {e}", cmd.get_program());
                 Outcome::Failed
@@ -63,5 +95,22 @@ impl Steps {
         self.print_summary();
         let failed = self.done.iter().filter(|(_, o, _)| *o == Outcome::Failed).count();
         if failed == 0 { Ok(()) } else { Err(format!("{failed} step(s) failed")) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_step_past_its_limit_fails_and_the_next_step_runs() {
+        let mut steps = Steps::default();
+        let mut hangs = Command::new("sh");
+        hangs.args(["-c", "sleep 300 & wait"]);
+        let start = Instant::now();
+        assert_eq!(steps.run_within("hangs", hangs, Duration::from_secs(1)), Outcome::Failed);
+        assert!(start.elapsed() < Duration::from_secs(60), "the stop took {:?}", start.elapsed());
+        assert_eq!(steps.run("passes", Command::new("true")), Outcome::Passed);
+        assert!(steps.finish().is_err());
     }
 }
