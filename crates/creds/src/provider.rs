@@ -139,6 +139,13 @@ pub trait Provider: Send + Sync {
 }
 
 /// Journals and reports each step of one lease. Borrowed by the provider for one operation.
+/// A cloud API's error, as the revocation steps need it.
+pub(crate) trait CloudError: std::fmt::Display {
+    /// What the call would remove or disable does not exist (any more).
+    fn is_gone(&self) -> bool;
+    fn into_creds(self, step: &'static str) -> CredsError;
+}
+
 pub struct Steps<'a> {
     pub(crate) store: &'a LeaseStore,
     pub(crate) observer: &'a dyn CredsObserver,
@@ -194,6 +201,25 @@ impl<'a> Steps<'a> {
             }
         }
         Ok(result)
+    }
+
+    /// Runs one removal (delete, detach, disable). Finding nothing to remove is that step done:
+    /// journaled as `done` / `already gone`, not as a failure a person would have to look into.
+    /// Any other error is journaled as failed and returned. Returns whether it was already gone.
+    pub(crate) async fn remove<T, E, F>(&self, step: &'static str, intent: &str, done: &str, call: F) -> Result<bool, CredsError>
+    where
+        E: CloudError,
+        F: Future<Output = Result<T, E>>,
+    {
+        let removal = async {
+            match call.await {
+                Ok(_) => Ok(false),
+                Err(e) if e.is_gone() => Ok(true),
+                Err(e) => Err(e),
+            }
+        };
+        let describe = |gone: &bool| if *gone { "already gone".to_owned() } else { done.to_owned() };
+        self.run(step, intent, removal, describe).await?.map_err(|e| e.into_creds(step))
     }
 
     /// When `step` was first attempted for this lease (its first intent), if ever.

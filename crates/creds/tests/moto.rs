@@ -108,6 +108,12 @@ async fn iam_user_key_works_in_scope_is_refused_outside_and_dies_on_revoke() {
     for s in ["aws.create_policy", "aws.create_user", "aws.put_user_policy", "aws.create_access_key", "aws.verify_access_key", "aws.deactivate_access_key", "aws.delete_access_key", "aws.delete_user", "aws.delete_policy"] {
         assert!(steps.contains(&s), "history lacks {s}: {steps:?}");
     }
+    // The user never had a console password: removing it found nothing, which is that step done,
+    // not a failure for a person to look into. A clean revocation shows no failed step.
+    let failed: Vec<_> = row.history.iter().filter(|h| h.phase == "failed").collect();
+    assert!(failed.is_empty(), "a clean revocation journaled failures: {failed:?}");
+    let login = row.history.iter().find(|h| h.step == "aws.delete_login_profile" && h.phase == "done").unwrap();
+    assert_eq!(login.detail, "already gone");
     let everything = std::fs::read(dir.path().join("leases.db")).unwrap();
     let wal = std::fs::read(dir.path().join("leases.db-wal")).unwrap_or_default();
     for blob in [&everything, &wal] {

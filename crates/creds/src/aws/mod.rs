@@ -242,6 +242,15 @@ impl AwsErr {
     }
 }
 
+impl crate::provider::CloudError for AwsErr {
+    fn is_gone(&self) -> bool {
+        self.no_such_entity()
+    }
+    fn into_creds(self, step: &'static str) -> CredsError {
+        AwsErr::into_creds(self, step)
+    }
+}
+
 pub(crate) fn aws_err<E>(e: SdkError<E, HttpResponse>) -> AwsErr
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,

@@ -162,22 +162,12 @@ impl AwsProvider {
     pub(super) async fn remove_revocation(&self, lease: uuid::Uuid, steps: &Steps<'_>) -> Result<(), CredsError> {
         let role_arn = self.base_role()?;
         let name = revocation_name(lease);
-        let step = "aws.delete_role_policy";
-        let r = steps
-            .run(
-                step,
-                &format!("{name} on {role_arn}"),
-                async {
-                    self.iam.delete_role_policy().role_name(role_name(role_arn)).policy_name(&name).send().await.map_err(aws_err)
-                },
-                |_| "deleted".into(),
-            )
+        steps
+            .remove("aws.delete_role_policy", &format!("{name} on {role_arn}"), "deleted", async {
+                self.iam.delete_role_policy().role_name(role_name(role_arn)).policy_name(&name).send().await.map_err(aws_err)
+            })
             .await?;
-        match r {
-            Ok(_) => Ok(()),
-            Err(e) if e.no_such_entity() => Ok(()),
-            Err(e) => Err(e.into_creds(step)),
-        }
+        Ok(())
     }
 
     /// Revocation Denies on the base role whose lease is gone or whose session has expired.

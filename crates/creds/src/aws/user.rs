@@ -267,199 +267,156 @@ impl AwsProvider {
         for k in keys.access_key_metadata() {
             let id = k.access_key_id().unwrap_or_default().to_string();
             if k.status() != Some(&StatusType::Inactive) {
-                tolerate_gone(
-                    "aws.deactivate_access_key",
-                    steps
-                        .run(
-                            "aws.deactivate_access_key",
-                            &format!("key {id} of {name}"),
-                            async {
-                                iam.update_access_key()
-                                    .user_name(name)
-                                    .access_key_id(&id)
-                                    .status(StatusType::Inactive)
-                                    .send()
-                                    .await
-                                    .map_err(aws_err)
-                            },
-                            |_| "inactive".into(),
-                        )
-                        .await?,
-                )?;
-            }
-            tolerate_gone(
-                "aws.delete_access_key",
                 steps
-                    .run(
-                        "aws.delete_access_key",
-                        &format!("key {id} of {name}"),
-                        async { iam.delete_access_key().user_name(name).access_key_id(&id).send().await.map_err(aws_err) },
-                        |_| "deleted".into(),
-                    )
-                    .await?,
-            )?;
+                    .remove("aws.deactivate_access_key", &format!("key {id} of {name}"), "inactive", async {
+                        iam.update_access_key()
+                            .user_name(name)
+                            .access_key_id(&id)
+                            .status(StatusType::Inactive)
+                            .send()
+                            .await
+                            .map_err(aws_err)
+                    })
+                    .await?;
+            }
+            steps
+                .remove(
+                    "aws.delete_access_key",
+                    &format!("key {id} of {name}"),
+                    "deleted",
+                    async { iam.delete_access_key().user_name(name).access_key_id(&id).send().await.map_err(aws_err) },
+                )
+                .await?;
         }
 
         // 2. Console password.
-        tolerate_gone(
-            "aws.delete_login_profile",
-            steps
-                .run(
-                    "aws.delete_login_profile",
-                    name,
-                    async { iam.delete_login_profile().user_name(name).send().await.map_err(aws_err) },
-                    |_| "deleted".into(),
-                )
-                .await?,
-        )?;
+        steps
+            .remove(
+                "aws.delete_login_profile",
+                name,
+                "deleted",
+                async { iam.delete_login_profile().user_name(name).send().await.map_err(aws_err) },
+            )
+            .await?;
 
         // 3. Signing certificates.
         let certs = certs.map_err(|e| aws_err(e).into_creds("aws.list_signing_certificates"))?;
         for c in certs.certificates() {
             let id = c.certificate_id().to_string();
-            tolerate_gone(
-                "aws.delete_signing_certificate",
-                steps
-                    .run(
-                        "aws.delete_signing_certificate",
-                        &format!("{id} of {name}"),
-                        async { iam.delete_signing_certificate().user_name(name).certificate_id(&id).send().await.map_err(aws_err) },
-                        |_| "deleted".into(),
-                    )
-                    .await?,
-            )?;
+            steps
+                .remove(
+                    "aws.delete_signing_certificate",
+                    &format!("{id} of {name}"),
+                    "deleted",
+                    async { iam.delete_signing_certificate().user_name(name).certificate_id(&id).send().await.map_err(aws_err) },
+                )
+                .await?;
         }
 
         // 4. SSH public keys.
         let ssh = ssh.map_err(|e| aws_err(e).into_creds("aws.list_ssh_public_keys"))?;
         for k in ssh.ssh_public_keys() {
             let id = k.ssh_public_key_id().to_string();
-            tolerate_gone(
-                "aws.delete_ssh_public_key",
-                steps
-                    .run(
-                        "aws.delete_ssh_public_key",
-                        &format!("{id} of {name}"),
-                        async { iam.delete_ssh_public_key().user_name(name).ssh_public_key_id(&id).send().await.map_err(aws_err) },
-                        |_| "deleted".into(),
-                    )
-                    .await?,
-            )?;
+            steps
+                .remove(
+                    "aws.delete_ssh_public_key",
+                    &format!("{id} of {name}"),
+                    "deleted",
+                    async { iam.delete_ssh_public_key().user_name(name).ssh_public_key_id(&id).send().await.map_err(aws_err) },
+                )
+                .await?;
         }
 
         // 5. Service-specific credentials (CodeCommit, Keyspaces, Bedrock…).
         let ssc = ssc.map_err(|e| aws_err(e).into_creds("aws.list_service_specific_credentials"))?;
         for c in ssc.service_specific_credentials() {
             let id = c.service_specific_credential_id().to_string();
-            tolerate_gone(
-                "aws.delete_service_specific_credential",
-                steps
-                    .run(
-                        "aws.delete_service_specific_credential",
-                        &format!("{id} of {name}"),
-                        async {
-                            iam.delete_service_specific_credential()
-                                .user_name(name)
-                                .service_specific_credential_id(&id)
-                                .send()
-                                .await
-                                .map_err(aws_err)
-                        },
-                        |_| "deleted".into(),
-                    )
-                    .await?,
-            )?;
+            steps
+                .remove("aws.delete_service_specific_credential", &format!("{id} of {name}"), "deleted", async {
+                    iam.delete_service_specific_credential()
+                        .user_name(name)
+                        .service_specific_credential_id(&id)
+                        .send()
+                        .await
+                        .map_err(aws_err)
+                })
+                .await?;
         }
 
         // 6. MFA devices: deactivate, and delete virtual ones.
         let mfa = mfa.map_err(|e| aws_err(e).into_creds("aws.list_mfa_devices"))?;
         for d in mfa.mfa_devices() {
             let serial = d.serial_number().to_string();
-            tolerate_gone(
-                "aws.deactivate_mfa_device",
-                steps
-                    .run(
-                        "aws.deactivate_mfa_device",
-                        &format!("{serial} of {name}"),
-                        async { iam.deactivate_mfa_device().user_name(name).serial_number(&serial).send().await.map_err(aws_err) },
-                        |_| "deactivated".into(),
-                    )
-                    .await?,
-            )?;
+            steps
+                .remove(
+                    "aws.deactivate_mfa_device",
+                    &format!("{serial} of {name}"),
+                    "deactivated",
+                    async { iam.deactivate_mfa_device().user_name(name).serial_number(&serial).send().await.map_err(aws_err) },
+                )
+                .await?;
             if serial.contains(":mfa/") {
-                tolerate_gone(
-                    "aws.delete_virtual_mfa_device",
-                    steps
-                        .run(
-                            "aws.delete_virtual_mfa_device",
-                            &serial,
-                            async { iam.delete_virtual_mfa_device().serial_number(&serial).send().await.map_err(aws_err) },
-                            |_| "deleted".into(),
-                        )
-                        .await?,
-                )?;
+                steps
+                    .remove(
+                        "aws.delete_virtual_mfa_device",
+                        &serial,
+                        "deleted",
+                        async { iam.delete_virtual_mfa_device().serial_number(&serial).send().await.map_err(aws_err) },
+                    )
+                    .await?;
             }
         }
 
         // 7. Inline policies.
         let inline = inline.map_err(|e| aws_err(e).into_creds("aws.list_user_policies"))?;
         for p in inline.policy_names() {
-            tolerate_gone(
-                "aws.delete_user_policy",
-                steps
-                    .run(
-                        "aws.delete_user_policy",
-                        &format!("{p} of {name}"),
-                        async { iam.delete_user_policy().user_name(name).policy_name(p).send().await.map_err(aws_err) },
-                        |_| "deleted".into(),
-                    )
-                    .await?,
-            )?;
+            steps
+                .remove(
+                    "aws.delete_user_policy",
+                    &format!("{p} of {name}"),
+                    "deleted",
+                    async { iam.delete_user_policy().user_name(name).policy_name(p).send().await.map_err(aws_err) },
+                )
+                .await?;
         }
 
         // 8. Attached managed policies.
         let attached = attached.map_err(|e| aws_err(e).into_creds("aws.list_attached_user_policies"))?;
         for p in attached.attached_policies() {
             let arn = p.policy_arn().unwrap_or_default().to_string();
-            tolerate_gone(
-                "aws.detach_user_policy",
-                steps
-                    .run(
-                        "aws.detach_user_policy",
-                        &format!("{arn} from {name}"),
-                        async { iam.detach_user_policy().user_name(name).policy_arn(&arn).send().await.map_err(aws_err) },
-                        |_| "detached".into(),
-                    )
-                    .await?,
-            )?;
+            steps
+                .remove(
+                    "aws.detach_user_policy",
+                    &format!("{arn} from {name}"),
+                    "detached",
+                    async { iam.detach_user_policy().user_name(name).policy_arn(&arn).send().await.map_err(aws_err) },
+                )
+                .await?;
         }
 
         // 9. Groups.
         let groups = groups.map_err(|e| aws_err(e).into_creds("aws.list_groups_for_user"))?;
         for g in groups.groups() {
             let group = g.group_name().to_string();
-            tolerate_gone(
-                "aws.remove_user_from_group",
-                steps
-                    .run(
-                        "aws.remove_user_from_group",
-                        &format!("{name} from {group}"),
-                        async { iam.remove_user_from_group().user_name(name).group_name(&group).send().await.map_err(aws_err) },
-                        |_| "removed".into(),
-                    )
-                    .await?,
-            )?;
+            steps
+                .remove(
+                    "aws.remove_user_from_group",
+                    &format!("{name} from {group}"),
+                    "removed",
+                    async { iam.remove_user_from_group().user_name(name).group_name(&group).send().await.map_err(aws_err) },
+                )
+                .await?;
         }
 
         // 10. The user.
-        tolerate_gone(
-            "aws.delete_user",
-            steps
-                .run("aws.delete_user", name, async { iam.delete_user().user_name(name).send().await.map_err(aws_err) }, |_| {
-                    "deleted".into()
-                })
-                .await?,
-        )?;
+        steps
+            .remove(
+                "aws.delete_user",
+                name,
+                "deleted",
+                async { iam.delete_user().user_name(name).send().await.map_err(aws_err) },
+            )
+            .await?;
         Ok(RevokeProgress::Done { cleanup_after: None })
     }
 
@@ -473,17 +430,14 @@ impl AwsProvider {
             Ok(ents) => {
                 for u in ents.policy_users() {
                     let user = u.user_name().unwrap_or_default().to_string();
-                    tolerate_gone(
-                        "aws.detach_user_policy",
-                        steps
-                            .run(
-                                "aws.detach_user_policy",
-                                &format!("{arn} from {user}"),
-                                async { iam.detach_user_policy().user_name(&user).policy_arn(arn).send().await.map_err(aws_err) },
-                                |_| "detached".into(),
-                            )
-                            .await?,
-                    )?;
+                    steps
+                        .remove(
+                            "aws.detach_user_policy",
+                            &format!("{arn} from {user}"),
+                            "detached",
+                            async { iam.detach_user_policy().user_name(&user).policy_arn(arn).send().await.map_err(aws_err) },
+                        )
+                        .await?;
                 }
                 // A boundary is not an attachment: a user that still uses it blocks deletion, and
                 // only exists if the user deletion above has not happened (retry covers it).
@@ -496,28 +450,18 @@ impl AwsProvider {
         };
         for v in versions.versions().iter().filter(|v| !v.is_default_version()) {
             let vid = v.version_id().unwrap_or_default().to_string();
-            tolerate_gone(
-                "aws.delete_policy_version",
-                steps
-                    .run(
-                        "aws.delete_policy_version",
-                        &format!("{arn} {vid}"),
-                        async { iam.delete_policy_version().policy_arn(arn).version_id(&vid).send().await.map_err(aws_err) },
-                        |_| "deleted".into(),
-                    )
-                    .await?,
-            )?;
+            steps
+                .remove(
+                    "aws.delete_policy_version",
+                    &format!("{arn} {vid}"),
+                    "deleted",
+                    async { iam.delete_policy_version().policy_arn(arn).version_id(&vid).send().await.map_err(aws_err) },
+                )
+                .await?;
         }
-        let r = steps
-            .run("aws.delete_policy", arn, async { iam.delete_policy().policy_arn(arn).send().await.map_err(aws_err) }, |_| {
-                "deleted".into()
-            })
-            .await?;
-        match r {
-            Ok(_) => Ok(false),
-            Err(e) if e.no_such_entity() => Ok(true),
-            Err(e) => Err(e.into_creds("aws.delete_policy")),
-        }
+        steps
+            .remove("aws.delete_policy", arn, "deleted", async { iam.delete_policy().policy_arn(arn).send().await.map_err(aws_err) })
+            .await
     }
 
     pub(super) async fn delete_policy_fully(&self, arn: &str, steps: &Steps<'_>) -> Result<(), CredsError> {
@@ -525,11 +469,3 @@ impl AwsProvider {
     }
 }
 
-/// A deletion that found nothing to delete has done its job.
-fn tolerate_gone<T>(step: &'static str, r: Result<T, super::AwsErr>) -> Result<(), CredsError> {
-    match r {
-        Ok(_) => Ok(()),
-        Err(e) if e.no_such_entity() => Ok(()),
-        Err(e) => Err(e.into_creds(step)),
-    }
-}

@@ -251,18 +251,12 @@ impl GcpProvider {
     }
 
     async fn disable(&self, name: &str, email: &str, steps: &Steps<'_>) -> Result<(), CredsError> {
-        let step = "gcp.disable_service_account";
-        let r = steps
-            .run(
-                step,
-                email,
-                async {
-                    self.iam.disable_service_account().set_name(name).with_idempotency(true).send().await.map_err(gax_err)
-                },
-                |_| "disabled".into(),
-            )
+        steps
+            .remove("gcp.disable_service_account", email, "disabled", async {
+                self.iam.disable_service_account().set_name(name).with_idempotency(true).send().await.map_err(gax_err)
+            })
             .await?;
-        tolerate_gone(step, r)
+        Ok(())
     }
 
     async fn unbind(&self, res: &Resource, email: &str, steps: &Steps<'_>) -> Result<(), CredsError> {
@@ -287,40 +281,29 @@ impl GcpProvider {
         match keys {
             Ok(keys) => {
                 for k in keys.keys {
-                    let step = "gcp.delete_service_account_key";
                     let key_id = k.name.rsplit('/').next().unwrap_or_default().to_string();
-                    let r = steps
-                        .run(
-                            step,
-                            &format!("key {key_id} of {email}"),
-                            async {
-                                self.iam
-                                    .delete_service_account_key()
-                                    .set_name(&k.name)
-                                    .with_idempotency(true)
-                                    .send()
-                                    .await
-                                    .map_err(gax_err)
-                            },
-                            |_| "deleted".into(),
-                        )
+                    steps
+                        .remove("gcp.delete_service_account_key", &format!("key {key_id} of {email}"), "deleted", async {
+                            self.iam
+                                .delete_service_account_key()
+                                .set_name(&k.name)
+                                .with_idempotency(true)
+                                .send()
+                                .await
+                                .map_err(gax_err)
+                        })
                         .await?;
-                    tolerate_gone(step, r)?;
                 }
             }
             Err(e) if e.not_found() => return Ok(()),
             Err(e) => return Err(e.into_creds("gcp.list_service_account_keys")),
         }
-        let step = "gcp.delete_service_account";
-        let r = steps
-            .run(
-                step,
-                email,
-                async { self.iam.delete_service_account().set_name(name).with_idempotency(true).send().await.map_err(gax_err) },
-                |_| "deleted".into(),
-            )
+        steps
+            .remove("gcp.delete_service_account", email, "deleted", async {
+                self.iam.delete_service_account().set_name(name).with_idempotency(true).send().await.map_err(gax_err)
+            })
             .await?;
-        tolerate_gone(step, r)
+        Ok(())
     }
 
     /// Read-modify-write of one resource's policy: read it (version 3), apply `edit`, write it
@@ -547,13 +530,4 @@ fn never_created(rows: &[(String, String)]) -> bool {
 
 fn local(message: String) -> GcpErr {
     GcpErr { code: None, http: None, message }
-}
-
-/// A deletion or disable that found nothing has done its job.
-fn tolerate_gone<T>(step: &'static str, r: Result<T, GcpErr>) -> Result<(), CredsError> {
-    match r {
-        Ok(_) => Ok(()),
-        Err(e) if e.not_found() => Ok(()),
-        Err(e) => Err(e.into_creds(step)),
-    }
 }

@@ -233,6 +233,15 @@ impl GcpErr {
     }
 }
 
+impl crate::provider::CloudError for GcpErr {
+    fn is_gone(&self) -> bool {
+        self.not_found()
+    }
+    fn into_creds(self, step: &'static str) -> CredsError {
+        GcpErr::into_creds(self, step)
+    }
+}
+
 pub(crate) fn gax_err(e: GaxError) -> GcpErr {
     match e.status() {
         Some(s) => GcpErr {
