@@ -80,6 +80,8 @@ async fn a_task_launched_from_the_window_runs_sandboxed_and_its_page_shows_outpu
         };
         let page = text_of(client, "[data-testid='task-page']").await?;
         assert_eq!(state, "finished", "the task did not finish: {page}");
+        // The command is shown as typed, quotes included: `sh -c echo a; id -u` would read as two commands.
+        assert!(page.contains("sh -c 'echo hello from the sandbox; id -u; echo fixed > FIXED.txt'"), "{page}");
         let output = text_of(client, "[data-testid='task-output']").await?;
         assert!(output.contains("hello from the sandbox"), "{output}");
         // Inside the sandbox the command ran as a non-root user.

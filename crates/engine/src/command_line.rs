@@ -23,9 +23,39 @@ pub fn task_words(agent: AgentKind, line: &str) -> Result<Vec<String>, EngineErr
     }
 }
 
+/// The line a task's words are shown and recorded as: the inverse of
+/// [`task_words`]. A command's argv is quoted the way `sh` would read it
+/// back, so `sh -c 'a; b'` is not recorded as `sh -c a; b`, which reads as
+/// two commands.
+pub fn task_line(agent: AgentKind, words: &[String]) -> String {
+    match agent {
+        AgentKind::Claude | AgentKind::Codex => words.join(" "),
+        // try_join refuses only a NUL byte, which no argv can hold.
+        AgentKind::Cmd => shlex::try_join(words.iter().map(String::as_str)).unwrap_or_else(|_| words.join(" ")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_command_is_recorded_as_a_line_that_splits_back_into_the_same_argv() {
+        let argvs: &[&[&str]] = &[
+            &["cargo", "test", "-p", "x"],
+            &["sh", "-c", "echo hello; id -u; echo fixed > FIXED.txt"],
+            &["sh", "-c", r#"echo "$HOME" 'it''s' \ `id`"#],
+            &["printf", "%s\n", "", "two words", "tab\there", "new\nline"],
+        ];
+        for argv in argvs {
+            let words: Vec<String> = argv.iter().map(|s| s.to_string()).collect();
+            let line = task_line(AgentKind::Cmd, &words);
+            assert_eq!(task_words(AgentKind::Cmd, &line).ok(), Some(words), "{line}");
+        }
+        let shown = task_line(AgentKind::Cmd, &["sh".into(), "-c".into(), "a; b".into()]);
+        assert_eq!(shown, "sh -c 'a; b'");
+        assert_eq!(task_line(AgentKind::Claude, &["fix the 'flaky' test".into()]), "fix the 'flaky' test");
+    }
 
     #[test]
     fn splits_commands_and_keeps_prompts_whole() {

@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::agent::{self, AgentKind};
+use crate::command_line;
 use crate::engine::{Engine, EngineConfig, TaskControl, process_start_time};
 use crate::error::EngineError;
 use crate::events::EngineEvent;
@@ -231,7 +232,7 @@ impl Engine {
             repo: repo.to_path_buf(),
             worktree: wt.path.clone(),
             branch: wt.branch.clone(),
-            prompt: spec.prompt.join(" "),
+            prompt: command_line::task_line(spec.agent, &spec.prompt),
             state: TaskState::Created,
             exit_code: None,
             error: None,

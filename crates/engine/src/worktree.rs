@@ -193,6 +193,28 @@ impl Worktree {
 /// The commit message: the task and the prompt (first 2000 characters).
 pub fn commit_message(task_id: &str, agent: &str, prompt: &str, outcome: &str) -> String {
     let prompt: String = prompt.chars().take(2000).collect();
-    let first: String = prompt.lines().next().unwrap_or("").chars().take(60).collect();
+    // A subject line that fits `git log --oneline`; a cut is marked, so it is not read as the whole prompt.
+    let line = prompt.lines().next().unwrap_or("");
+    let first: String = if line.chars().count() > 60 || prompt.lines().nth(1).is_some() {
+        line.chars().take(59).collect::<String>() + "…"
+    } else {
+        line.to_owned()
+    };
     format!("paddock task {task_id}: {first}\n\nAgent: {agent}\nOutcome: {outcome}\n\nPrompt:\n{prompt}\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::commit_message;
+
+    #[test]
+    fn the_subject_line_is_short_and_a_cut_is_marked() {
+        let subject = |prompt: &str| commit_message("t1", "cmd", prompt, "finished").lines().next().unwrap_or("").to_owned();
+        assert_eq!(subject("cargo test"), "paddock task t1: cargo test");
+        let long = "sh -c 'echo hello from the sandbox; id -u; echo fixed > FIXED.txt'";
+        assert_eq!(subject(long), format!("paddock task t1: {}…", &long[..59]));
+        assert_eq!(subject("fix the test\nthen the docs"), "paddock task t1: fix the test…");
+        // The whole prompt is in the body, uncut.
+        assert!(commit_message("t1", "cmd", long, "finished").contains(&format!("Prompt:\n{long}\n")));
+    }
 }
