@@ -156,6 +156,23 @@ async fn a_night_of_events_browsed_searched_exported_and_tamper_detected() -> an
         let (ok, text) = badge(client).await?;
         assert_eq!(ok, "false", "{text}");
         assert!(text.starts_with("Chain broken at #"), "{text}");
+        // The edited row itself is marked in the table, not only named in the badge.
+        let seq = text.trim_start_matches("Chain broken at #");
+        let row = client
+            .wait()
+            .at_most(WAIT)
+            .for_element(Locator::Css(&format!(".event-scroll [role='row'][data-seq='{seq}']")))
+            .await?;
+        assert_eq!(row.attr("data-broken").await?.as_deref(), Some("true"), "row #{seq} is not marked");
+        assert!(row.text().await?.contains("git status"), "row #{seq} is not the edited one");
+        let title = row.attr("title").await?.unwrap_or_default();
+        assert!(title.contains("does not match its hash"), "{title}");
+        // Nothing before the edit is marked (later rows may be: a signed checkpoint after it no longer matches).
+        let first: u64 = seq.parse()?;
+        for marked in client.find_all(Locator::Css(".event-scroll [role='row'][data-broken]")).await? {
+            let at: u64 = marked.attr("data-seq").await?.unwrap_or_default().parse()?;
+            assert!(at >= first, "row #{at}, before the edit at #{first}, is marked");
+        }
         screenshot(client, "audit-tampered").await?;
         Ok(())
     })

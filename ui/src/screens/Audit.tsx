@@ -102,7 +102,7 @@ export function Audit() {
             </label>
           </div>
           <div className={`audit-body${selected ? " with-detail" : ""}`}>
-            <EventTable list={list} selected={selected?.seq ?? null} onSelect={setSelected} liveTail={liveTail} />
+            <EventTable list={list} selected={selected?.seq ?? null} onSelect={setSelected} liveTail={liveTail} problems={verify?.problems ?? []} />
             {selected && <DetailPane event={selected} onSelect={setSelected} onClose={() => setSelected(null)} />}
           </div>
         </>

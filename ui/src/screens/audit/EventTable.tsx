@@ -1,6 +1,6 @@
 import { useEffect, useLayoutEffect, useRef } from "react";
 import { useVirtualizer } from "@tanstack/react-virtual";
-import type { AuditEvent } from "../../bindings";
+import type { AuditEvent, VerifyProblem } from "../../bindings";
 import type { EventList } from "./useEventList";
 import { label, localTime, shortTask, tone } from "./format";
 
@@ -12,8 +12,12 @@ export function EventTable(props: {
   selected: number | null;
   onSelect: (e: AuditEvent) => void;
   liveTail: boolean;
+  /** What the last verification found wrong: those rows are marked, so the reader sees where the chain broke. */
+  problems: VerifyProblem[];
 }) {
-  const { list, selected, onSelect, liveTail } = props;
+  const { list, selected, onSelect, liveTail, problems } = props;
+  const broken = new Map<number, string>();
+  for (const p of problems) if (p.seq != null) broken.set(p.seq, [broken.get(p.seq), p.message].filter(Boolean).join("\n"));
   const scroller = useRef<HTMLDivElement>(null);
   const virtualizer = useVirtualizer({
     count: list.rows.length,
@@ -69,18 +73,21 @@ export function EventTable(props: {
         <div style={{ height: virtualizer.getTotalSize(), position: "relative" }}>
           {items.map((item) => {
             const e = list.rows[item.index];
+            const problem = broken.get(e.seq);
             return (
               <div
                 key={e.seq}
                 role="row"
                 data-seq={e.seq}
-                className={`event-row${selected === e.seq ? " selected" : ""}`}
+                data-broken={problem ? "true" : undefined}
+                title={problem ? `Integrity check failed here: ${problem}` : undefined}
+                className={`event-row${selected === e.seq ? " selected" : ""}${problem ? " broken" : ""}`}
                 style={{ position: "absolute", top: 0, left: 0, right: 0, height: ROW_HEIGHT, transform: `translateY(${item.start}px)` }}
                 onClick={() => onSelect(e)}
                 tabIndex={0}
                 onKeyDown={(k) => k.key === "Enter" && onSelect(e)}
               >
-                <span className="num">{e.seq}</span>
+                <span className="num">{problem ? <span className="broken-mark" aria-label="integrity check failed">⚠ </span> : null}{e.seq}</span>
                 <span title={e.ts}>{localTime(e.ts, true)}</span>
                 <span className="mono ellipsis" title={e.task_id ?? ""}>{shortTask(e.task_id)}</span>
                 <span><span className={`kind kind-${e.kind}`}>{label(e.kind)}</span></span>
