@@ -52,6 +52,12 @@ fn absolute(base: &Path, p: &str) -> PathBuf {
 
 /// The top of the repository containing `dir`.
 pub fn repo_root(dir: &Path) -> Result<PathBuf, EngineError> {
+    // git runs with `dir` as its working directory: a missing one would
+    // surface as "cannot run git: No such file or directory", blaming git.
+    if !dir.is_dir() {
+        let what = if dir.exists() { "is not a directory" } else { "does not exist" };
+        return Err(EngineError::BadRequest(format!("the repository {} {what}", dir.display())));
+    }
     let top = run(git(dir).args(["rev-parse", "--show-toplevel"]), &format!("{} is not in a git repository", dir.display()))?;
     Ok(absolute(dir, &top))
 }
@@ -206,6 +212,18 @@ pub fn commit_message(task_id: &str, agent: &str, prompt: &str, outcome: &str) -
 #[cfg(test)]
 mod tests {
     use super::commit_message;
+
+    #[test]
+    fn a_missing_repository_is_named_as_missing_not_blamed_on_git() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("nowhere");
+        let e = super::repo_root(&missing).unwrap_err().to_string();
+        assert!(e.contains("nowhere does not exist") && !e.contains("cannot run git"), "{e}");
+        let file = dir.path().join("file");
+        std::fs::write(&file, "").unwrap();
+        let e = super::repo_root(&file).unwrap_err().to_string();
+        assert!(e.contains("is not a directory"), "{e}");
+    }
 
     #[test]
     fn the_subject_line_is_short_and_a_cut_is_marked() {
