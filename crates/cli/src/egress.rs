@@ -104,7 +104,7 @@ impl EgressObserver for JsonLines {
 /// The policy given, else the one the app's Settings edit.
 fn load_policy(given: Option<&PathBuf>) -> anyhow::Result<Policy> {
     if let Some(path) = given {
-        return Ok(Policy::load(path)?);
+        return load_file(path);
     }
     let path = paddock_egress::settings::default_policy_path()
         .context("no user data directory; set PADDOCK_DATA_DIR or pass --policy")?;
@@ -114,7 +114,15 @@ fn load_policy(given: Option<&PathBuf>) -> anyhow::Result<Policy> {
             path.display()
         );
     }
-    Ok(Policy::load(&path)?)
+    load_file(&path)
+}
+
+/// A policy file that does not parse is named (a read error names it already).
+fn load_file(path: &std::path::Path) -> anyhow::Result<Policy> {
+    Policy::load(path).map_err(|e| match e {
+        paddock_egress::PolicyError::Read { .. } => e.into(),
+        e => anyhow::Error::new(e).context(format!("egress policy {}", path.display())),
+    })
 }
 
 fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {

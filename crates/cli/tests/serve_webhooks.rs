@@ -20,7 +20,8 @@ use task_world::{World, git};
 const CHILD_ENV: &str = "PADDOCK_SERVE_WEBHOOKS_KEYRING_CHILD";
 const E2E: &str = "approved_proposals_become_tasks_once_and_unmapped_ones_never";
 const SECRET: &str = "serve-webhooks-secret-8080-do-not-leak";
-const TEMPLATE_CMD: &str = "sh -c echo from-template > template.txt";
+/// The task's recorded command line: the template's argv, quoted as `sh` reads it back.
+const TEMPLATE_CMD: &str = "sh -c 'echo from-template > template.txt'";
 
 #[derive(serde::Deserialize)]
 struct Hostile {
