@@ -93,7 +93,8 @@ fn app(skip_setup: bool) -> Result<(), String> {
     // resolution and one set of compiled dependencies.
     steps.run_required("build the desktop app and CLI", build_app_and_cli())?;
     let app = target_dir().join("debug").join("paddock-desktop");
-    steps.run_required("desktop app", Command::new(app))
+    // Open as long as the person keeps it open.
+    steps.run_required_within("desktop app", Command::new(app), None)
 }
 
 fn build_app_and_cli() -> Command {
@@ -137,7 +138,7 @@ fn test(skip_setup: bool) -> Result<(), String> {
             .env("PADDOCK_CLAUDE_BIN", setup::claude_bin());
         // About 4 minutes warm, 6 cold; every window test has its own limits
         // too, so this one only catches what hangs outside them.
-        steps.run_within("end to end: the window under Xvfb, Claude Code behind the gate", e2e, E2E_LIMIT);
+        steps.run_within("end to end: the window under Xvfb, Claude Code behind the gate", e2e, Some(E2E_LIMIT));
     } else {
         steps.skip_failed("end to end: the window under Xvfb, Claude Code behind the gate", "the app did not build");
     }
@@ -148,6 +149,7 @@ fn bench() -> Result<(), String> {
     let mut steps = Steps::default();
     let mut b = cargo();
     b.args(["bench", "--workspace", "--exclude", "paddock-e2e", "--", "--warm-up-time", "1", "--measurement-time", "3"]);
-    steps.run("criterion benchmarks", b);
+    // Benchmarks take as long as they take; nobody waits on them in CI.
+    steps.run_within("criterion benchmarks", b, None);
     steps.finish()
 }

@@ -23,13 +23,14 @@ pub struct Steps {
 
 impl Steps {
     pub fn run(&mut self, name: &str, cmd: Command) -> Outcome {
-        self.run_within(name, cmd, DEFAULT_LIMIT)
+        self.run_within(name, cmd, Some(DEFAULT_LIMIT))
     }
 
     /// Runs `cmd`, stopping it (and all it started) after `limit`: a step that
     /// hangs fails with its name, and the steps after it still run, instead of
-    /// holding CI until its own deadline with nothing to show.
-    pub fn run_within(&mut self, name: &str, mut cmd: Command, limit: Duration) -> Outcome {
+    /// holding CI until its own deadline with nothing to show. `None` is for
+    /// what a person ends: the app itself, the benchmarks.
+    pub fn run_within(&mut self, name: &str, mut cmd: Command, limit: Option<Duration>) -> Outcome {
         println!("\n==> {name}");
         let start = Instant::now();
         let outcome = match cmd.spawn() {
@@ -40,11 +41,11 @@ impl Steps {
                         eprintln!("xtask: step '{name}' failed with {s}");
                         break Outcome::Failed;
                     }
-                    Ok(None) if start.elapsed() > limit => {
+                    Ok(None) if limit.is_some_and(|limit| start.elapsed() > limit) => {
                         eprintln!(
                             "xtask: step '{name}' did not finish within {} minutes; stopping it and all it started \
                              (for tests, the last 'has been running for over 60 seconds' above names the one that hung)",
-                            limit.as_secs() / 60
+                            limit.unwrap_or_default().as_secs() / 60
                         );
                         process_tree::stop(&mut child);
                         break Outcome::Failed;
@@ -68,7 +69,11 @@ impl Steps {
 
     /// A step that everything after it needs: stop at once if it fails.
     pub fn run_required(&mut self, name: &str, cmd: Command) -> Result<(), String> {
-        match self.run(name, cmd) {
+        self.run_required_within(name, cmd, Some(DEFAULT_LIMIT))
+    }
+
+    pub fn run_required_within(&mut self, name: &str, cmd: Command, limit: Option<Duration>) -> Result<(), String> {
+        match self.run_within(name, cmd, limit) {
             Outcome::Passed => Ok(()),
             Outcome::Failed => {
                 self.print_summary();
@@ -108,7 +113,7 @@ mod tests {
         let mut hangs = Command::new("sh");
         hangs.args(["-c", "sleep 300 & wait"]);
         let start = Instant::now();
-        assert_eq!(steps.run_within("hangs", hangs, Duration::from_secs(1)), Outcome::Failed);
+        assert_eq!(steps.run_within("hangs", hangs, Some(Duration::from_secs(1))), Outcome::Failed);
         assert!(start.elapsed() < Duration::from_secs(60), "the stop took {:?}", start.elapsed());
         assert_eq!(steps.run("passes", Command::new("true")), Outcome::Passed);
         assert!(steps.finish().is_err());
