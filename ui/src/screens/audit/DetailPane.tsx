@@ -1,7 +1,7 @@
 import { useEffect, useState } from "react";
 import type { AuditEvent, WireError } from "../../bindings";
 import { api } from "../../api";
-import { label, localTime, tone } from "./format";
+import { label, localTime, offset, tone } from "./format";
 
 function Timeline({ taskId, selected, onSelect }: { taskId: string; selected: number; onSelect: (e: AuditEvent) => void }) {
   const [events, setEvents] = useState<AuditEvent[] | null>(null);
@@ -25,9 +25,9 @@ function Timeline({ taskId, selected, onSelect }: { taskId: string; selected: nu
         const secs = Math.round((new Date(e.ts).getTime() - start) / 1000);
         return (
           <li key={e.seq} className={e.seq === selected ? "current" : undefined} onClick={() => onSelect(e)}>
-            <span className="offset">+{secs}s</span>
-            <span className={`kind kind-${e.kind}`}>{label(e.kind)}</span>
-            <span className="ellipsis">{e.action} <span className="mono">{e.resource}</span></span>
+            <span className="offset" title={e.ts}>{offset(secs)}</span>
+            <span><span className={`kind kind-${e.kind}`}>{label(e.kind)}</span></span>
+            <span className="ellipsis" title={`${e.action} ${e.resource}`}>{e.action} <span className="mono">{e.resource}</span></span>
             {e.outcome && <span className={`outcome ${tone(e.outcome)}`}>{e.outcome}</span>}
           </li>
         );

@@ -77,3 +77,12 @@ export function shortTask(id: string | null): string {
 export function eventSummary(e: AuditEvent): string {
   return e.resource ? `${e.action} ${e.resource}` : e.action;
 }
+
+/** Time since the task started, as a reader scans it: `+42s`, `+3m05s`, `+1h02m`. */
+export function offset(secs: number): string {
+  const s = Math.max(0, Math.round(secs));
+  if (s < 60) return `+${s}s`;
+  const pad = (n: number) => String(n).padStart(2, "0");
+  if (s < 3600) return `+${Math.floor(s / 60)}m${pad(s % 60)}s`;
+  return `+${Math.floor(s / 3600)}h${pad(Math.floor((s % 3600) / 60))}m`;
+}
