@@ -49,6 +49,9 @@ struct CheckArgs {
     /// Extra rule pack (TOML); repeatable.
     #[arg(long = "pack", value_name = "FILE")]
     packs: Vec<PathBuf>,
+    /// A built-in pack not to enforce; repeatable.
+    #[arg(long = "without-pack", value_name = "ID")]
+    without_packs: Vec<String>,
     /// The task worktree (default: --cwd).
     #[arg(long, env = "PADDOCK_WORKTREE", value_name = "DIR")]
     worktree: Option<PathBuf>,
@@ -83,7 +86,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
-    let gate = paddock_hook::load_gate(&args.packs)?;
+    let gate = paddock_hook::load_gate(&args.packs, &args.without_packs)?;
     let cwd = match args.cwd {
         Some(c) => c,
         None => std::env::current_dir().context("cannot determine the current directory")?,

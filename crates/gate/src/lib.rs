@@ -77,12 +77,19 @@ pub struct PackSummary {
 }
 
 /// The built-in packs, in [`BUILTIN_PACKS`] order, as summaries.
+/// The built-in packs' ids, in load order.
+pub fn builtin_pack_ids() -> impl Iterator<Item = &'static str> {
+    BUILTIN_PACKS_JSON.iter().map(|(name, _)| *name)
+}
+
 pub fn builtin_pack_summaries() -> Result<Vec<PackSummary>, GateError> {
     BUILTIN_PACKS.iter().map(|(name, text)| rules::summarize(name, text)).collect()
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum GateError {
+    #[error("no built-in rule pack is called {id:?} (there are: {known})")]
+    UnknownPack { id: String, known: String },
     #[error("rule pack {pack}: {message}")]
     BadPack { pack: String, message: String },
     #[error("cannot read rule pack {path}: {source}")]
@@ -192,6 +199,18 @@ impl Gate {
                 .collect(),
             compiled: OnceLock::new(),
         }
+    }
+
+    /// The built-in packs but those named in `off` (a person's choice in the
+    /// app's walkthrough). A name that is no built-in pack is refused: a typo
+    /// must not read as "that pack is off".
+    pub fn with_builtin_packs_except(off: &[String]) -> Result<Self, GateError> {
+        if let Some(bad) = off.iter().find(|id| !builtin_pack_ids().any(|b| b == id.as_str())) {
+            return Err(GateError::UnknownPack { id: bad.clone(), known: builtin_pack_ids().collect::<Vec<_>>().join(", ") });
+        }
+        let mut gate = Self::with_builtin_packs();
+        gate.packs.retain(|p| !off.iter().any(|id| *id == p.name));
+        Ok(gate)
     }
 
     /// Adds a user pack file. It is validated now, so a typo fails loudly here

@@ -43,9 +43,12 @@ pub struct HookArgs {
     /// Which agent's hook format to answer in.
     #[arg(long, value_enum, default_value_t = Agent::Claude)]
     pub agent: Agent,
-    /// Extra rule pack (TOML); repeatable. Built-in packs are always loaded.
+    /// Extra rule pack (TOML); repeatable. Built-in packs are loaded too.
     #[arg(long = "pack", value_name = "FILE")]
     pub packs: Vec<PathBuf>,
+    /// A built-in pack not to enforce (chosen in the app's walkthrough); repeatable.
+    #[arg(long = "without-pack", value_name = "ID")]
+    pub without_packs: Vec<String>,
     /// The task worktree: destructive operations outside it are denied.
     /// Defaults to the hook payload's `cwd`.
     #[arg(long, env = "PADDOCK_WORKTREE", value_name = "DIR")]
@@ -191,16 +194,16 @@ fn decide(args: &HookArgs, input: impl Read) -> Result<(HookInput, Decision, Gat
     }
     let input: HookInput =
         serde_json::from_str(&raw).map_err(|e| fail(format!("the hook input is not a PreToolUse payload: {e}")))?;
-    let gate = load_gate(&args.packs).map_err(|e| fail(e.to_string()))?;
+    let gate = load_gate(&args.packs, &args.without_packs).map_err(|e| fail(e.to_string()))?;
     let mut ctx = Context::from_env();
     ctx.worktree = args.worktree.clone().or(ctx.worktree);
     let decision = gate.decide(&input, &ctx);
     Ok((input, decision, gate))
 }
 
-/// The built-in packs plus `packs`, in order.
-pub fn load_gate(packs: &[PathBuf]) -> Result<Gate, GateError> {
-    let mut gate = Gate::with_builtin_packs();
+/// The built-in packs but those in `without`, plus `packs`, in order.
+pub fn load_gate(packs: &[PathBuf], without: &[String]) -> Result<Gate, GateError> {
+    let mut gate = Gate::with_builtin_packs_except(without)?;
     for p in packs {
         gate.load_pack(p)?;
     }
