@@ -318,7 +318,12 @@ done < "$2"
 fn run_task_calling_its_hook(w: &World, paddock_bin: PathBuf) -> String {
     // The agent's tool calls, judged (never executed) by the gate: a
     // destructive one outside the worktree, then an everyday one.
-    let calls: Value = serde_json::from_str(include_str!("data/hook_calls.json")).unwrap();
+    run_task_with_calls(w, paddock_bin, include_str!("data/hook_calls.json"), &["deny", "allow"])
+}
+
+/// [`run_task_calling_its_hook`] with other calls and the verdicts they must get.
+fn run_task_with_calls(w: &World, paddock_bin: PathBuf, calls: &str, want: &[&str]) -> String {
+    let calls: Value = serde_json::from_str(calls).unwrap();
     let lines: Vec<String> = calls.as_array().unwrap().iter().map(Value::to_string).collect();
     std::fs::write(w.repo.join("hook_calls.jsonl"), lines.join("\n") + "\n").unwrap();
     git(&w.repo, &["add", "hook_calls.jsonl"]);
@@ -333,6 +338,8 @@ fn run_task_calling_its_hook(w: &World, paddock_bin: PathBuf) -> String {
 
     let mut config = EngineConfig::from_env(paddock_bin).unwrap();
     config.data_dir = w.data.clone();
+    // An ask nobody answers is denied at once, not after minutes.
+    config.approval_timeout = std::time::Duration::ZERO;
     config.agent_bin = Some(claude);
     config.egress_policy = Some(no_services);
     let (engine, _) = Engine::open(config).unwrap();
@@ -353,12 +360,12 @@ fn run_task_calling_its_hook(w: &World, paddock_bin: PathBuf) -> String {
     let answers: Vec<Value> = stdout.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
     let verdicts: Vec<&str> =
         answers.iter().map(|a| a["hookSpecificOutput"]["permissionDecision"].as_str().unwrap_or("?")).collect();
-    assert_eq!(verdicts, ["deny", "allow"], "{stdout}");
+    assert_eq!(verdicts, want, "{stdout}");
 
-    // The engine recorded both, as the agent's, before each answer.
+    // The engine recorded every call, as the agent's, before each answer.
     let gate: Vec<Value> = w.audit().into_iter().filter(|e| e["task_id"] == task.id.as_str() && e["kind"] == "gate_decision").collect();
     let outcomes: Vec<&str> = gate.iter().map(|e| e["outcome"].as_str().unwrap()).collect();
-    assert_eq!(outcomes, ["deny", "allow"], "{gate:#?}");
+    assert_eq!(outcomes, want, "{gate:#?}");
     assert!(gate.iter().all(|e| e["actor"] == "agent"), "{gate:#?}");
     let started = w.events(&task.id, "sandbox.start");
     assert_eq!(started[0]["outcome"], "sandboxed", "{started:#?}");
@@ -374,6 +381,22 @@ fn a_task_agent_calls_the_slim_hook_inside_its_sandbox_and_the_engine_records_it
     let w = World::new();
     let command = run_task_calling_its_hook(&w, assert_cmd::cargo::cargo_bin("paddock"));
     assert_eq!(command, slim.display().to_string());
+}
+
+/// A pack switched off in the app's walkthrough is off for the task's hook,
+/// the others stay on, and the task's audit trail says which is off.
+#[test]
+fn a_pack_switched_off_in_the_walkthrough_is_off_for_the_tasks_hook() {
+    let w = World::new();
+    let on: Vec<&str> = paddock_gate::builtin_pack_ids().filter(|p| *p != "code-exec").collect();
+    std::fs::create_dir_all(&w.data).unwrap();
+    std::fs::write(w.data.join("onboarding.json"), json!({ "step": "done", "packs": on }).to_string()).unwrap();
+    let calls = include_str!("data/hook_calls_packs_off.json");
+    let command = run_task_with_calls(&w, assert_cmd::cargo::cargo_bin("paddock"), calls, &["allow", "deny"]);
+    assert!(command.ends_with(" --without-pack code-exec"), "{command}");
+    let off: Vec<Value> = w.audit().into_iter().filter(|e| e["action"] == "gate.packs_off").collect();
+    assert_eq!(off.len(), 1, "{off:#?}");
+    assert_eq!(off[0]["detail"]["packs"], json!(["code-exec"]));
 }
 
 #[test]

@@ -37,6 +37,7 @@ mod creds;
 mod engine;
 mod error;
 mod events;
+mod gate_choice;
 mod output;
 mod runner;
 mod seams;

@@ -169,6 +169,30 @@ struct Running {
 }
 
 impl Engine {
+    /// The built-in gate packs the person switched off in the walkthrough, for
+    /// an agent behind the gate; each is said in the task's audit trail. A
+    /// choice that cannot be read enforces every pack, and says why.
+    fn gate_packs_off(&self, id: &str, agent: AgentKind) -> Vec<String> {
+        if agent == AgentKind::Cmd {
+            return Vec::new();
+        }
+        let warning = |action: &str, detail: serde_json::Value| {
+            self.record(NewEvent::new(Actor::System, Kind::Warning, action).task(id).outcome("warning").detail(detail));
+        };
+        match crate::gate_choice::packs_off(&self.config.data_dir) {
+            Ok(off) => {
+                if !off.is_empty() {
+                    warning("gate.packs_off", json!({ "packs": off, "why": "switched off in the walkthrough (onboarding.json)" }));
+                }
+                off
+            }
+            Err(why) => {
+                warning("gate.packs_unreadable", json!({ "why": why, "enforced": "every built-in pack" }));
+                Vec::new()
+            }
+        }
+    }
+
     /// Checks that must pass before anything is created.
     fn preflight(&self, spec: &TaskSpec) -> Result<(PathBuf, Selected), EngineError> {
         if spec.prompt.iter().all(|w| w.trim().is_empty()) {
@@ -378,10 +402,13 @@ impl Engine {
 
         // Agent configuration. The hook binary is mounted read-only at its own path.
         let hook_bin = self.config.hook_bin();
-        let hook_command = match &hook_bin {
+        let mut hook_command = match &hook_bin {
             Some(bin) => shell_quote(&bin.display().to_string()),
             None => format!("{} gate", shell_quote(&self.config.paddock_bin.display().to_string())),
         };
+        for pack in self.gate_packs_off(id, spec.agent) {
+            hook_command.push_str(&format!(" --without-pack {}", shell_quote(&pack)));
+        }
         let launch = agent::prepare(
             spec.agent,
             &agent::TemplateInput {

@@ -82,8 +82,8 @@ export function PacksStep(props: { onNext: () => void; onSkip: () => void }) {
         </div>
       )}
       <p className="muted small-print">
-        Your choice is saved in <code>onboarding.json</code> in Paddock's data folder for new tasks. Until the task runner
-        reads it, the gate enforces every built-in pack.
+        Your choice is saved in <code>onboarding.json</code> in Paddock's data folder. Tasks started after this, from
+        the app or with <code>paddock run</code>, use it, and each names the packs that are off in its audit trail.
       </p>
       <StepNav onNext={save} onSkip={props.onSkip} nextLabel="Save and continue" nextDisabled={!packs} />
     </section>
