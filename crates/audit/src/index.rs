@@ -83,8 +83,47 @@ fn tags(kind: &str, actor: &str, outcome: Option<&str>, task_id: Option<&str>) -
     t
 }
 
-/// Registers `audit_tags(kind, actor, outcome, task_id)` for the indexing statement.
+/// The searchable text of an event's detail: its values (strings and numbers), in
+/// order, not its keys. Every gate decision has `command`, `cwd` and `tool_input` keys
+/// and every revocation an `error` key, so with keys indexed a search for "error" or
+/// "command" matched thousands of events that had neither. Detail that is not valid
+/// JSON (it always is: the store writes it) is indexed as it stands.
+fn detail_values(detail: &str) -> String {
+    fn walk(v: &serde_json::Value, out: &mut String) {
+        use serde_json::Value;
+        match v {
+            Value::String(s) => {
+                out.push_str(s);
+                out.push(' ');
+            }
+            Value::Number(n) => {
+                out.push_str(&n.to_string());
+                out.push(' ');
+            }
+            Value::Array(items) => items.iter().for_each(|i| walk(i, out)),
+            Value::Object(map) => map.values().for_each(|i| walk(i, out)),
+            Value::Bool(_) | Value::Null => {}
+        }
+    }
+    match serde_json::from_str::<serde_json::Value>(detail) {
+        Ok(v) => {
+            let mut out = String::with_capacity(detail.len());
+            walk(&v, &mut out);
+            out
+        }
+        Err(_) => detail.to_owned(),
+    }
+}
+
+/// Registers `audit_tags(kind, actor, outcome, task_id)` and `audit_values(detail)` for
+/// the indexing statement.
 pub(crate) fn register_functions(conn: &Connection) -> rusqlite::Result<()> {
+    conn.create_scalar_function(
+        "audit_values",
+        1,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| Ok(detail_values(ctx.get_raw(0).as_str_or_null()?.unwrap_or_default())),
+    )?;
     conn.create_scalar_function(
         "audit_tags",
         4,
@@ -320,7 +359,7 @@ fn index_range(tx: &Connection, from: u64, to: u64) -> Result<(), AuditError> {
     let range = params![from as i64, to as i64];
     tx.prepare_cached(
         "INSERT INTO idx.search (rowid, body, tags)
-         SELECT seq, action || ' ' || resource || ' ' || ifnull(outcome, '') || ' ' || detail,
+         SELECT seq, action || ' ' || resource || ' ' || ifnull(outcome, '') || ' ' || audit_values(detail),
                 audit_tags(kind, actor, outcome, task_id)
          FROM main.events WHERE seq > ?1 AND seq <= ?2",
     )?

@@ -22,7 +22,8 @@ pub const USER_VERSION: i64 = 3;
 
 /// `PRAGMA user_version` of the index file. Any other value (a new, empty file
 /// included) makes the next indexer drop whatever is there and start afresh.
-pub const INDEX_VERSION: i64 = 1;
+/// Version 2 indexes the detail's values, not its keys (version 1 indexed both).
+pub const INDEX_VERSION: i64 = 2;
 
 /// How many triggers [`DDL`] creates (two per append-only table).
 pub const TRIGGERS: i64 = 4;

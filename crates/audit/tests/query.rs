@@ -38,16 +38,29 @@ fn tokens(s: &str) -> Vec<String> {
         .collect()
 }
 
+/// The detail's values (strings and numbers) in order; its keys are not searched.
+fn values(v: &serde_json::Value, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::String(s) => out.push(s.clone()),
+        serde_json::Value::Number(n) => out.push(n.to_string()),
+        serde_json::Value::Array(a) => a.iter().for_each(|i| values(i, out)),
+        serde_json::Value::Object(m) => m.values().for_each(|i| values(i, out)),
+        _ => {}
+    }
+}
+
 /// The search semantics, by brute force: every whitespace-separated word is a phrase
 /// (its tokens adjacent, in order; a trailing `*` makes the last one a prefix) that
-/// must occur in action, resource, outcome and detail text, joined by spaces.
+/// must occur in action, resource, outcome and the detail's values, joined by spaces.
 fn text_matches(text: &str, e: &Event) -> bool {
+    let mut detail = Vec::new();
+    values(&e.detail, &mut detail);
     let body = format!(
         "{} {} {} {}",
         e.action,
         e.resource,
         e.outcome.as_deref().unwrap_or(""),
-        serde_json::to_string(&e.detail).unwrap()
+        detail.join(" ")
     );
     let doc = tokens(&body);
     text.split_whitespace().all(|word| {
@@ -639,4 +652,19 @@ fn search_finds_events_appended_since_the_last_index_batch() {
         })
         .unwrap();
     assert_eq!(counts.total, 2);
+}
+
+/// Every event's detail has the keys `i` and `note`: a search for a key name finds no
+/// event, a search for a value finds exactly those that hold it.
+#[test]
+fn the_details_values_are_searched_not_its_keys() {
+    let (_d, log, all) = dataset();
+    let text = |t: &str| Filter { text: Some(t.into()), ..Filter::default() };
+    assert!(walk(&log, &text("note"), Cursor::Newest, 50, Page::older).is_empty(), "a key name matched");
+    let routine = walk(&log, &text("routine"), Cursor::Newest, 50, Page::older);
+    let want = all.iter().filter(|e| e.detail["note"] == "routine").count();
+    assert_eq!(routine.len(), want);
+    // Numbers are values too.
+    let got = walk(&log, &text("299"), Cursor::Newest, 50, Page::older);
+    assert_eq!(got, vec![all[299].seq]);
 }
