@@ -286,7 +286,7 @@ fn set_secret(args: SetSecretArgs) -> anyhow::Result<ExitCode> {
     if value.is_empty() {
         bail!("no secret on stdin (pipe it in: `printf %s \"$KEY\" | paddock egress set-secret {}`)", args.name);
     }
-    KeyringSecretStore::new(&args.keyring_service).set(&args.name, &Secret::new(value))?;
+    KeyringSecretStore::new(&args.keyring_service).set(&args.name, &Secret::from(value))?;
     eprintln!("paddock egress: stored secret {:?} in the OS keyring", args.name);
     Ok(ExitCode::SUCCESS)
 }

@@ -181,7 +181,7 @@ fn set_secret(args: SecretArgs) -> anyhow::Result<ExitCode> {
             "no secret on stdin (pipe it in, e.g. `paddock webhooks set-secret {source} < file`)"
         );
     }
-    KeyringSecretStore::new(&args.keyring_service).set(source, &Secret::new(value))?;
+    KeyringSecretStore::new(&args.keyring_service).set(source, &Secret::from(value))?;
     eprintln!("paddock webhooks: stored the {source} secret in the OS keyring");
     Ok(ExitCode::SUCCESS)
 }

@@ -21,7 +21,7 @@ impl ProviderFactory for Factory {
     fn build<'a>(&'a self, _: &'a str, config: &'a serde_json::Value) -> BoxFuture<'a, Result<Arc<dyn Provider>, CredsError>> {
         Box::pin(async move {
             let cfg: AwsConfig = serde_json::from_value(config.clone()).unwrap();
-            Ok(Arc::new(AwsProvider::with_admin_credentials(cfg, &self.0.id, &Secret::new(self.0.secret.clone())).await?)
+            Ok(Arc::new(AwsProvider::with_admin_credentials(cfg, &self.0.id, &Secret::from(self.0.secret.clone())).await?)
                 as Arc<dyn Provider>)
         })
     }

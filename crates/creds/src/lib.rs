@@ -46,6 +46,6 @@ pub use gcp::{GcpAdminSource, GcpConfig, GcpProvider};
 pub use grants::{Grant, parse_grants};
 pub use leases::{GrantRequest, LeaseRow, Leases, ReapReport};
 pub use observer::{CredsEvent, CredsObserver, NoObserver, Phase, TracingObserver};
-pub use provider::{Credential, Issued, Provider, Secret};
+pub use provider::{Credential, ExposeSecret, Issued, Provider, Secret};
 pub use settings::CredsSettings;
 pub use store::{JournalEntry, Lease, LeaseState, LeaseStore};

@@ -19,25 +19,9 @@ use crate::store::{Lease, LeaseStore};
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-/// A secret string: `Debug` and `Display` print a placeholder, so it cannot reach a log by accident.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(s: String) -> Self {
-        Self(s)
-    }
-    /// The secret itself, for handing over to the task's environment. Nothing else.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Secret(<redacted>)")
-    }
-}
+/// A secret string (secrecy's `SecretString`): its `Debug` prints a placeholder, it has no
+/// `Display`, and it is zeroed when dropped; only `expose_secret` reveals it.
+pub use secrecy::{ExposeSecret, SecretString as Secret};
 
 /// The secret part of what a provisioning hands to the task, per cloud.
 #[derive(Debug, Clone)]
@@ -64,18 +48,18 @@ impl Issued {
             Credential::Aws { access_key_id, secret_access_key, session_token } => {
                 let mut v = vec![
                     ("AWS_ACCESS_KEY_ID", access_key_id.clone()),
-                    ("AWS_SECRET_ACCESS_KEY", secret_access_key.expose().to_string()),
+                    ("AWS_SECRET_ACCESS_KEY", secret_access_key.expose_secret().to_string()),
                 ];
                 if let Some(t) = session_token {
-                    v.push(("AWS_SESSION_TOKEN", t.expose().to_string()));
+                    v.push(("AWS_SESSION_TOKEN", t.expose_secret().to_string()));
                 }
                 v
             }
             // gcloud reads CLOUDSDK_AUTH_ACCESS_TOKEN; the Terraform provider GOOGLE_OAUTH_ACCESS_TOKEN;
             // client libraries take the token from the embedding tool.
             Credential::Gcp { access_token, project } => vec![
-                ("CLOUDSDK_AUTH_ACCESS_TOKEN", access_token.expose().to_string()),
-                ("GOOGLE_OAUTH_ACCESS_TOKEN", access_token.expose().to_string()),
+                ("CLOUDSDK_AUTH_ACCESS_TOKEN", access_token.expose_secret().to_string()),
+                ("GOOGLE_OAUTH_ACCESS_TOKEN", access_token.expose_secret().to_string()),
                 ("CLOUDSDK_CORE_PROJECT", project.clone()),
                 ("GOOGLE_CLOUD_PROJECT", project.clone()),
             ],

@@ -16,6 +16,7 @@ use paddock_creds::leases::ProviderFactory;
 use paddock_creds::provider::BoxFuture;
 use paddock_creds::{CredsError, CredsEvent, CredsObserver, Credential, GrantRequest, LeaseState, LeaseStore, Leases, Provider};
 use serde_json::{Value, json};
+use secrecy::ExposeSecret as _;
 
 const ADMIN: &str = "paddock-admin@paddock-test-1.iam.gserviceaccount.com";
 
@@ -77,7 +78,7 @@ fn env() -> Env {
 fn token(issued: &paddock_creds::Issued) -> String {
     let Credential::Gcp { access_token, project } = &issued.credential else { panic!("a GCP lease hands out a GCP token") };
     assert_eq!(project, PROJECT);
-    access_token.expose().to_string()
+    access_token.expose_secret().to_string()
 }
 
 fn req(task: &str, grants: &[&str], ttl: Duration, cfg: &GcpConfig) -> GrantRequest {

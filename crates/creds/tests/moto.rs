@@ -16,6 +16,7 @@ use paddock_creds::{
     Provider, Secret,
 };
 use support::*;
+use secrecy::ExposeSecret as _;
 
 /// Builds AWS providers with the fixture's admin keys (no keyring in tests).
 struct TestFactory(Keys);
@@ -24,7 +25,7 @@ impl ProviderFactory for TestFactory {
     fn build<'a>(&'a self, _: &'a str, config: &'a serde_json::Value) -> BoxFuture<'a, Result<Arc<dyn Provider>, CredsError>> {
         Box::pin(async move {
             let cfg: AwsConfig = serde_json::from_value(config.clone()).unwrap();
-            let p = AwsProvider::with_admin_credentials(cfg, &self.0.id, &Secret::new(self.0.secret.clone())).await?;
+            let p = AwsProvider::with_admin_credentials(cfg, &self.0.id, &Secret::from(self.0.secret.clone())).await?;
             Ok(Arc::new(p) as Arc<dyn Provider>)
         })
     }
@@ -48,8 +49,8 @@ fn keys(issued: &paddock_creds::Issued) -> Keys {
     };
     Keys {
         id: access_key_id.clone(),
-        secret: secret_access_key.expose().to_string(),
-        token: session_token.as_ref().map(|t| t.expose().to_string()),
+        secret: secret_access_key.expose_secret().to_string(),
+        token: session_token.as_ref().map(|t| t.expose_secret().to_string()),
     }
 }
 

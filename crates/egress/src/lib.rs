@@ -43,6 +43,6 @@ pub use record::{
     redact_query,
 };
 pub use resolve::{ResolveFuture, Resolver, StaticResolver, SystemResolver};
-pub use secrets::{KEYRING_SERVICE, KeyringSecretStore, MemorySecretStore, Secret, SecretError, SecretStore};
+pub use secrets::{ExposeSecret, KEYRING_SERVICE, KeyringSecretStore, MemorySecretStore, Secret, SecretError, SecretStore};
 pub use service::{CLIENT_CREDENTIAL_HEADERS, HttpsUpstream, PLACEHOLDER_KEY, SERVICE_PREFIX, Service, agent_env};
 pub use tls::{TlsError, UpstreamRoots};

@@ -1,6 +1,6 @@
 //! Where injected credentials come from. A [`Secret`] never prints itself:
 //! its `Debug` is redacted and it has no `Display`, so it cannot end up in
-//! a log line or an error message by accident.
+//! a log line or an error message by accident; it is zeroed when dropped.
 
 use std::collections::HashMap;
 use std::sync::RwLock;
@@ -8,24 +8,9 @@ use std::sync::RwLock;
 /// The keyring "service" under which Paddock stores injected credentials.
 pub const KEYRING_SERVICE: &str = "paddock-egress";
 
-/// A credential value. Only [`Secret::expose`] reveals it.
-#[derive(Clone)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Secret {
-        Secret(value.into())
-    }
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Secret(<redacted>)")
-    }
-}
+/// A credential value (secrecy's `SecretString`: redacted `Debug`, no `Display`, zeroed
+/// on drop). Only `expose_secret` reveals it.
+pub use secrecy::{ExposeSecret, SecretString as Secret};
 
 /// Errors never contain the secret, only the entry name.
 #[derive(Debug, thiserror::Error)]
@@ -94,7 +79,7 @@ impl KeyringSecretStore {
 
     /// Stores a secret (used by the Settings page and `paddock egress`).
     pub fn set(&self, name: &str, secret: &Secret) -> Result<(), SecretError> {
-        self.entry(name)?.set_password(secret.expose()).map_err(|e| store_error(name, &e))
+        self.entry(name)?.set_password(secret.expose_secret()).map_err(|e| store_error(name, &e))
     }
 
     pub fn delete(&self, name: &str) -> Result<(), SecretError> {
@@ -125,6 +110,6 @@ fn store_error(name: &str, e: &keyring::Error) -> SecretError {
 
 impl SecretStore for KeyringSecretStore {
     fn get(&self, name: &str) -> Result<Secret, SecretError> {
-        self.entry(name)?.get_password().map(Secret).map_err(|e| store_error(name, &e))
+        self.entry(name)?.get_password().map(Secret::from).map_err(|e| store_error(name, &e))
     }
 }

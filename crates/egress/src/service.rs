@@ -9,6 +9,7 @@
 use serde::Deserialize;
 
 use crate::policy::PolicyError;
+use secrecy::ExposeSecret as _;
 
 /// Path prefix under which services are reached: `/_svc/<name>/...`.
 pub const SERVICE_PREFIX: &str = "/_svc/";
@@ -141,7 +142,7 @@ impl Service {
 
     /// The header value to inject. Marked sensitive so hyper never logs it.
     pub(crate) fn header_value(&self, secret: &crate::secrets::Secret) -> Option<http::HeaderValue> {
-        let mut v = http::HeaderValue::from_str(&self.value_template.replace("{secret}", secret.expose())).ok()?;
+        let mut v = http::HeaderValue::from_str(&self.value_template.replace("{secret}", secret.expose_secret())).ok()?;
         v.set_sensitive(true);
         Some(v)
     }

@@ -8,6 +8,7 @@
 use std::process::Command;
 
 use paddock_egress::{KeyringSecretStore, Secret, SecretError, SecretStore};
+use secrecy::ExposeSecret as _;
 
 const CHILD_ENV: &str = "PADDOCK_EGRESS_KEYRING_CHILD";
 const TEST_NAME: &str = "keyring_store_sets_reads_and_deletes_a_secret";
@@ -20,8 +21,8 @@ fn keyring_store_sets_reads_and_deletes_a_secret() {
         let service = format!("paddock-egress-test-{}", std::process::id());
         let store = KeyringSecretStore::new(&service);
         assert!(matches!(store.get("api-key"), Err(SecretError::NotFound(_))), "fresh keyring not empty");
-        store.set("api-key", &Secret::new("value-from-keyring-123")).unwrap();
-        assert_eq!(store.get("api-key").unwrap().expose(), "value-from-keyring-123");
+        store.set("api-key", &Secret::from("value-from-keyring-123")).unwrap();
+        assert_eq!(store.get("api-key").unwrap().expose_secret(), "value-from-keyring-123");
         store.delete("api-key").unwrap();
         let err = store.get("api-key").unwrap_err();
         assert!(matches!(err, SecretError::NotFound(_)), "{err}");

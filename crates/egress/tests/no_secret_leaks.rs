@@ -101,7 +101,7 @@ private = true
     assert!(client_saw.contains("HTTP/1.1 502"), "failure paths not exercised: {client_saw}");
 
     let store = MemorySecretStore::new();
-    store.insert("k", Secret::new(SECRET));
+    store.insert("k", Secret::from(SECRET));
     let debug_forms = format!("{:?} {:?}", store.get("k"), store.get("missing"));
 
     let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();

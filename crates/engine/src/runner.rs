@@ -101,7 +101,7 @@ impl SecretStore for EngineSecrets {
     fn get(&self, name: &str) -> Result<Secret, SecretError> {
         let var = format!("PADDOCK_SECRET_{}", name.to_ascii_uppercase().replace('-', "_"));
         match std::env::var(&var) {
-            Ok(v) if !v.is_empty() => Ok(Secret::new(v)),
+            Ok(v) if !v.is_empty() => Ok(Secret::from(v)),
             _ => self.keyring.get(name),
         }
     }

@@ -48,7 +48,7 @@ fn bench(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let (listener_addr, bare_addr) = rt.block_on(async {
         let secrets = MemorySecretStore::new();
-        secrets.insert(Source::Github, Secret::new(SECRET));
+        secrets.insert(Source::Github, Secret::from(SECRET));
         let store = Arc::new(Store::open(&dir.path().join("bench.db")).unwrap());
         let listener = Listener::new(
             ListenerConfig::default(),

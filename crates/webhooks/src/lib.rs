@@ -46,7 +46,7 @@ pub use listener::{Listener, ListenerConfig};
 pub use parse::{Parsed, ProposalDraft, Route, parse_verified};
 pub use rules::{Rule, Rules, RulesError};
 pub use secret::{
-    KEYRING_SERVICE, KeyringSecretStore, MemorySecretStore, Secret, SecretError, SecretStore,
+    ExposeSecret, KEYRING_SERVICE, KeyringSecretStore, MemorySecretStore, Secret, SecretError, SecretStore,
 };
 pub use store::{LaunchOutcome, Proposal, ProposalState, Store, StoreError};
 pub use targets::{TaskAgent, TaskTemplate};

@@ -18,6 +18,8 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use uuid::Uuid;
 
+use crate::secret::ExposeSecret as _;
+
 use crate::delivery::{Delivery, DeliveryObserver, Verdict};
 use crate::parse::{Parsed, ProposalDraft, Route, parse_verified};
 use crate::replay::ReplayGuard;
@@ -401,7 +403,7 @@ impl Listener {
         d.body_sha256 = Some(hex::encode(Sha256::digest(&body)));
 
         // 5. The signature, in constant time.
-        let key = secret.expose().as_bytes();
+        let key = secret.expose_secret().as_bytes();
         let verified = match &claim {
             Claim::Slack {
                 signature,

@@ -10,24 +10,9 @@ use crate::Source;
 /// The keyring "service" under which the webhook signing secrets live.
 pub const KEYRING_SERVICE: &str = "paddock-webhooks";
 
-/// A signing secret. Only [`Secret::expose`] reveals it.
-#[derive(Clone)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Secret {
-        Secret(value.into())
-    }
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Secret(<redacted>)")
-    }
-}
+/// A signing secret (secrecy's `SecretString`: redacted `Debug`, no `Display`, zeroed on
+/// drop). Only `expose_secret` reveals it.
+pub use secrecy::{ExposeSecret, SecretString as Secret};
 
 /// Errors name the entry, never its value.
 #[derive(Debug, thiserror::Error)]
@@ -117,7 +102,7 @@ impl KeyringSecretStore {
     /// Stores a secret (used by `paddock webhooks set-secret` and Settings).
     pub fn set(&self, source: Source, secret: &Secret) -> Result<(), SecretError> {
         self.entry(source)?
-            .set_password(secret.expose())
+            .set_password(secret.expose_secret())
             .map_err(|e| store_error(source, &e))
     }
 
@@ -154,7 +139,7 @@ impl SecretStore for KeyringSecretStore {
     fn get(&self, source: Source) -> Result<Secret, SecretError> {
         self.entry(source)?
             .get_password()
-            .map(Secret)
+            .map(Secret::from)
             .map_err(|e| store_error(source, &e))
     }
 }
@@ -165,12 +150,13 @@ mod tests {
 
     #[test]
     fn secrets_do_not_print_and_errors_name_only_the_source() {
-        let secret = Secret::new("hunter2-signing-secret");
-        assert_eq!(format!("{secret:?}"), "Secret(<redacted>)");
+        let secret = Secret::from("hunter2-signing-secret");
+        let shown = format!("{secret:?}");
+        assert!(shown.contains("REDACTED") && !shown.contains("hunter2"), "{shown}");
         let store = MemorySecretStore::new();
         store.insert(Source::Github, secret);
         assert_eq!(
-            store.get(Source::Github).unwrap().expose(),
+            store.get(Source::Github).unwrap().expose_secret(),
             "hunter2-signing-secret"
         );
         let err = store.get(Source::Slack).unwrap_err().to_string();

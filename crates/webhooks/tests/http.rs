@@ -609,7 +609,7 @@ async fn slow_loris_body_times_out_with_408() {
 async fn missing_secret_is_503_without_reading_or_parsing() {
     let dir = tempfile::tempdir().unwrap();
     let only_github = Arc::new(MemorySecretStore::new());
-    only_github.insert(Source::Github, Secret::new(GITHUB_SECRET));
+    only_github.insert(Source::Github, Secret::from(GITHUB_SECRET));
     let h = start_with(
         &dir.path().join("p.db"),
         test_config(),
@@ -652,7 +652,7 @@ async fn slack_published_vector_passes_the_whole_pipeline_with_an_injected_clock
         ),
     ];
     let secrets = Arc::new(MemorySecretStore::new());
-    secrets.insert(Source::Slack, Secret::new(SECRET));
+    secrets.insert(Source::Slack, Secret::from(SECRET));
     let dir = tempfile::tempdir().unwrap();
     let then = chrono::Utc.timestamp_opt(1_531_420_618 + 60, 0).unwrap();
     let h = start_with(

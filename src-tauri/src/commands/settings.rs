@@ -142,7 +142,7 @@ pub async fn egress_set_secret(
     let name = entry_name(&name)?.to_owned();
     let value = secret_value(&secret)?;
     EgressKeyring::new(&state.keyring.egress)
-        .set(&name, &EgressSecret::new(value))
+        .set(&name, &EgressSecret::from(value))
         .map_err(|e| WireError::new(paddock_ipc::ErrorCode::Unavailable, e.to_string()))?;
     audit(&state, "egress.secret.set", &name, serde_json::json!({ "keyring_service": state.keyring.egress }));
     let (presence, _) = egress_presence(&state.keyring.egress, &name);
@@ -251,7 +251,7 @@ pub async fn webhooks_set_secret(
     let source = convert::source_in(source);
     let value = secret_value(&secret)?;
     paddock_webhooks::KeyringSecretStore::new(&state.keyring.webhooks)
-        .set(source, &paddock_webhooks::Secret::new(value))
+        .set(source, &paddock_webhooks::Secret::from(value))
         .map_err(|e| WireError::new(paddock_ipc::ErrorCode::Unavailable, e.to_string()))?;
     audit(&state, "webhooks.secret.set", source.as_str(), serde_json::json!({ "source": source.as_str() }));
     Ok(webhook_presence(&state.keyring.webhooks, source))

@@ -29,6 +29,7 @@ use crate::grants::Grant;
 use crate::policy;
 use crate::provider::{BoxFuture, Issued, LiveLeases, Orphan, Provider, RevokeProgress, Steps};
 use crate::store::Lease;
+use secrecy::ExposeSecret as _;
 
 /// How a lease's principal is made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -329,7 +330,7 @@ impl AwsProvider {
         access_key_id: &str,
         secret_access_key: &crate::provider::Secret,
     ) -> Result<Self, CredsError> {
-        let creds = Credentials::new(access_key_id, secret_access_key.expose(), None, None, "paddock-embedder");
+        let creds = Credentials::new(access_key_id, secret_access_key.expose_secret(), None, None, "paddock-embedder");
         Self::build(cfg, Some(SharedCredentialsProvider::new(creds))).await
     }
 

@@ -109,8 +109,8 @@ impl AwsProvider {
         Ok(Issued {
             credential: Credential::Aws {
                 access_key_id: c.access_key_id().to_string(),
-                secret_access_key: Secret::new(c.secret_access_key().to_string()),
-                session_token: Some(Secret::new(c.session_token().to_string())),
+                secret_access_key: Secret::from(c.secret_access_key().to_string()),
+                session_token: Some(Secret::from(c.session_token().to_string())),
             },
             expires_at: smithy_time(c.expiration()),
             principal: out.assumed_role_user().map(|u| u.arn().to_string()).unwrap_or_default(),

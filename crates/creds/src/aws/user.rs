@@ -16,6 +16,7 @@ use crate::grants::Grant;
 use crate::policy::{self, MANAGED_POLICY_MAX_CHARS, USER_INLINE_POLICY_MAX_CHARS};
 use crate::provider::{Credential, Issued, RevokeProgress, Secret, Steps};
 use crate::store::Lease;
+use secrecy::ExposeSecret as _;
 
 pub(crate) const INLINE_POLICY_NAME: &str = "paddock-grants";
 
@@ -154,7 +155,7 @@ impl AwsProvider {
             .access_key()
             .ok_or_else(|| CredsError::Aws { step, message: "CreateAccessKey returned no key".into() })?;
         let access_key_id = key.access_key_id().to_string();
-        let secret_access_key = Secret::new(key.secret_access_key().to_string());
+        let secret_access_key = Secret::from(key.secret_access_key().to_string());
         self.verify_key(&access_key_id, &secret_access_key, steps).await?;
         Ok(Issued {
             credential: Credential::Aws { access_key_id, secret_access_key, session_token: None },
@@ -168,7 +169,7 @@ impl AwsProvider {
     async fn verify_key(&self, access_key_id: &str, secret: &Secret, steps: &Steps<'_>) -> Result<(), CredsError> {
         let creds = aws_sdk_sts::config::Credentials::new(
             access_key_id.to_string(),
-            secret.expose().to_string(),
+            secret.expose_secret().to_string(),
             None,
             None,
             "paddock-lease",

@@ -185,7 +185,7 @@ impl GcpProvider {
                         .expire_time
                         .and_then(|t| DateTime::from_timestamp(t.seconds(), u32::try_from(t.nanos()).unwrap_or(0)))
                         .unwrap_or_else(|| Utc::now() + chrono::Duration::seconds(lifetime));
-                    return Ok((Secret::new(resp.access_token), expires));
+                    return Ok((Secret::from(resp.access_token), expires));
                 }
                 Err(e)
                     if matches!(e.code, Some(Code::NotFound | Code::PermissionDenied))

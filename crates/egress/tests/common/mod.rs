@@ -203,7 +203,7 @@ pub fn build_proxy(
     let policy = Policy::from_toml(policy_toml).unwrap_or_else(|e| panic!("test policy invalid: {e}\n{policy_toml}"));
     let secrets = Arc::new(MemorySecretStore::new());
     for (name, value) in &opts.secrets {
-        secrets.insert(name, Secret::new(value.clone()));
+        secrets.insert(name, Secret::from(value.clone()));
     }
     let (tx, rx) = mpsc::unbounded_channel();
     let mut roots = UpstreamRoots { without_webpki: true, ..Default::default() };

@@ -43,8 +43,8 @@ impl Drop for Harness {
 
 pub fn secrets() -> Arc<MemorySecretStore> {
     let s = MemorySecretStore::new();
-    s.insert(Source::Slack, Secret::new(SLACK_SECRET));
-    s.insert(Source::Github, Secret::new(GITHUB_SECRET));
+    s.insert(Source::Slack, Secret::from(SLACK_SECRET));
+    s.insert(Source::Github, Secret::from(GITHUB_SECRET));
     Arc::new(s)
 }
 
