@@ -192,6 +192,8 @@ async fn the_wizard_walks_through_all_six_steps_without_showing_a_secret() -> an
         assert!(summary.contains("everything required works"), "{summary}");
         assert!(summary.contains("1 acknowledged"), "{summary}");
         assert!(summary.contains("Cloud admin key"), "the skipped step is not listed: {summary}");
+        let packs = text_of(client, "[data-testid='summary-packs']").await?;
+        assert!(packs.ends_with("off: code-exec"), "the pack switched off is not named: {packs}");
         let cmd = text_of(client, "[data-testid='first-task-command']").await?;
         assert!(cmd.starts_with(&format!("paddock run --agent claude --repo {repo}")), "{cmd}");
         assert_nothing_leaks(client, &home, d, "6 (done)").await?;

@@ -1,3 +1,5 @@
+import { useEffect, useState } from "react";
+import { api } from "../../api";
 import { useOnboarding } from "../../onboardingStore";
 import type { SessionResults } from "../Onboarding";
 import { STEPS, pendingAcks, shellQuote } from "./wizard";
@@ -13,6 +15,11 @@ export function DoneStep({ results }: { results: SessionResults }) {
   const warnings = results.warnings;
   const needAck = warnings?.filter((w) => w.requires_ack) ?? [];
   const pending = warnings ? pendingAcks(warnings) : [];
+  const [allPacks, setAllPacks] = useState<string[] | null>(null);
+  useEffect(() => {
+    api.gatePacks().then((p) => setAllPacks(p.map((x) => x.id)), () => setAllPacks(null));
+  }, []);
+  const off = state.packs && allPacks ? allPacks.filter((p) => !state.packs?.includes(p)) : [];
 
   return (
     <section className="step" aria-labelledby="done-title">
@@ -67,8 +74,15 @@ export function DoneStep({ results }: { results: SessionResults }) {
             : "Not checked in this session."}
         </dd>
         <dt>Gate packs</dt>
-        <dd>
-          {state.packs ? (state.packs.length ? state.packs.join(", ") : "none: nothing is blocked") : "all built-in packs"}
+        <dd data-testid="summary-packs">
+          {!state.packs || (allPacks && off.length === 0)
+            ? "all built-in packs"
+            : state.packs.length === 0
+              ? "none: the gate blocks nothing and asks nothing"
+              : <>
+                  {state.packs.join(", ")}
+                  {off.length > 0 && <strong className="packs-off"> · off: {off.join(", ")}</strong>}
+                </>}
         </dd>
         <dt>Repositories</dt>
         <dd>{state.repos.length ? state.repos.join(", ") : "none added"}</dd>
@@ -87,8 +101,8 @@ export function DoneStep({ results }: { results: SessionResults }) {
           <code>{command}</code>
         </pre>
         <p className="muted">
-          Follow it on the Tasks screen and in the Audit trail. Starting tasks from the window comes with the Tasks
-          screen's launch dialog.
+          Follow it on the Tasks screen and in the Audit trail, or start the task from the window instead: Tasks →
+          New task.
         </p>
       </div>
       <div className="step-nav">

@@ -65,7 +65,9 @@ export function PacksStep(props: { onNext: () => void; onSkip: () => void }) {
                   <ul className="pack-rules">
                     {p.rules.map((r) => (
                       <li key={r.id}>
-                        <span className={`verdict verdict-${r.verdict}`}>{r.verdict}</span> {r.reason}
+                        <span className={`verdict verdict-${r.verdict}`}>{r.verdict}</span> {r.reason}{" "}
+                        {/* Two rules may give one reason (filter-branch, filter-repo): the id tells them apart. */}
+                        <code className="rule-id">{r.id.startsWith(`${p.id}.`) ? r.id.slice(p.id.length + 1) : r.id}</code>
                       </li>
                     ))}
                   </ul>
