@@ -12,11 +12,14 @@
 #[path = "../../creds/tests/support/fake_gcp.rs"]
 mod fake_gcp;
 
-use std::os::unix::process::ExitStatusExt;
+#[path = "support/creds_cli.rs"]
+mod creds_cli;
+
 use std::process::Output;
 
 use assert_cmd::Command;
 use fake_gcp::*;
+use creds_cli::{assert_killed, lease_id};
 use serde_json::Value;
 
 struct Env {
@@ -93,19 +96,11 @@ impl Env {
     }
 
     fn leases(&self) -> Vec<Value> {
-        let out = self.paddock().args(["creds", "list", "--json"]).output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        serde_json::from_slice::<Value>(&out.stdout).unwrap().as_array().unwrap().clone()
+        creds_cli::leases(self.paddock())
     }
 
     fn reap(&self) {
-        let out = self.paddock().args(["creds", "reap"]).output().unwrap();
-        assert!(
-            out.status.success(),
-            "reap after a crash must finish the job\nstdout: {}\nstderr: {}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        creds_cli::reap(self.paddock())
     }
 
     fn assert_clean(&self, context: &str) {
@@ -118,21 +113,6 @@ impl Env {
     }
 }
 
-fn lease_id(out: &Output) -> String {
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    stdout.lines().find_map(|l| l.strip_prefix("export PADDOCK_LEASE=")).unwrap().to_string()
-}
-
-fn assert_killed(out: &Output, at: &str) {
-    assert_eq!(
-        out.status.signal(),
-        Some(9),
-        "PADDOCK_CREDS_CRASH_AT={at} should have killed the process; status {:?}, stderr: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 /// The mutation steps of a clean grant + revoke, from the journal: (provisioning, revocation).
 fn steps_of(env: &Env) -> (Vec<String>, Vec<String>) {
     let out = env.grant(None);
@@ -141,20 +121,7 @@ fn steps_of(env: &Env) -> (Vec<String>, Vec<String>) {
     let out = env.paddock().args(["creds", "revoke", &id]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let lease = env.leases().into_iter().find(|l| l["id"] == id.as_str()).unwrap();
-    let (mut prov, mut rev, mut active) = (Vec::new(), Vec::new(), false);
-    for h in lease["history"].as_array().unwrap() {
-        if h["step"] == "state" && h["detail"].as_str().unwrap().starts_with("active") {
-            active = true;
-        }
-        if h["phase"] == "intent" {
-            let s = h["step"].as_str().unwrap().to_string();
-            let list = if active { &mut rev } else { &mut prov };
-            if !list.contains(&s) {
-                list.push(s);
-            }
-        }
-    }
-    (prov, rev)
+    creds_cli::mutation_steps(&lease)
 }
 
 #[test]

@@ -8,6 +8,9 @@
 #[path = "support/task_world.rs"]
 mod task_world;
 
+#[path = "support/keyring_child.rs"]
+mod keyring_child;
+
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Child, Command as StdCommand, Stdio};
@@ -17,7 +20,6 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use task_world::{World, git};
 
-const CHILD_ENV: &str = "PADDOCK_SERVE_WEBHOOKS_KEYRING_CHILD";
 const E2E: &str = "approved_proposals_become_tasks_once_and_unmapped_ones_never";
 const SECRET: &str = "serve-webhooks-secret-8080-do-not-leak";
 /// The task's recorded command line: the template's argv, quoted as `sh` reads it back.
@@ -300,29 +302,11 @@ fn child_e2e() {
     let mut c = w.paddock();
     c.args(["webhooks", "delete-secret", "github", "--keyring-service", &service]);
     c.assert().success();
-    println!("SERVE-WEBHOOKS-CHILD-OK");
 }
 
 #[test]
 fn approved_proposals_become_tasks_once_and_unmapped_ones_never() {
-    if std::env::var_os(CHILD_ENV).is_some() {
-        child_e2e();
-        return;
-    }
-    let exe = std::env::current_exe().unwrap();
-    let out = StdCommand::new("keyctl")
-        .args(["session", "-"])
-        .arg(&exe)
-        .args(["--exact", E2E, "--nocapture", "--test-threads=1"])
-        .env(CHILD_ENV, "1")
-        .output()
-        .unwrap_or_else(|e| panic!("this test needs `keyctl` (Debian package: keyutils): {e}"));
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && stdout.contains("SERVE-WEBHOOKS-CHILD-OK"),
-        "child under `keyctl session -` failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    keyring_child::in_private_keyring(E2E, child_e2e);
 }
 
 #[test]

@@ -3,6 +3,9 @@
 //! hmac, requests sent by curl to the listener on loopback.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers outside #[test] fns
 
+#[path = "support/keyring_child.rs"]
+mod keyring_child;
+
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Command as StdCommand, Stdio};
@@ -12,7 +15,6 @@ use std::time::Duration;
 use assert_cmd::Command;
 use predicates::prelude::*;
 
-const CHILD_ENV: &str = "PADDOCK_WEBHOOKS_KEYRING_CHILD";
 const E2E: &str = "serve_verifies_records_audits_and_proposals_can_be_decided";
 const SECRET: &str = "cli-github-secret-5150-do-not-leak";
 
@@ -359,27 +361,9 @@ fn child_e2e() {
     c.args(["webhooks", "delete-secret", "github"]);
     common(&mut c);
     c.assert().success();
-    println!("WEBHOOKS-CHILD-OK");
 }
 
 #[test]
 fn serve_verifies_records_audits_and_proposals_can_be_decided() {
-    if std::env::var_os(CHILD_ENV).is_some() {
-        child_e2e();
-        return;
-    }
-    let exe = std::env::current_exe().unwrap();
-    let out = StdCommand::new("keyctl")
-        .args(["session", "-"])
-        .arg(&exe)
-        .args(["--exact", E2E, "--nocapture", "--test-threads=1"])
-        .env(CHILD_ENV, "1")
-        .output()
-        .unwrap_or_else(|e| panic!("this test needs `keyctl` (Debian package: keyutils): {e}"));
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && stdout.contains("WEBHOOKS-CHILD-OK"),
-        "child under `keyctl session -` failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    keyring_child::in_private_keyring(E2E, child_e2e);
 }
