@@ -1,5 +1,4 @@
-import { useEffect, useMemo, useState } from "react";
-import type { EgressSettings, SecretPresence, WireError } from "../../bindings";
+import type { EgressSettings, SecretPresence } from "../../bindings";
 import { api } from "../../api";
 import { ErrorNote } from "../../components/ErrorNote";
 import {
@@ -15,63 +14,21 @@ import {
   type ServiceDraft,
 } from "./egressForm";
 import { SecretInput } from "./SecretInput";
-
-function Problem({ at, problems }: { at: string; problems: Record<string, string> }) {
-  const p = problems[at];
-  return p ? (
-    <span className="field-problem" role="alert" data-problem={at}>
-      {p}
-    </span>
-  ) : null;
-}
+import { FieldProblem, useSettingsForm } from "./useSettingsForm";
 
 /** Settings → Network: the allowlist, deny rules and injected services. */
 export function EgressEditor() {
-  const [settings, setSettings] = useState<EgressSettings | null>(null);
-  const [draft, setDraft] = useState<PolicyDraft | null>(null);
-  const [dirty, setDirty] = useState(false);
-  const [error, setError] = useState<WireError | null>(null);
-  const [saved, setSaved] = useState<string | null>(null);
-  const [saving, setSaving] = useState(false);
-
-  const adopt = (s: EgressSettings) => {
-    setSettings(s);
-    setDraft(toDraft(s.policy));
-    setDirty(false);
-  };
-
-  useEffect(() => {
-    api.egressSettings().then(adopt, setError);
-  }, []);
-
-  const problems = useMemo(() => (draft ? findProblems(draft) : {}), [draft]);
-  const valid = Object.keys(problems).length === 0;
-
-  const edit = (f: (d: PolicyDraft) => PolicyDraft) => {
-    setDraft((d) => (d ? f(d) : d));
-    setDirty(true);
-    setSaved(null);
-    setError(null);
-  };
+  const { settings, setSettings, draft, dirty, error, saved, saving, problems, valid, edit, save, discard } =
+    useSettingsForm<EgressSettings, PolicyDraft>({
+      load: api.egressSettings,
+      save: (d) => api.egressSettingsSave(fromDraft(d)),
+      toDraft: (s) => toDraft(s.policy),
+      problems: findProblems,
+    });
   const editRule = (list: "allow" | "deny", i: number, patch: Partial<RuleDraft>) =>
     edit((d) => ({ ...d, [list]: d[list].map((r, j) => (j === i ? { ...r, ...patch } : r)) }));
   const editService = (i: number, patch: Partial<ServiceDraft>) =>
     edit((d) => ({ ...d, services: d.services.map((s, j) => (j === i ? { ...s, ...patch } : s)) }));
-
-  const save = async () => {
-    if (!draft || !valid) return;
-    setSaving(true);
-    setError(null);
-    try {
-      const s = await api.egressSettingsSave(fromDraft(draft));
-      adopt(s);
-      setSaved(s.path);
-    } catch (e) {
-      setError(e as WireError);
-    } finally {
-      setSaving(false);
-    }
-  };
 
   const presence = (name: string): SecretPresence | null =>
     settings?.secrets.find((s) => s.name === name.trim())?.presence ?? null;
@@ -137,7 +94,7 @@ export function EgressEditor() {
               <label>
                 Name
                 <input value={s.name} onChange={(e) => editService(i, { name: e.target.value })} data-field="name" placeholder="anthropic" />
-                <Problem at={`services.${i}.name`} problems={problems} />
+                <FieldProblem at={`services.${i}.name`} problems={problems} />
               </label>
               <label>
                 Kind
@@ -153,24 +110,24 @@ export function EgressEditor() {
               <label>
                 Keyring entry
                 <input value={s.secret} onChange={(e) => editService(i, { secret: e.target.value })} data-field="secret" placeholder="anthropic-api-key" />
-                <Problem at={`services.${i}.secret`} problems={problems} />
+                <FieldProblem at={`services.${i}.secret`} problems={problems} />
               </label>
               {s.kind === "custom" && (
                 <>
                   <label>
                     Upstream
                     <input value={s.upstream} onChange={(e) => editService(i, { upstream: e.target.value })} data-field="upstream" placeholder="https://api.internal.example.com" />
-                    <Problem at={`services.${i}.upstream`} problems={problems} />
+                    <FieldProblem at={`services.${i}.upstream`} problems={problems} />
                   </label>
                   <label>
                     Header
                     <input value={s.header} onChange={(e) => editService(i, { header: e.target.value })} data-field="header" placeholder="x-api-token" />
-                    <Problem at={`services.${i}.header`} problems={problems} />
+                    <FieldProblem at={`services.${i}.header`} problems={problems} />
                   </label>
                   <label>
                     Value
                     <input value={s.value} onChange={(e) => editService(i, { value: e.target.value })} data-field="value" placeholder="{secret}" />
-                    <Problem at={`services.${i}.value`} problems={problems} />
+                    <FieldProblem at={`services.${i}.value`} problems={problems} />
                   </label>
                 </>
               )}
@@ -209,7 +166,7 @@ export function EgressEditor() {
           </span>
         )}
         {!valid && <span className="warn-text">Fix the fields marked in red to save.</span>}
-        <button onClick={() => adopt(settings)} disabled={!dirty || saving} data-action="discard-egress">
+        <button onClick={discard} disabled={!dirty || saving} data-action="discard-egress">
           Discard changes
         </button>
         <button className="primary" onClick={() => void save()} disabled={!dirty || !valid || saving} data-action="save-egress">
@@ -247,7 +204,7 @@ function RuleRows(props: {
           <tr key={r.key} data-rule={r.id}>
             <td>
               <input value={r.id} onChange={(e) => props.onEdit(list, i, { id: e.target.value })} aria-label="Rule name" data-field="id" />
-              <Problem at={`${list}.${i}.id`} problems={problems} />
+              <FieldProblem at={`${list}.${i}.id`} problems={problems} />
             </td>
             <td>
               <input
@@ -258,7 +215,7 @@ function RuleRows(props: {
                 placeholder="registry.npmjs.org, *.example.com"
                 data-field="hosts"
               />
-              <Problem at={`${list}.${i}.hosts`} problems={problems} />
+              <FieldProblem at={`${list}.${i}.hosts`} problems={problems} />
             </td>
             <td>
               <input
@@ -269,7 +226,7 @@ function RuleRows(props: {
                 placeholder={list === "allow" ? "80, 443" : "all"}
                 data-field="ports"
               />
-              <Problem at={`${list}.${i}.ports`} problems={problems} />
+              <FieldProblem at={`${list}.${i}.ports`} problems={problems} />
             </td>
             <td>
               {list === "deny" ? (

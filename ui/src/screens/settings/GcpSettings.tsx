@@ -1,18 +1,10 @@
-import { useEffect, useMemo, useState } from "react";
-import type { GcpSettings as Settings, WireError } from "../../bindings";
+import { useState } from "react";
+import type { GcpSettings as Settings } from "../../bindings";
 import { api } from "../../api";
 import { ErrorNote } from "../../components/ErrorNote";
 import { GcpKeyStatus } from "../credentials/GcpAdminCard";
 import { ADMIN_KINDS, addRole, fromDraft, problems as findProblems, toDraft, type GcpDraft } from "./gcpForm";
-
-function Problem({ at, problems }: { at: string; problems: Record<string, string> }) {
-  const p = problems[at];
-  return p ? (
-    <span className="field-problem" role="alert" data-problem={at}>
-      {p}
-    </span>
-  ) : null;
-}
+import { FieldProblem, useSettingsForm } from "./useSettingsForm";
 
 /**
  * Settings → Google Cloud: the project per-task service accounts are made
@@ -20,55 +12,22 @@ function Problem({ at, problems }: { at: string; problems: Record<string, string
  * bind. Saved to creds-settings.json, the file `paddock creds` reads.
  */
 export function GcpSettings() {
-  const [settings, setSettings] = useState<Settings | null>(null);
-  const [draft, setDraft] = useState<GcpDraft | null>(null);
-  const [dirty, setDirty] = useState(false);
-  const [error, setError] = useState<WireError | null>(null);
-  const [saved, setSaved] = useState<string | null>(null);
-  const [saving, setSaving] = useState(false);
   const [roleProblem, setRoleProblem] = useState<string | null>(null);
-
-  const adopt = (s: Settings) => {
-    setSettings(s);
-    setDraft(toDraft(s));
-    setDirty(false);
-    setRoleProblem(null);
-  };
-
-  useEffect(() => {
-    api.gcpSettings().then(adopt, setError);
-  }, []);
-
-  const problems = useMemo(() => (draft ? findProblems(draft) : {}), [draft]);
-  const valid = Object.keys(problems).length === 0;
-
-  const edit = (patch: Partial<GcpDraft>) => {
-    setDraft((d) => (d ? { ...d, ...patch } : d));
-    setDirty(true);
-    setSaved(null);
-    setError(null);
-  };
+  const { settings, draft, setDraft, dirty, error, saved, saving, problems, valid, edit: change, save, discard } =
+    useSettingsForm<Settings, GcpDraft>({
+      load: api.gcpSettings,
+      save: (d) => api.gcpSettingsSave(fromDraft(d)),
+      toDraft,
+      problems: findProblems,
+      onAdopt: () => setRoleProblem(null),
+    });
+  const edit = (patch: Partial<GcpDraft>) => change((d) => ({ ...d, ...patch }));
 
   const add = () => {
     if (!draft) return;
     const { draft: next, problem } = addRole(draft);
     setRoleProblem(problem);
     if (next !== draft) edit(next);
-  };
-
-  const save = async () => {
-    if (!draft || !valid) return;
-    setSaving(true);
-    setError(null);
-    try {
-      const s = await api.gcpSettingsSave(fromDraft(draft));
-      adopt(s);
-      setSaved(s.path);
-    } catch (e) {
-      setError(e as WireError);
-    } finally {
-      setSaving(false);
-    }
   };
 
   if (!settings || !draft) {
@@ -108,7 +67,7 @@ export function GcpSettings() {
             spellCheck={false}
             data-field="project"
           />
-          <Problem at="project" problems={problems} />
+          <FieldProblem at="project" problems={problems} />
         </label>
       </div>
 
@@ -145,7 +104,7 @@ export function GcpSettings() {
               <input value={draft.keyringUser} onChange={(e) => edit({ keyringUser: e.target.value })} data-field="keyring-user" />
             </label>
           </div>
-          <Problem at="admin" problems={problems} />
+          <FieldProblem at="admin" problems={problems} />
           {draft.keyringService.trim() === settings.admin_key.service && draft.keyringUser.trim() === settings.admin_key.user ? (
             <GcpKeyStatus status={settings.admin_key} />
           ) : (
@@ -164,7 +123,7 @@ export function GcpSettings() {
               spellCheck={false}
               data-field="service-account"
             />
-            <Problem at="admin" problems={problems} />
+            <FieldProblem at="admin" problems={problems} />
           </label>
         </div>
       )}
@@ -184,7 +143,7 @@ export function GcpSettings() {
               <button className="link" onClick={() => edit({ roles: draft.roles.filter((_, j) => j !== i) })} aria-label={`Remove ${r}`} data-action="remove-role">
                 Remove
               </button>
-              <Problem at={`roles.${i}`} problems={problems} />
+              <FieldProblem at={`roles.${i}`} problems={problems} />
             </li>
           ))}
         </ul>
@@ -226,7 +185,7 @@ export function GcpSettings() {
         <label>
           Longest access token, in seconds
           <input value={draft.lifetime} onChange={(e) => edit({ lifetime: e.target.value })} inputMode="numeric" data-field="lifetime" />
-          <Problem at="lifetime" problems={problems} />
+          <FieldProblem at="lifetime" problems={problems} />
         </label>
         <p className="muted small field-note">
           Google caps tokens at 3600 s unless the organization policy{" "}
@@ -247,7 +206,7 @@ export function GcpSettings() {
           </span>
         )}
         {!valid && <span className="warn-text">Fix the fields marked in red to save.</span>}
-        <button onClick={() => adopt(settings)} disabled={!dirty || saving} data-action="discard-gcp">
+        <button onClick={discard} disabled={!dirty || saving} data-action="discard-gcp">
           Discard changes
         </button>
         <button className="primary" onClick={() => void save()} disabled={!dirty || !valid || saving} data-action="save-gcp">
