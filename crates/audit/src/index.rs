@@ -198,10 +198,7 @@ pub(crate) fn attach(
         crate::store::NEW_FILE_PAGE_SIZE
     ))
     .map_err(open_err)?;
-    crate::store::retry_busy(busy_timeout, || {
-        conn.query_row("PRAGMA idx.journal_mode=WAL", [], |r| r.get::<_, String>(0))
-    })
-    .map_err(open_err)?;
+    paddock_sqlite::enable_wal(conn, "idx", busy_timeout).map_err(open_err)?;
     let version = |conn: &Connection| -> rusqlite::Result<i64> {
         conn.query_row("PRAGMA idx.user_version", [], |r| r.get(0))
     };

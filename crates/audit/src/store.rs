@@ -265,17 +265,13 @@ pub(crate) fn open_conn(path: &Path, opts: &OpenOptions) -> Result<Connection, A
         Durability::ProcessCrash => "NORMAL",
         Durability::PowerLoss => "FULL",
     };
-    // Switching a new file to WAL needs an exclusive lock and SQLite does not call the
-    // busy handler for it, so several processes creating the log at once retry here.
     // Only takes effect on a new, empty file.
     conn.execute_batch(&format!("PRAGMA page_size={NEW_FILE_PAGE_SIZE};"))
         .map_err(|source| AuditError::Open {
             path: path.to_owned(),
             source,
         })?;
-    retry_busy(opts.busy_timeout, || {
-        conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get::<_, String>(0))
-    })
+    paddock_sqlite::enable_wal(&conn, "main", opts.busy_timeout)
     .map_err(|source| AuditError::Open {
         path: path.to_owned(),
         source,
@@ -289,31 +285,6 @@ pub(crate) fn open_conn(path: &Path, opts: &OpenOptions) -> Result<Connection, A
         source,
     })?;
     Ok(conn)
-}
-
-/// Runs `f` until it succeeds, fails with something other than "busy", or `timeout`
-/// passes: for statements SQLite does not call the busy handler for (switching a file
-/// to WAL needs an exclusive lock, and several processes may be creating it at once).
-pub(crate) fn retry_busy<T>(
-    timeout: Duration,
-    mut f: impl FnMut() -> rusqlite::Result<T>,
-) -> rusqlite::Result<T> {
-    let deadline = std::time::Instant::now() + timeout;
-    loop {
-        match f() {
-            Err(e) if is_busy(&e) && std::time::Instant::now() < deadline => {
-                std::thread::sleep(Duration::from_millis(5));
-            }
-            other => return other,
-        }
-    }
-}
-
-fn is_busy(e: &rusqlite::Error) -> bool {
-    matches!(
-        e.sqlite_error_code(),
-        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
-    )
 }
 
 impl AuditLog {

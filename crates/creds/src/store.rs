@@ -169,9 +169,8 @@ impl LeaseStore {
             })?;
         }
         let conn = Connection::open(path).map_err(err)?;
-        conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(err)?;
         // WAL + synchronous=FULL: an intent that returned is on disk before the cloud call starts.
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(err)?;
+        paddock_sqlite::enable_wal(&conn, "main", std::time::Duration::from_secs(10)).map_err(err)?;
         conn.pragma_update(None, "synchronous", "FULL").map_err(err)?;
         conn.execute_batch(SCHEMA).map_err(err)?;
         Ok(Self { path: path.to_path_buf(), conn: Mutex::new(conn) })

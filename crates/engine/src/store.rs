@@ -208,8 +208,7 @@ impl Store {
     pub fn open(path: &Path) -> Result<Store, EngineError> {
         let err = |source| EngineError::Store { path: path.to_path_buf(), source };
         let mut conn = Connection::open(path).map_err(err)?;
-        conn.busy_timeout(std::time::Duration::from_secs(30)).map_err(err)?;
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(err)?;
+        paddock_sqlite::enable_wal(&conn, "main", std::time::Duration::from_secs(30)).map_err(err)?;
         // One transaction, taken for writing at once: several processes (the
         // CLI, the app, a task's engine) may open a fresh store at the same time.
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(err)?;

@@ -196,8 +196,7 @@ impl Store {
     /// deliveries (proposals are never pruned).
     pub fn open_with_retention(path: &Path, delivery_retention: u64) -> Result<Store, StoreError> {
         let conn = Connection::open(path)?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
+        paddock_sqlite::enable_wal(&conn, "main", std::time::Duration::from_secs(5))?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.execute_batch(SCHEMA)?;
         migrate(&conn)?;
