@@ -58,7 +58,8 @@ struct FilterArgs {
     /// Only these decisions/outcomes (comma-separated), e.g. deny,ask.
     #[arg(long, value_delimiter = ',')]
     outcome: Vec<String>,
-    /// Free-text search: every word must occur; `word*` matches a prefix.
+    /// Free-text search in action, resource, outcome and the detail's values (not its keys): every word
+    /// must occur; `word*` matches a prefix.
     #[arg(long, short = 's', value_name = "TEXT")]
     search: Option<String>,
 }
