@@ -14,9 +14,8 @@ use fake_gcp::*;
 use paddock_creds::gcp::{GcpAdminSource, GcpConfig, GcpProvider, account_email, account_id};
 use paddock_creds::leases::ProviderFactory;
 use paddock_creds::provider::BoxFuture;
-use paddock_creds::{CredsError, CredsEvent, CredsObserver, Credential, GrantRequest, LeaseState, LeaseStore, Leases, Provider};
+use paddock_creds::{CredsError, CredsEvent, CredsObserver, Credential, ExposeSecret as _, GrantRequest, LeaseState, LeaseStore, Leases, Provider};
 use serde_json::{Value, json};
-use secrecy::ExposeSecret as _;
 
 const ADMIN: &str = "paddock-admin@paddock-test-1.iam.gserviceaccount.com";
 

@@ -12,11 +12,10 @@ use chrono::{Duration, Utc};
 use paddock_creds::leases::ProviderFactory;
 use paddock_creds::provider::BoxFuture;
 use paddock_creds::{
-    AdminSource, AwsConfig, AwsMode, AwsProvider, CredsError, GrantRequest, LeaseState, LeaseStore, Leases, NoObserver,
-    Provider, Secret,
+    AdminSource, AwsConfig, AwsMode, AwsProvider, CredsError, ExposeSecret as _, GrantRequest, LeaseState, LeaseStore, Leases,
+    NoObserver, Provider, Secret,
 };
 use support::*;
-use secrecy::ExposeSecret as _;
 
 /// Builds AWS providers with the fixture's admin keys (no keyring in tests).
 struct TestFactory(Keys);

@@ -9,7 +9,7 @@
 use serde::Deserialize;
 
 use crate::policy::PolicyError;
-use secrecy::ExposeSecret as _;
+use crate::secrets::ExposeSecret as _;
 
 /// Path prefix under which services are reached: `/_svc/<name>/...`.
 pub const SERVICE_PREFIX: &str = "/_svc/";

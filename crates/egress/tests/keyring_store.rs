@@ -7,8 +7,7 @@
 
 use std::process::Command;
 
-use paddock_egress::{KeyringSecretStore, Secret, SecretError, SecretStore};
-use secrecy::ExposeSecret as _;
+use paddock_egress::{ExposeSecret as _, KeyringSecretStore, Secret, SecretError, SecretStore};
 
 const CHILD_ENV: &str = "PADDOCK_EGRESS_KEYRING_CHILD";
 const TEST_NAME: &str = "keyring_store_sets_reads_and_deletes_a_secret";

@@ -27,9 +27,8 @@ use uuid::Uuid;
 use crate::error::CredsError;
 use crate::grants::Grant;
 use crate::policy;
-use crate::provider::{BoxFuture, Issued, LiveLeases, Orphan, Provider, RevokeProgress, Steps};
+use crate::provider::{BoxFuture, ExposeSecret as _, Issued, LiveLeases, Orphan, Provider, RevokeProgress, Steps};
 use crate::store::Lease;
-use secrecy::ExposeSecret as _;
 
 /// How a lease's principal is made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

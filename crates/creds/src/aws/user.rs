@@ -14,9 +14,8 @@ use super::{AwsProvider, aws_err, lease_hex};
 use crate::error::CredsError;
 use crate::grants::Grant;
 use crate::policy::{self, MANAGED_POLICY_MAX_CHARS, USER_INLINE_POLICY_MAX_CHARS};
-use crate::provider::{Credential, Issued, RevokeProgress, Secret, Steps};
+use crate::provider::{Credential, ExposeSecret as _, Issued, RevokeProgress, Secret, Steps};
 use crate::store::Lease;
-use secrecy::ExposeSecret as _;
 
 pub(crate) const INLINE_POLICY_NAME: &str = "paddock-grants";
 
