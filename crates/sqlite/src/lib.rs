@@ -14,7 +14,7 @@ use rusqlite::Connection;
 
 /// Runs `f` until it succeeds, fails with something other than "busy", or
 /// `timeout` passes: for statements SQLite does not call the busy handler for.
-pub fn retry_busy<T>(timeout: Duration, mut f: impl FnMut() -> rusqlite::Result<T>) -> rusqlite::Result<T> {
+fn retry_busy<T>(timeout: Duration, mut f: impl FnMut() -> rusqlite::Result<T>) -> rusqlite::Result<T> {
     let deadline = Instant::now() + timeout;
     loop {
         match f() {
@@ -25,7 +25,7 @@ pub fn retry_busy<T>(timeout: Duration, mut f: impl FnMut() -> rusqlite::Result<
 }
 
 /// "Database is busy" or "database is locked": another connection holds the lock.
-pub fn is_busy(e: &rusqlite::Error) -> bool {
+fn is_busy(e: &rusqlite::Error) -> bool {
     matches!(e.sqlite_error_code(), Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked))
 }
 
