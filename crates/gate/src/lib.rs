@@ -76,12 +76,12 @@ pub struct PackSummary {
     pub rules: Vec<RuleSummary>,
 }
 
-/// The built-in packs, in [`BUILTIN_PACKS`] order, as summaries.
 /// The built-in packs' ids, in load order.
 pub fn builtin_pack_ids() -> impl Iterator<Item = &'static str> {
     BUILTIN_PACKS_JSON.iter().map(|(name, _)| *name)
 }
 
+/// The built-in packs, in [`BUILTIN_PACKS`] order, as summaries.
 pub fn builtin_pack_summaries() -> Result<Vec<PackSummary>, GateError> {
     BUILTIN_PACKS.iter().map(|(name, text)| rules::summarize(name, text)).collect()
 }
