@@ -136,8 +136,9 @@ fn test(skip_setup: bool) -> Result<(), String> {
             .env("PADDOCK_APP_BIN", target_dir().join("debug").join("paddock-desktop"))
             .env("PADDOCK_CLI_BIN", target_dir().join("debug").join("paddock"))
             .env("PADDOCK_CLAUDE_BIN", setup::claude_bin());
-        // About 4 minutes warm, 6 cold; every window test has its own limits
-        // too, so this one only catches what hangs outside them.
+        // About 2 minutes once built (measured on the 2-core CI kind of
+        // machine); every window test has its own limits too, so this one only
+        // catches what hangs outside them.
         steps.run_within("end to end: the window under Xvfb, Claude Code behind the gate", e2e, Some(E2E_LIMIT));
     } else {
         steps.skip_failed("end to end: the window under Xvfb, Claude Code behind the gate", "the app did not build");

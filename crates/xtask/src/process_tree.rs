@@ -40,7 +40,7 @@ fn descendants(root: u32) -> BTreeSet<u32> {
     if let Ok(entries) = std::fs::read_dir("/proc") {
         for entry in entries.flatten() {
             let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else { continue };
-            if let Some(ppid) = parent_of(pid) {
+            if let Some((_, ppid)) = stat(pid) {
                 parents.push((pid, ppid));
             }
         }
@@ -57,21 +57,19 @@ fn descendants(root: u32) -> BTreeSet<u32> {
     found
 }
 
-/// The parent pid from /proc/<pid>/stat: the field after the state, which
-/// follows the command name's closing parenthesis (a name may contain spaces
-/// and parentheses itself).
-fn parent_of(pid: u32) -> Option<u32> {
+/// The state and the parent pid from /proc/<pid>/stat: the two fields after
+/// the command name's closing parenthesis (a name may contain spaces and
+/// parentheses itself). `None` once the process is gone.
+fn stat(pid: u32) -> Option<(String, u32)> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let after_name = &stat[stat.rfind(')')? + 1..];
-    after_name.split_whitespace().nth(1)?.parse().ok()
+    let mut fields = stat[stat.rfind(')')? + 1..].split_whitespace();
+    let state = fields.next()?.to_owned();
+    Some((state, fields.next()?.parse().ok()?))
 }
 
 fn alive(pid: u32) -> bool {
     // A zombie has exited; it only waits for its parent to reap it.
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => stat.rfind(')').and_then(|i| stat[i + 1..].split_whitespace().next()) != Some("Z"),
-        Err(_) => false,
-    }
+    stat(pid).is_some_and(|(state, _)| state != "Z")
 }
 
 fn signal(pids: &BTreeSet<u32>, sig: &str) {
@@ -89,7 +87,7 @@ mod tests {
     fn a_parent_pid_is_read_past_a_name_with_spaces_and_parentheses() {
         // This test process's own entry: its parent is whatever started it.
         let me = std::process::id();
-        assert_eq!(parent_of(me), Some(std::os::unix::process::parent_id()));
+        assert_eq!(stat(me).map(|(_, ppid)| ppid), Some(std::os::unix::process::parent_id()));
     }
 
     #[test]

@@ -41,16 +41,18 @@ impl Steps {
                         eprintln!("xtask: step '{name}' failed with {s}");
                         break Outcome::Failed;
                     }
-                    Ok(None) if limit.is_some_and(|limit| start.elapsed() > limit) => {
-                        eprintln!(
-                            "xtask: step '{name}' did not finish within {} minutes; stopping it and all it started \
-                             (for tests, the last 'has been running for over 60 seconds' above names the one that hung)",
-                            limit.unwrap_or_default().as_secs() / 60
-                        );
-                        process_tree::stop(&mut child);
-                        break Outcome::Failed;
-                    }
-                    Ok(None) => std::thread::sleep(Duration::from_millis(200)),
+                    Ok(None) => match limit {
+                        Some(limit) if start.elapsed() > limit => {
+                            eprintln!(
+                                "xtask: step '{name}' did not finish within {} minutes; stopping it and all it started \
+                                 (for tests, the last 'has been running for over 60 seconds' above names the one that hung)",
+                                limit.as_secs() / 60
+                            );
+                            process_tree::stop(&mut child);
+                            break Outcome::Failed;
+                        }
+                        _ => std::thread::sleep(Duration::from_millis(200)),
+                    },
                     Err(e) => {
                         eprintln!("xtask: step '{name}': cannot wait for {:?}: {e}", cmd.get_program());
                         process_tree::stop(&mut child);
