@@ -25,7 +25,7 @@ pub mod session_bus;
 pub mod ui;
 mod window;
 
-pub use window::{Display, Driver, Window, screenshot};
+pub use window::{Window, screenshot};
 
 /// The repository root (this crate lives in `tests/`).
 pub fn repo_root() -> PathBuf {

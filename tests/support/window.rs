@@ -56,19 +56,19 @@ impl Window {
         let closed = tokio::time::timeout(CLOSE_LIMIT, client.close()).await;
         // The body's failure says more than a failed close after it.
         let value = result.map_err(|e| anyhow::anyhow!("{e:?}"))?;
-        closed.context("closing the app took longer than 60 s")??;
+        closed.with_context(|| format!("closing the app took longer than {} s", CLOSE_LIMIT.as_secs()))??;
         Ok(value)
     }
 }
 
 /// A private Xvfb display.
-pub struct Display {
-    pub name: String,
+struct Display {
+    name: String,
     _server: Guard,
 }
 
 impl Display {
-    pub fn start() -> anyhow::Result<Self> {
+    fn start() -> anyhow::Result<Self> {
         let mut cmd = Command::new("Xvfb");
         cmd.args([
             // Xvfb picks a free display itself and prints its number on
@@ -99,13 +99,13 @@ impl Display {
 }
 
 /// tauri-driver on private ports, driving the app on `display`.
-pub struct Driver {
-    pub port: u16,
+struct Driver {
+    port: u16,
     _driver: Guard,
 }
 
 impl Driver {
-    pub fn start(display: &Display, extra_env: &[(&str, &str)]) -> anyhow::Result<Self> {
+    fn start(display: &Display, extra_env: &[(&str, &str)]) -> anyhow::Result<Self> {
         let port = free_port()?;
         let native_port = free_port()?;
         let mut cmd = Command::new(tauri_driver()?);
@@ -126,9 +126,9 @@ impl Driver {
         Ok(Self { port, _driver: driver })
     }
 
-    /// A WebDriver session on a fresh app process. Prefer
-    /// [`Window::with_app`], which also closes it.
-    pub async fn session(&self, app: &Path) -> anyhow::Result<Client> {
+    /// A WebDriver session on a fresh app process ([`Window::with_app`]
+    /// closes it).
+    async fn session(&self, app: &Path) -> anyhow::Result<Client> {
         let mut caps = serde_json::Map::new();
         caps.insert("browserName".into(), "wry".into());
         caps.insert("tauri:options".into(), serde_json::json!({ "application": app.display().to_string() }));
