@@ -9,7 +9,7 @@ use paddock_ipc::onboarding::OnboardingState;
 use paddock_ipc::{ErrorCode, WireError};
 
 pub fn path(data_dir: &Path) -> PathBuf {
-    data_dir.join("onboarding.json")
+    data_dir.join(paddock_engine::ONBOARDING_FILE)
 }
 
 /// The saved state; the first-run state when there is no file yet.

@@ -6,6 +6,9 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+/// The walkthrough's file in the data directory; the app writes it whole.
+pub const ONBOARDING_FILE: &str = "onboarding.json";
+
 /// Only the field this needs; the rest of the file is the app's.
 #[derive(Deserialize)]
 struct Saved {
@@ -17,7 +20,7 @@ struct Saved {
 /// built-in pack is ignored: it cannot switch anything off. A file that cannot
 /// be read is an error; the caller then enforces every pack.
 pub fn packs_off(data_dir: &Path) -> Result<Vec<String>, String> {
-    let path = data_dir.join("onboarding.json");
+    let path = data_dir.join(ONBOARDING_FILE);
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -37,7 +40,7 @@ mod tests {
     #[test]
     fn the_packs_left_out_of_the_walkthroughs_choice_are_off() {
         let dir = tempfile::tempdir().unwrap();
-        let write = |text: &str| std::fs::write(dir.path().join("onboarding.json"), text).unwrap();
+        let write = |text: &str| std::fs::write(dir.path().join(super::ONBOARDING_FILE), text).unwrap();
         assert_eq!(packs_off(dir.path()).unwrap(), Vec::<String>::new(), "no file: every pack");
         write(r#"{"step": "packs"}"#);
         assert_eq!(packs_off(dir.path()).unwrap(), Vec::<String>::new(), "no choice yet: every pack");

@@ -51,6 +51,7 @@ pub use approvals::{ApprovalDecision, ApprovalRequest};
 /// The API's blocking client (std sockets, no runtime), shared with the gate hook.
 pub use paddock_engine_api::{Client, ClientError};
 pub use command_line::task_words;
+pub use gate_choice::ONBOARDING_FILE;
 pub use engine::{Engine, EngineConfig, HOOK_BIN_NAME, Recovery, process_start_time};
 pub use error::EngineError;
 pub use runner::{NullSink, OutputSink, Stream, TaskSpec, new_task_id};

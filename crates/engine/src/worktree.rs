@@ -200,8 +200,9 @@ impl Worktree {
 pub fn commit_message(task_id: &str, agent: &str, prompt: &str, outcome: &str) -> String {
     let prompt: String = prompt.chars().take(2000).collect();
     // A subject line that fits `git log --oneline`; a cut is marked, so it is not read as the whole prompt.
-    let line = prompt.lines().next().unwrap_or("");
-    let first: String = if line.chars().count() > 60 || prompt.lines().nth(1).is_some() {
+    let mut lines = prompt.lines();
+    let line = lines.next().unwrap_or("");
+    let first: String = if line.chars().count() > 60 || lines.next().is_some() {
         line.chars().take(59).collect::<String>() + "…"
     } else {
         line.to_owned()
