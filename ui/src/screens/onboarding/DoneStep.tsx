@@ -2,7 +2,7 @@ import { useEffect, useState } from "react";
 import { api } from "../../api";
 import { useOnboarding } from "../../onboardingStore";
 import type { SessionResults } from "../Onboarding";
-import { STEPS, pendingAcks, shellQuote } from "./wizard";
+import { STEPS, packsOff, pendingAcks, shellQuote } from "./wizard";
 
 /** The end: what was done, what was skipped, and how to start a task. */
 export function DoneStep({ results }: { results: SessionResults }) {
@@ -19,7 +19,7 @@ export function DoneStep({ results }: { results: SessionResults }) {
   useEffect(() => {
     api.gatePacks().then((p) => setAllPacks(p.map((x) => x.id)), () => setAllPacks(null));
   }, []);
-  const off = state.packs && allPacks ? allPacks.filter((p) => !state.packs?.includes(p)) : [];
+  const off = allPacks ? packsOff(state, allPacks) : [];
 
   return (
     <section className="step" aria-labelledby="done-title">

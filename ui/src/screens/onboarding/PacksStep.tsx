@@ -4,7 +4,7 @@ import { api } from "../../api";
 import { ErrorNote } from "../../components/ErrorNote";
 import { updateOnboarding, useOnboarding } from "../../onboardingStore";
 import { StepNav } from "./StepNav";
-import { chosenPacks, togglePack } from "./wizard";
+import { chosenPacks, packsOff, togglePack } from "./wizard";
 
 export function PacksStep(props: { onNext: () => void; onSkip: () => void }) {
   const { state } = useOnboarding();
@@ -17,7 +17,7 @@ export function PacksStep(props: { onNext: () => void; onSkip: () => void }) {
 
   const all = packs?.map((p) => p.id) ?? [];
   const chosen = chosenPacks(state, all);
-  const off = all.filter((p) => !chosen.includes(p));
+  const off = packsOff(state, all);
 
   const save = () => {
     void updateOnboarding((s) => ({ ...s, packs: chosen }));

@@ -5,6 +5,7 @@ import {
   STEPS,
   addRepo,
   chosenPacks,
+  packsOff,
   comparisonCounts,
   dismiss,
   goTo,
@@ -101,6 +102,8 @@ describe("wizard state", () => {
     expect(off).toEqual(["destructive-fs", "secrets"]);
     expect(togglePack(off, "git-history", true, all)).toEqual(all);
     expect(chosenPacks({ ...FIRST_RUN, packs: [] }, all)).toEqual([]);
+    expect(packsOff(FIRST_RUN, all)).toEqual([]);
+    expect(packsOff({ ...FIRST_RUN, packs: off }, all)).toEqual(["git-history"]);
   });
 });
 

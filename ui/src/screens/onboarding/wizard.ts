@@ -158,6 +158,12 @@ export function chosenPacks(state: OnboardingState, all: string[]): string[] {
   return state.packs ?? all;
 }
 
+/** The built-in packs the person switched off: tasks run without them. */
+export function packsOff(state: OnboardingState, all: string[]): string[] {
+  const chosen = chosenPacks(state, all);
+  return all.filter((p) => !chosen.includes(p));
+}
+
 export function togglePack(chosen: string[], id: string, on: boolean, all: string[]): string[] {
   const set = new Set(chosen);
   if (on) set.add(id);
