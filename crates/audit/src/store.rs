@@ -271,8 +271,7 @@ pub(crate) fn open_conn(path: &Path, opts: &OpenOptions) -> Result<Connection, A
             path: path.to_owned(),
             source,
         })?;
-    paddock_sqlite::enable_wal(&conn, "main", opts.busy_timeout)
-    .map_err(|source| AuditError::Open {
+    paddock_sqlite::enable_wal(&conn, "main", opts.busy_timeout).map_err(|source| AuditError::Open {
         path: path.to_owned(),
         source,
     })?;
